@@ -1,0 +1,3 @@
+using BayesianRouter.Cli;
+
+return await BayesRouterCli.RunAsync(args);

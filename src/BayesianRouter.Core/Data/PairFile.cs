@@ -1,0 +1,199 @@
+using System.Text;
+using System.Text.Json;
+using BayesianRouter.IO;
+
+namespace BayesianRouter.Data;
+
+/// <summary>
+/// The pair file: JSON Lines, one <see cref="PreferencePair"/> per line (README, "The pair file").
+/// Reading is strict and streaming; writing is atomic.
+/// </summary>
+public static class PairFile
+{
+    /// <summary>
+    /// Streams the pairs of a file. Throws <see cref="PairFileException"/> naming the file and line at the first
+    /// malformed line, duplicate id, non-finite score or unknown verdict. Blank lines are skipped.
+    /// </summary>
+    public static IEnumerable<PreferencePair> Read(string path)
+    {
+        if (!File.Exists(path)) throw new PairFileException(path, 0, "no such file");
+        return ReadLines(path, () => File.OpenRead(path));
+    }
+
+    /// <summary>Reads every pair into memory (same checks as <see cref="Read"/>).</summary>
+    public static List<PreferencePair> ReadAll(string path) => Read(path).ToList();
+
+    /// <summary>Streams the pairs of any stream; <paramref name="name"/> names it in error messages.</summary>
+    public static IEnumerable<PreferencePair> ReadLines(string name, Func<Stream> open)
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        using var reader = new StreamReader(open(), Encoding.UTF8);
+        long lineNo = 0;
+        string? line;
+        while ((line = reader.ReadLine()) != null)
+        {
+            lineNo++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            PreferencePair pair;
+            try
+            {
+                pair = Parse(line);
+            }
+            catch (JsonException e)
+            {
+                throw new PairFileException(name, lineNo, $"not valid JSON ({e.Message})", e);
+            }
+            catch (FormatException e)
+            {
+                throw new PairFileException(name, lineNo, e.Message, e);
+            }
+            if (!ids.Add(pair.Id)) throw new PairFileException(name, lineNo, $"duplicate id \"{pair.Id}\"");
+            yield return pair;
+        }
+    }
+
+    /// <summary>Parses one line; throws <see cref="FormatException"/> (what is wrong) or <see cref="JsonException"/>.</summary>
+    public static PreferencePair Parse(string line)
+    {
+        using var doc = JsonDocument.Parse(line);
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) throw new FormatException("a line must be a JSON object");
+
+        string id = RequiredString(root, "id");
+        if (id.Length == 0) throw new FormatException("field \"id\" is empty");
+        string prompt = RequiredString(root, "prompt");
+        string responseA = OptionalString(root, "response_a") ?? throw new FormatException("missing field \"response_a\" (use \"\" when unknown)");
+        string responseB = OptionalString(root, "response_b") ?? throw new FormatException("missing field \"response_b\" (use \"\" when unknown)");
+        string group = OptionalString(root, "group") ?? PreferencePair.GroupOf(prompt);
+        string? domain = OptionalString(root, "domain");
+
+        Preference? preferred = null;
+        var pref = OptionalString(root, "preferred");
+        if (pref != null)
+        {
+            if (pref == "a") preferred = Preference.A;
+            else if (pref == "b") preferred = Preference.B;
+            else throw new FormatException($"field \"preferred\" must be \"a\" or \"b\", got \"{pref}\"");
+        }
+
+        var judgments = new Dictionary<string, Judgment>(StringComparer.Ordinal);
+        if (root.TryGetProperty("judgments", out var js) && js.ValueKind != JsonValueKind.Null)
+        {
+            if (js.ValueKind != JsonValueKind.Object) throw new FormatException("field \"judgments\" must be an object");
+            foreach (var rm in js.EnumerateObject())
+            {
+                if (judgments.ContainsKey(rm.Name)) throw new FormatException($"judgments: RM \"{rm.Name}\" appears twice");
+                judgments[rm.Name] = ParseJudgment(rm.Name, rm.Value);
+            }
+        }
+
+        return new PreferencePair
+        {
+            Id = id,
+            Group = group,
+            Prompt = prompt,
+            ResponseA = responseA,
+            ResponseB = responseB,
+            Preferred = preferred,
+            Domain = domain,
+            Judgments = judgments,
+        };
+    }
+
+    private static Judgment ParseJudgment(string rm, JsonElement e)
+    {
+        if (e.ValueKind != JsonValueKind.Object) throw new FormatException($"judgments.{rm} must be an object");
+        bool hasVerdict = e.TryGetProperty("verdict", out var v);
+        bool hasA = e.TryGetProperty("score_a", out var sa);
+        bool hasB = e.TryGetProperty("score_b", out var sb);
+        if (hasVerdict && (hasA || hasB))
+            throw new FormatException($"judgments.{rm} has both a verdict and scores");
+        if (hasVerdict)
+        {
+            if (v.ValueKind != JsonValueKind.String || !PreferenceText.TryParse(v.GetString(), out var p))
+                throw new FormatException($"judgments.{rm}.verdict must be \"a\", \"b\" or \"tie\", got {v.GetRawText()}");
+            return Judgment.FromVerdict(p);
+        }
+        if (!hasA || !hasB) throw new FormatException($"judgments.{rm} needs \"score_a\" and \"score_b\", or \"verdict\"");
+        return Judgment.FromScores(Score(rm, "score_a", sa), Score(rm, "score_b", sb));
+    }
+
+    private static double Score(string rm, string field, JsonElement e)
+    {
+        // Non-finite numbers cannot be written as JSON numbers; NaN/Infinity as strings are rejected here too.
+        if (e.ValueKind != JsonValueKind.Number)
+            throw new FormatException($"judgments.{rm}.{field} must be a finite number, got {e.GetRawText()}");
+        double x = e.GetDouble();
+        if (!double.IsFinite(x)) throw new FormatException($"judgments.{rm}.{field} is not finite ({e.GetRawText()})");
+        return x;
+    }
+
+    private static string RequiredString(JsonElement root, string name) =>
+        OptionalString(root, name) ?? throw new FormatException($"missing field \"{name}\"");
+
+    private static string? OptionalString(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return null;
+        if (e.ValueKind != JsonValueKind.String) throw new FormatException($"field \"{name}\" must be a string, got {e.GetRawText()}");
+        return e.GetString()!;
+    }
+
+    /// <summary>Writes pairs atomically (temporary file, then rename). Duplicate ids are refused.</summary>
+    public static int Write(string path, IEnumerable<PreferencePair> pairs)
+    {
+        int n = 0;
+        AtomicFile.Write(path, stream =>
+        {
+            var ids = new HashSet<string>(StringComparer.Ordinal);
+            using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+            foreach (var p in pairs)
+            {
+                if (!ids.Add(p.Id)) throw new InvalidOperationException($"duplicate pair id \"{p.Id}\"");
+                WritePair(w, p);
+                w.Flush();
+                stream.WriteByte((byte)'\n');
+                w.Reset();
+                n++;
+            }
+        });
+        return n;
+    }
+
+    /// <summary>One pair as one JSON line (no newline).</summary>
+    public static string Format(PreferencePair pair)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            WritePair(w, pair);
+        return Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    private static void WritePair(Utf8JsonWriter w, PreferencePair p)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", p.Id);
+        w.WriteString("group", p.Group);
+        w.WriteString("prompt", p.Prompt);
+        w.WriteString("response_a", p.ResponseA);
+        w.WriteString("response_b", p.ResponseB);
+        if (p.Preferred is { } pref) w.WriteString("preferred", pref.ToText());
+        if (p.Domain != null) w.WriteString("domain", p.Domain);
+        if (p.Judgments.Count > 0)
+        {
+            w.WriteStartObject("judgments");
+            foreach (var (rm, j) in p.Judgments)
+            {
+                w.WriteStartObject(rm);
+                if (j.Verdict is { } v) w.WriteString("verdict", v.ToText());
+                else
+                {
+                    w.WriteNumber("score_a", j.ScoreA!.Value);
+                    w.WriteNumber("score_b", j.ScoreB!.Value);
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+    }
+}
