@@ -2,13 +2,14 @@ using System.CommandLine;
 
 namespace BayesianRouter.Cli.Commands;
 
-/// <summary>`bayesrouter bench`: being built (see the open issues).</summary>
+/// <summary><c>bayesrouter bench</c>: speed measurements (never timed unit tests).</summary>
 public static class BenchCommand
 {
     public static Command Create(CliIO io)
     {
-        var cmd = new Command("bench", "Not built yet.");
-        cmd.SetAction(_ => { io.Err.WriteLine("bench: not built yet"); return 3; });
+        var cmd = new Command("bench", "Measure speed: routing (select + update per pair) and encoding (texts per second).");
+        cmd.Subcommands.Add(BenchRoutingCommand.Create(io));
+        cmd.Subcommands.Add(BenchEncodingCommand.Create(io));
         return cmd;
     }
 }

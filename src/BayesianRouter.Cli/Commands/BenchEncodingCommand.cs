@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace BayesianRouter.Cli.Commands;
+
+public static class BenchEncodingCommand
+{
+    public static Command Create(CliIO io)
+    {
+        var cmd = new Command("encoding", "Not built yet.");
+        cmd.SetAction(_ => { io.Err.WriteLine("not built yet"); return 3; });
+        return cmd;
+    }
+}
