@@ -1,0 +1,92 @@
+using BayesianRouter.Data;
+
+namespace BayesianRouter.Simulation;
+
+/// <summary>
+/// What an online router learns from after each batch in the controlled simulation (paper section 4.3).
+/// A live trainer feeds per-pair DPO losses instead (appendix B) through <c>Rewards.RewardShaper</c>; here the
+/// ground truth of replayed pairs stands in for the policy's training signal.
+/// </summary>
+public abstract record FeedbackModel
+{
+    /// <summary>Reward 1 when the chosen RM's label matches the ground truth, else 0, for every routed pair.</summary>
+    public sealed record Truth : FeedbackModel
+    {
+        public override string ToString() => "truth";
+    }
+
+    /// <summary>Truth feedback for a seeded random share <paramref name="Share"/> of routed pairs; the rest give no update.</summary>
+    public sealed record Audit(double Share) : FeedbackModel
+    {
+        public override string ToString() => $"audit:{Share.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+    }
+
+    /// <summary>
+    /// No ground truth: reward 1 when the chosen RM agrees with the majority of <paramref name="Others"/> other pool
+    /// RMs sampled for the pair (a tie among them counts 0.5); their calls are counted as extra RM calls.
+    /// </summary>
+    public sealed record Agreement(int Others) : FeedbackModel
+    {
+        public override string ToString() => $"agreement:{Others}";
+    }
+
+    /// <summary>Parses <c>truth</c>, <c>audit:P</c> (0 &lt; P &lt;= 1) or <c>agreement:C</c> (C &gt;= 1).</summary>
+    public static FeedbackModel Parse(string text)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        if (text == "truth") return new Truth();
+        if (text.StartsWith("audit:", StringComparison.Ordinal))
+        {
+            if (!double.TryParse(text["audit:".Length..], System.Globalization.NumberStyles.Float, inv, out var p) || !(p > 0 && p <= 1))
+                throw new ArgumentException($"--feedback {text}: the audit share must be a number in (0, 1], e.g. audit:0.25");
+            return new Audit(p);
+        }
+        if (text.StartsWith("agreement:", StringComparison.Ordinal))
+        {
+            if (!int.TryParse(text["agreement:".Length..], inv, out var c) || c < 1)
+                throw new ArgumentException($"--feedback {text}: the number of other RMs must be a whole number >= 1, e.g. agreement:2");
+            return new Agreement(c);
+        }
+        throw new ArgumentException($"--feedback {text}: expected truth, audit:P or agreement:C");
+    }
+
+    /// <summary>
+    /// The reward for one routed pair, or null when the pair gives no feedback. <paramref name="extraArms"/> lists the
+    /// RMs called only to compute the feedback (agreement feedback), whose calls and costs are counted.
+    /// </summary>
+    public double? Reward(PreferencePair pair, IReadOnlyList<string> pool, int arm, Random rng, out int[] extraArms)
+    {
+        extraArms = [];
+        switch (this)
+        {
+            case Truth:
+                return pair.IsRight(pool[arm]) ? 1 : 0;
+            case Audit a:
+                return rng.NextDouble() < a.Share ? (pair.IsRight(pool[arm]) ? 1 : 0) : null;
+            case Agreement g:
+            {
+                var others = Enumerable.Range(0, pool.Count).Where(n => n != arm).ToArray();
+                int c = Math.Min(g.Others, others.Length);
+                if (c == 0) return null;
+                rng.Shuffle(others);
+                extraArms = others[..c];
+                var chosen = Prefers(pair, pool[arm]);
+                int forA = 0, forB = 0;
+                for (int k = 0; k < c; k++)
+                {
+                    var p = Prefers(pair, pool[others[k]]);
+                    if (p == Preference.A) forA++;
+                    else if (p == Preference.B) forB++;
+                }
+                if (forA == forB) return 0.5;
+                var majority = forA > forB ? Preference.A : Preference.B;
+                return chosen == majority ? 1 : 0;
+            }
+            default:
+                throw new InvalidOperationException(ToString());
+        }
+    }
+
+    private static Preference Prefers(PreferencePair pair, string rm) =>
+        pair.Judgments.TryGetValue(rm, out var j) ? j.Prefers() : Preference.Tie;
+}

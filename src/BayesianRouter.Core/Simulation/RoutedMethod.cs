@@ -1,0 +1,39 @@
+using BayesianRouter.Routing;
+
+namespace BayesianRouter.Simulation;
+
+/// <summary>
+/// A router replayed on the stream: for each batch it selects one RM per pair, the chosen RM labels the pair, and —
+/// if the router learns — the batch's feedback (<see cref="FeedbackModel"/>) updates it.
+/// </summary>
+public sealed class RoutedMethod(
+    string name, MethodKind kind, IRouter router, bool learns, bool rawFeatures,
+    IReadOnlyList<string> pool, IReadOnlyList<double> costs, FeedbackModel feedback, Random feedbackRng)
+    : AnnotationMethod(name, kind)
+{
+    public IRouter Router { get; } = router;
+
+    public override void Annotate(SimulationBatch batch, Span<PairOutcome> outcomes)
+    {
+        var contexts = rawFeatures ? batch.RawFeatures : batch.Features;
+        var decisions = Router.Select(contexts);
+        var updates = learns ? new List<ArmFeedback>(batch.Pairs.Count) : null;
+        for (int i = 0; i < batch.Pairs.Count; i++)
+        {
+            var pair = batch.Pairs[i];
+            int arm = decisions[i].Arm;
+            bool correct = pair.IsRight(pool[arm]);
+            int calls = 1;
+            double cost = costs[arm];
+            if (updates != null)
+            {
+                var reward = feedback.Reward(pair, pool, arm, feedbackRng, out var extra);
+                calls += extra.Length;
+                foreach (var e in extra) cost += costs[e];
+                if (reward is { } r) updates.Add(new ArmFeedback(contexts[i], arm, r));
+            }
+            outcomes[i] = new PairOutcome(correct, arm, calls, cost, 1.0);
+        }
+        if (updates is { Count: > 0 }) Router.Update(updates);
+    }
+}

@@ -1,0 +1,92 @@
+namespace BayesianRouter.Simulation;
+
+/// <summary>Turns per-seed outcomes into per-method figures (mean and spread over seeds, shares, stream, domains).</summary>
+public static class SimulationAggregator
+{
+    public const string NoDomain = "(none)";
+
+    public static SimulationResult Aggregate(IReadOnlyList<SeedRun> runs, SimulationOptions options, bool separateOffline,
+        int withoutTruth, IReadOnlyDictionary<string, string> info)
+    {
+        var names = runs[0].Outcomes.Keys.ToList();
+        var methods = new List<MethodResult>();
+        foreach (var name in names)
+        {
+            var kind = runs[0].Kinds[name];
+            var perSeed = runs.Select(r => Mean(r.Outcomes[name], o => o.Correct ? 1 : 0)).ToArray();
+            var all = runs.SelectMany(r => r.Outcomes[name]).ToArray();
+            double weightSum = all.Sum(o => o.Weight);
+            double weighted = weightSum > 0 ? all.Sum(o => o.Correct ? o.Weight : 0) / weightSum : double.NaN;
+            bool routed = kind != MethodKind.Ensemble;
+
+            var share = new Dictionary<string, double>(StringComparer.Ordinal);
+            if (routed)
+                for (int n = 0; n < options.Pool.Count; n++)
+                    share[options.Pool[n]] = all.Count(o => o.Arm == n) / (double)all.Length;
+
+            int windows = options.StreamWindows;
+            var streamAcc = new double[windows];
+            var streamShare = new List<IReadOnlyList<double>>();
+            for (int w = 0; w < windows; w++)
+            {
+                var accs = new List<double>();
+                var shares = new double[options.Pool.Count];
+                int seedsWithWindow = 0;
+                foreach (var r in runs)
+                {
+                    var o = r.Outcomes[name];
+                    int lo = (int)((long)w * o.Length / windows), hi = (int)((long)(w + 1) * o.Length / windows);
+                    if (hi <= lo) continue;
+                    seedsWithWindow++;
+                    accs.Add(Mean(o.AsSpan(lo, hi - lo).ToArray(), x => x.Correct ? 1 : 0));
+                    if (routed)
+                        for (int i = lo; i < hi; i++)
+                            if (o[i].Arm >= 0) shares[o[i].Arm] += 1.0 / (hi - lo);
+                }
+                streamAcc[w] = accs.Count > 0 ? accs.Average() : double.NaN;
+                if (routed) streamShare.Add(shares.Select(s => seedsWithWindow > 0 ? s / seedsWithWindow : double.NaN).ToArray());
+            }
+
+            var domains = new SortedDictionary<string, DomainAccuracy>(StringComparer.Ordinal);
+            foreach (var g in runs.SelectMany(r => r.Stream.Select((p, i) => (Domain: p.Domain ?? NoDomain, r.Outcomes[name][i].Correct)))
+                         .GroupBy(x => x.Domain))
+            {
+                var list = g.ToList();
+                domains[g.Key] = new DomainAccuracy(list.Count(x => x.Correct) / (double)list.Count, list.Count / runs.Count);
+            }
+
+            methods.Add(new MethodResult
+            {
+                Name = name,
+                Kind = kind,
+                AccuracyPerSeed = perSeed,
+                Accuracy = Summary.Of(perSeed),
+                WeightedAccuracy = weighted,
+                RmCallsPerPair = all.Average(o => (double)o.Calls),
+                CostPerPair = all.Average(o => o.Cost),
+                Share = share,
+                StreamAccuracy = streamAcc,
+                StreamShare = streamShare,
+                Domains = domains,
+            });
+        }
+
+        return new SimulationResult
+        {
+            Pool = options.Pool,
+            Seeds = runs.Select(r => r.Seed).ToArray(),
+            Feedback = options.Feedback.ToString()!,
+            Split = separateOffline ? "offline-pairs" : options.Split.ToString().ToLowerInvariant(),
+            BatchSize = options.BatchSize,
+            OfflineFraction = options.OfflineFraction,
+            SeparateOfflinePairs = separateOffline,
+            PairsOnlinePerSeed = runs.Select(r => r.Stream.Count).ToArray(),
+            PairsOfflinePerSeed = runs.Select(r => r.OfflineCount).ToArray(),
+            PairsWithoutTruth = withoutTruth,
+            Methods = methods,
+            OfflineRouterInfo = info,
+        };
+    }
+
+    private static double Mean(PairOutcome[] o, Func<PairOutcome, double> f) => o.Length == 0 ? double.NaN : o.Average(f);
+}

@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Text;
+
+namespace BayesianRouter.Simulation;
+
+/// <summary>report.md: the tables of a simulation, and an honest line per baseline on whether bayesian-router beat it.</summary>
+public static class SimulationReport
+{
+    public const string Main = "bayesian-router";
+
+    public static string Markdown(SimulationResult r, string? plotsNote = null)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.AppendLine("# Controlled simulation");
+        sb.AppendLine();
+        sb.AppendLine(inv, $"Pool: {string.Join(", ", r.Pool)}. Feedback: `{r.Feedback}`. Split: `{r.Split}`. " +
+                           $"Batch size {r.BatchSize}. Seeds: {string.Join(", ", r.Seeds)}. " +
+                           $"Online pairs per seed: {string.Join(", ", r.PairsOnlinePerSeed)}; offline pairs: {string.Join(", ", r.PairsOfflinePerSeed)}.");
+        if (r.PairsWithoutTruth > 0) sb.AppendLine(inv, $"{r.PairsWithoutTruth} input pairs had no ground truth and were left out.");
+        sb.AppendLine();
+        sb.AppendLine("Annotation accuracy = share of online pairs whose label (by the chosen RM, or the ensemble) matches the ground truth.");
+        sb.AppendLine();
+        sb.AppendLine(Table(r));
+        sb.AppendLine("## Does bayesian-router win?");
+        sb.AppendLine();
+        foreach (var line in Verdicts(r)) sb.AppendLine("- " + line);
+        sb.AppendLine();
+        sb.AppendLine("## Accuracy per domain (pooled over seeds)");
+        sb.AppendLine();
+        sb.AppendLine(DomainTable(r));
+        if (plotsNote != null)
+        {
+            sb.AppendLine("## Plots");
+            sb.AppendLine();
+            sb.AppendLine(plotsNote);
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The main table: methods by mean accuracy, with spread, interval, calls, cost and routing share.</summary>
+    public static string Table(SimulationResult r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.AppendLine("| method | accuracy (mean) | std | 95% CI | RM calls / pair | cost / pair | routing share (" + string.Join(" / ", r.Pool) + ") |");
+        sb.AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var m in r.Methods.OrderByDescending(m => m.Accuracy.Mean).ThenBy(m => m.Name, StringComparer.Ordinal))
+        {
+            string share = m.Share.Count == 0 ? "all RMs" : string.Join(" / ", r.Pool.Select(p => m.Share[p].ToString("F2", inv)));
+            string name = m.Name == Main ? $"**{m.Name}**" : m.Name;
+            sb.AppendLine(inv, $"| {name} | {m.Accuracy.Mean:F4} | {m.Accuracy.Std:F4} | [{m.Accuracy.CiLow:F4}, {m.Accuracy.CiHigh:F4}] | {m.RmCallsPerPair:F2} | {m.CostPerPair:F2} | {share} |");
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>For every baseline: did bayesian-router's mean accuracy beat it, by how much, in how many seeds.</summary>
+    public static IReadOnlyList<string> Verdicts(SimulationResult r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var main = r.Methods.FirstOrDefault(m => m.Name == Main);
+        if (main == null) return ["bayesian-router was not run."];
+        var lines = new List<string>();
+        var best = r.BestSingle;
+        foreach (var m in r.Methods.Where(m => m.Name != Main && m.Kind != MethodKind.Oracle))
+        {
+            double diff = main.Accuracy.Mean - m.Accuracy.Mean;
+            int seedsWon = main.AccuracyPerSeed.Zip(m.AccuracyPerSeed).Count(p => p.First > p.Second);
+            string label = m == best ? $"{m.Name} (best single RM)" : m.Name;
+            lines.Add(string.Create(inv, $"{(diff > 0 ? "beats" : "does NOT beat")} {label}: {diff:+0.0000;-0.0000;0.0000} ({main.Accuracy.Mean:F4} vs {m.Accuracy.Mean:F4}); higher in {seedsWon} of {main.AccuracyPerSeed.Count} seeds"));
+        }
+        var oracle = r.Methods.FirstOrDefault(m => m.Kind == MethodKind.Oracle);
+        if (oracle != null) lines.Add(string.Create(inv, $"gap to the oracle: {oracle.Accuracy.Mean - main.Accuracy.Mean:F4}"));
+        return lines;
+    }
+
+    public static string DomainTable(SimulationResult r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var domains = r.Methods.SelectMany(m => m.Domains.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        var sb = new StringBuilder();
+        var first = r.Methods[0];
+        sb.AppendLine("| method | " + string.Join(" | ", domains.Select(d => $"{d} ({(first.Domains.TryGetValue(d, out var x) ? x.Pairs : 0)})")) + " |");
+        sb.AppendLine("|---|" + string.Concat(domains.Select(_ => "---|")));
+        foreach (var m in r.Methods.OrderByDescending(m => m.Accuracy.Mean))
+            sb.AppendLine($"| {m.Name} | " + string.Join(" | ", domains.Select(d => m.Domains.TryGetValue(d, out var a) ? a.Accuracy.ToString("F3", inv) : "")) + " |");
+        return sb.ToString();
+    }
+}
