@@ -81,16 +81,46 @@ public sealed class OfflineRouter
     {
         if (embedding.E.Length != EncoderDimension || embedding.EPrime.Length != EncoderDimension)
             throw new ArgumentException($"embedding has dimension {embedding.E.Length}, the router expects {EncoderDimension}");
+        return FusionInput(embedding, domain, Domains);
+    }
+
+    /// <summary>
+    /// x = [e + e'; |e - e'|; onehot(domain over <paramref name="domains"/>)]: the input layout shared by the
+    /// trainer and the artifact (an unknown or missing domain is all zeros).
+    /// </summary>
+    public static double[] FusionInput(PairEmbedding embedding, string? domain, IReadOnlyList<string> domains)
+    {
+        if (embedding.E.Length != embedding.EPrime.Length)
+            throw new ArgumentException($"e has dimension {embedding.E.Length} but e' has {embedding.EPrime.Length}");
         var fused = embedding.FusionInput();
-        if (Domains.Count == 0) return fused;
-        var x = new double[InputDimension];
+        if (domains.Count == 0) return fused;
+        var x = new double[fused.Length + domains.Count];
         fused.CopyTo(x, 0);
         if (domain != null)
         {
-            for (int k = 0; k < Domains.Count; k++)
-                if (Domains[k] == domain) x[fused.Length + k] = 1;
+            for (int k = 0; k < domains.Count; k++)
+                if (domains[k] == domain) x[fused.Length + k] = 1;
         }
         return x;
+    }
+
+    /// <summary>The argmax-BT arm for every pair (embeddings aligned with pairs; the pair supplies its domain).</summary>
+    public int[] Route(IReadOnlyList<PairEmbedding> embeddings, IReadOnlyList<Data.PreferencePair> pairs)
+    {
+        if (embeddings.Count != pairs.Count)
+            throw new ArgumentException($"{embeddings.Count} embeddings for {pairs.Count} pairs");
+        var choices = new int[pairs.Count];
+        for (int i = 0; i < choices.Length; i++) choices[i] = Choose(Features(embeddings[i], pairs[i].Domain));
+        return choices;
+    }
+
+    /// <summary>The same router with <paramref name="extra"/> added to (or replacing entries of) its metadata.</summary>
+    public OfflineRouter WithMetadata(IReadOnlyDictionary<string, string> extra)
+    {
+        var merged = new Dictionary<string, string>(Metadata, StringComparer.Ordinal);
+        foreach (var (k, v) in extra) merged[k] = v;
+        return new OfflineRouter(Pool, EncoderId, EncoderDimension, MaxTokens, Domains, Activation, FusedDimension,
+            W, B, Ebt, Ecls, merged);
     }
 
     /// <summary>h = [act(W x + b); 1], length <see cref="FeatureDimension"/>.</summary>
