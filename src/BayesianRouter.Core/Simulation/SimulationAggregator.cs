@@ -1,3 +1,5 @@
+using BayesianRouter.Offline;
+
 namespace BayesianRouter.Simulation;
 
 /// <summary>Turns per-seed outcomes into per-method figures (mean and spread over seeds, shares, stream, domains).</summary>
@@ -76,7 +78,7 @@ public static class SimulationAggregator
             Pool = options.Pool,
             Seeds = runs.Select(r => r.Seed).ToArray(),
             Feedback = options.Feedback.ToString()!,
-            Split = separateOffline ? "offline-pairs" : options.Split.ToString().ToLowerInvariant(),
+            Split = separateOffline ? "offline-pairs" : options.Split == SplitKind.Domain ? "domain" : "random",
             BatchSize = options.BatchSize,
             OfflineFraction = options.OfflineFraction,
             SeparateOfflinePairs = separateOffline,

@@ -1,13 +1,58 @@
+using System.Globalization;
+using BayesianRouter.Aggregation;
+using BayesianRouter.Routing;
+
 namespace BayesianRouter.Simulation;
 
-/// <summary>The methods of the simulation, by the names used in results and tables.</summary>
+/// <summary>
+/// The methods of the simulation, by the names used in results and tables (issue "controlled simulation"):
+/// <c>single:&lt;rm&gt;</c>, <c>random</c>, <c>majority</c>, <c>uwo</c>, <c>laser</c>, <c>ts-no-offline</c>,
+/// <c>offline-only</c>, <c>bayesian-router</c>, <c>weighted-score:&lt;alpha&gt;</c>, <c>oracle</c>.
+/// Each method draws from its own generators, seeded from the run's seed and the method's name.
+/// </summary>
 public static class SimulationMethods
 {
     public static IReadOnlyList<AnnotationMethod> Create(SeedContext ctx)
     {
-        var pool = ctx.Options.Pool;
-        var costs = pool.Select(ctx.Options.CostOf).ToArray();
+        var o = ctx.Options;
+        var pool = o.Pool;
+        int arms = pool.Count;
+        var costs = pool.Select(o.CostOf).ToArray();
+        var offline = ctx.OfflineRouter;
+        int dim = offline.FeatureDimension;
+        long Seed(string purpose) => SimulationRunner.SeedFor(ctx.Seed, purpose);
+
+        RoutedMethod Routed(string name, MethodKind kind, IRouter router, bool learns, bool raw = false) =>
+            new(name, kind, router, learns, raw, pool, costs, o.Feedback, new Random((int)Seed(name + "/feedback")));
+
         var methods = new List<AnnotationMethod>();
+        for (int n = 0; n < arms; n++)
+            methods.Add(Routed($"single:{pool[n]}", MethodKind.Single, new FixedRouter(arms, n, dim), learns: false));
+        methods.Add(Routed("random", MethodKind.Router, new RandomRouter(arms, Seed("random"), dim), learns: false));
+        methods.Add(new EnsembleMethod("majority", new MajorityVote(Seed("majority")).Aggregate, pool, costs));
+        methods.Add(new EnsembleMethod("uwo", new UncertaintyWeightedOptimization(Seed("uwo")).Aggregate, pool, costs));
+        methods.Add(Routed("laser", MethodKind.Router,
+            new LaserRouter(arms, ctx.RawDimension, new LinUcbOptions { Alpha = o.LaserAlpha }), learns: true, raw: true));
+        methods.Add(Routed("ts-no-offline", MethodKind.Router,
+            new ThompsonSamplingRouter(arms, ctx.RawDimension, new ThompsonSamplingOptions
+            {
+                PriorVariance = o.PriorVarianceAlone,
+                NoiseVariance = o.NoiseVariance,
+                Seed = Seed("ts-no-offline"),
+            }), learns: true, raw: true));
+        methods.Add(Routed("offline-only", MethodKind.Router, OfflineGreedyRouter.FromOffline(offline), learns: false));
+        methods.Add(Routed(SimulationReport.Main, MethodKind.Router,
+            new ThompsonSamplingRouter(arms, dim, ThompsonSamplingOptions.WithOfflinePrior(offline, Seed(SimulationReport.Main), o.PriorVarianceWithOffline)
+                with { NoiseVariance = o.NoiseVariance }), learns: true));
+        foreach (var alpha in o.WeightedScoreAlphas)
+        {
+            string name = $"weighted-score:{alpha.ToString(CultureInfo.InvariantCulture)}";
+            methods.Add(Routed(name, MethodKind.Router, new WeightedScoreRouter(arms, dim, offline.BtScores, new WeightedScoreOptions
+            {
+                Alpha = alpha,
+                Online = new ThompsonSamplingOptions { PriorVariance = o.PriorVarianceAlone, NoiseVariance = o.NoiseVariance, Seed = Seed(name) },
+            }), learns: true));
+        }
         methods.Add(new OracleMethod(pool, costs));
         return methods;
     }

@@ -2,16 +2,6 @@ using BayesianRouter.Offline;
 
 namespace BayesianRouter.Simulation;
 
-/// <summary>How pairs are divided into the offline part (trains the offline router) and the online stream.</summary>
-public enum SplitKind
-{
-    /// <summary>Groups at random.</summary>
-    Random,
-
-    /// <summary>A seeded random half of the domains offline, the others online (pairs without a domain: by group at random).</summary>
-    Domain,
-}
-
 /// <summary>Options of the controlled simulation (paper section 4.3); defaults follow the paper where it gives one.</summary>
 public sealed record SimulationOptions
 {
@@ -21,7 +11,8 @@ public sealed record SimulationOptions
     /// <summary>Share of the groups used offline when no separate offline pair file is given.</summary>
     public double OfflineFraction { get; init; } = 0.5;
 
-    public SplitKind Split { get; init; } = SplitKind.Random;
+    /// <summary>How pairs are divided into the offline part and the online stream: groups at random, or by domain.</summary>
+    public SplitKind Split { get; init; } = SplitKind.Group;
 
     /// <summary>Pairs per online batch (paper: 64).</summary>
     public int BatchSize { get; init; } = 64;

@@ -12,8 +12,12 @@ namespace BayesianRouter.Simulation;
 /// Per seed: split groups into an offline part (trains the offline router) and an online stream, shuffle the stream,
 /// cut it into batches, and replay the same batches through every method.
 /// </summary>
-public sealed class SimulationRunner(IPairEmbedder embedder, IOfflineRouterTrainer trainer, IProgress<string>? log = null)
+public sealed class SimulationRunner(
+    IPairEmbedder embedder, IOfflineRouterTrainer trainer, IProgress<string>? log = null,
+    Func<SeedContext, IReadOnlyList<AnnotationMethod>>? methods = null)
 {
+    private readonly Func<SeedContext, IReadOnlyList<AnnotationMethod>> _methods = methods ?? SimulationMethods.Create;
+
     /// <summary>Runs the simulation. <paramref name="offlinePairs"/>, when given, trains the offline router instead of a split of <paramref name="pairs"/>.</summary>
     public SimulationResult Run(IReadOnlyList<PreferencePair> pairs, IReadOnlyList<PreferencePair>? offlinePairs, SimulationOptions options)
     {
@@ -83,7 +87,7 @@ public sealed class SimulationRunner(IPairEmbedder embedder, IOfflineRouterTrain
         var projection = new RandomProjection(2 * router.EncoderDimension, router.FusedDimension, SeedFor(seed, "projection"));
         var raw = order.Select(i => projection.Apply(streamEmb[i].FusionInput())).ToArray();
 
-        var methods = SimulationMethods.Create(new SeedContext(seed, options, router, raw[0].Length));
+        var methods = _methods(new SeedContext(seed, options, router, raw[0].Length));
         var outcomes = new Dictionary<string, PairOutcome[]>(StringComparer.Ordinal);
         var results = new PairOutcome[methods.Count][];
         // Methods are independent (each owns its generators), so they replay in parallel; results do not depend on it.
