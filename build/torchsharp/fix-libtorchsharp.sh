@@ -70,8 +70,11 @@ if (( ${#missing[@]} )); then
 fi
 
 mkdir -p "$out/tools"
-gcc -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o "$out/tools/weaken_verneed" "$HERE/weaken_verneed.c"
-gcc -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC -nostdlib -Wl,-soname,$SHIM -o "$out/$SHIM.tmp" "$HERE/ios_base_library_init.c"
+if ! gcc -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o "$out/tools/weaken_verneed" "$HERE/weaken_verneed.c" ||
+   ! gcc -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC -nostdlib -Wl,-soname,$SHIM -o "$out/$SHIM.tmp" "$HERE/ios_base_library_init.c"; then
+  echo "fix-libtorchsharp.sh: error TSFIX002: gcc could not build the TorchSharp start-up fix (messages above); the C library headers may be missing: run 'apt-get install -y gcc libc6-dev' (as root) and build again." >&2
+  exit 1
+fi
 
 # Patch a private copy (never ORIGINAL, which lives in the shared NuGet cache), then rename it.
 cp "$original" "$out/libLibTorchSharp.so.tmp"
