@@ -41,7 +41,7 @@ public static class PairFile
             }
             catch (JsonException e)
             {
-                throw new PairFileException(name, lineNo, $"not valid JSON ({e.Message})", e);
+                throw new PairFileException(name, lineNo, DescribeJsonError(line, e), e);
             }
             catch (FormatException e)
             {
@@ -52,12 +52,27 @@ public static class PairFile
         }
     }
 
+    /// <summary>The fields a pair line may have; any other field is refused (a misspelt "preferred" must not pass).</summary>
+    public static IReadOnlyList<string> Fields { get; } =
+        ["id", "group", "prompt", "response_a", "response_b", "preferred", "domain", "judgments"];
+
+    /// <summary>Strict JSON: no comments, no trailing commas, no property given twice.</summary>
+    internal static readonly JsonDocumentOptions StrictJson = new()
+    {
+        AllowTrailingCommas = false,
+        CommentHandling = JsonCommentHandling.Disallow,
+        AllowDuplicateProperties = false,
+    };
+
     /// <summary>Parses one line; throws <see cref="FormatException"/> (what is wrong) or <see cref="JsonException"/>.</summary>
     public static PreferencePair Parse(string line)
     {
-        using var doc = JsonDocument.Parse(line);
+        using var doc = JsonDocument.Parse(line, StrictJson);
         var root = doc.RootElement;
-        if (root.ValueKind != JsonValueKind.Object) throw new FormatException("a line must be a JSON object");
+        if (root.ValueKind != JsonValueKind.Object) throw new FormatException($"a line must be a JSON object, got {root.ValueKind.ToString().ToLowerInvariant()}");
+        foreach (var field in root.EnumerateObject())
+            if (!Fields.Contains(field.Name))
+                throw new FormatException($"unknown field \"{field.Name}\" (a pair has: {string.Join(", ", Fields)})");
 
         string id = RequiredString(root, "id");
         if (id.Length == 0) throw new FormatException("field \"id\" is empty");
@@ -106,6 +121,9 @@ public static class PairFile
         bool hasVerdict = e.TryGetProperty("verdict", out var v);
         bool hasA = e.TryGetProperty("score_a", out var sa);
         bool hasB = e.TryGetProperty("score_b", out var sb);
+        foreach (var field in e.EnumerateObject())
+            if (field.Name is not ("verdict" or "score_a" or "score_b"))
+                throw new FormatException($"judgments.{rm}: unknown field \"{field.Name}\" (a judgment has \"score_a\" and \"score_b\", or \"verdict\")");
         if (hasVerdict && (hasA || hasB))
             throw new FormatException($"judgments.{rm} has both a verdict and scores");
         if (hasVerdict)
@@ -126,6 +144,25 @@ public static class PairFile
         double x = e.GetDouble();
         if (!double.IsFinite(x)) throw new FormatException($"judgments.{rm}.{field} is not finite ({e.GetRawText()})");
         return x;
+    }
+
+    /// <summary>
+    /// What is wrong with a line that is not valid JSON. Python's json module writes NaN and Infinity as bare
+    /// words, so a non-finite score usually arrives here rather than as a number: name it as such.
+    /// </summary>
+    internal static string DescribeJsonError(string line, JsonException e)
+    {
+        if (e.BytePositionInLine is { } pos)
+        {
+            var bytes = Encoding.UTF8.GetBytes(line);
+            for (long start = Math.Max(0, pos - 1); start <= pos && start < bytes.Length; start++)
+            {
+                var rest = Encoding.UTF8.GetString(bytes, (int)start, (int)Math.Min(10, bytes.Length - start));
+                if (rest.StartsWith("NaN", StringComparison.Ordinal) || rest.StartsWith("Infinity", StringComparison.Ordinal) || rest.StartsWith("-Infinity", StringComparison.Ordinal))
+                    return $"non-finite number ({rest.Split([',', '}', ' ', ']'])[0]}) at byte {start + 1}: scores must be finite numbers";
+            }
+        }
+        return $"not valid JSON ({e.Message})";
     }
 
     private static string RequiredString(JsonElement root, string name) =>
@@ -176,7 +213,11 @@ public static class PairFile
         w.WriteString("prompt", p.Prompt);
         w.WriteString("response_a", p.ResponseA);
         w.WriteString("response_b", p.ResponseB);
-        if (p.Preferred is { } pref) w.WriteString("preferred", pref.ToText());
+        if (p.Preferred is { } pref)
+        {
+            if (pref == Preference.Tie) throw new InvalidOperationException($"pair \"{p.Id}\": the ground truth must be a or b, never a tie");
+            w.WriteString("preferred", pref.ToText());
+        }
         if (p.Domain != null) w.WriteString("domain", p.Domain);
         if (p.Judgments.Count > 0)
         {
