@@ -1,13 +1,100 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using BayesianRouter.Routing;
+using Spectre.Console;
 
 namespace BayesianRouter.Cli.Commands;
 
+/// <summary><c>bayesrouter bench routing</c>: select + update speed of the Thompson-sampling router (RoutingSpeedBenchmark).</summary>
 public static class BenchRoutingCommand
 {
     public static Command Create(CliIO io)
     {
-        var cmd = new Command("routing", "Not built yet.");
-        cmd.SetAction(_ => { io.Err.WriteLine("not built yet"); return 3; });
+        var dim = new Option<int?>("--dim", "-d")
+        {
+            Description = "Feature dimension d of the pair vectors. Omit it to measure d in {64, 128, 384, 576}.",
+        };
+        var arms = new Option<int?>("--arms", "-n")
+        {
+            Description = "Number of arms N (reward models in the pool). Omit it to measure N in {4, 8, 16}.",
+        };
+        var batch = new Option<int>("--batch", "-b")
+        {
+            Description = "Pairs per batch: each timed step routes a batch (select) and learns from all its pairs (update).",
+            DefaultValueFactory = _ => 64,
+        };
+        var batches = new Option<int>("--batches", "-k")
+        {
+            Description = "Timed batches per configuration (after the warm-up batches).",
+            DefaultValueFactory = _ => 20,
+        };
+        var warmup = new Option<int>("--warmup")
+        {
+            Description = "Untimed batches run first, so the JIT has compiled the optimised code.",
+            DefaultValueFactory = _ => 20,
+        };
+        var seed = new Option<long>("--seed", "-s")
+        {
+            Description = "Seed of the random features, rewards and the router's draws.",
+            DefaultValueFactory = _ => 0,
+        };
+        var json = new Option<bool>("--json")
+        {
+            Description = "Also print the result as JSON on the last line: {\"dim\": D, \"arms\": N, \"batch\": B, \"us_per_pair\": X} " +
+                          "for one configuration, {\"batch\": B, \"results\": [...]} for a table.",
+        };
+        var cmd = new Command("routing",
+            "Measure the Thompson-sampling router's select + update time per pair (microseconds) on seeded random " +
+            "features: one configuration with --dim and --arms, otherwise the table over d in {64, 128, 384, 576} and " +
+            "N in {4, 8, 16}. Build with -c Release for meaningful figures. \"us per pair\" is wall-clock time; \"cpu us per pair\" " +
+            "is the process CPU time over the same batches (all threads): when other processes hold the cores, the wall time " +
+            "grows and the CPU time does not.");
+        foreach (var o in new Option[] { dim, arms, batch, batches, warmup, seed, json }) cmd.Options.Add(o);
+        cmd.SetAction(parse =>
+        {
+            int? d = parse.GetValue(dim), n = parse.GetValue(arms);
+            int b = parse.GetValue(batch), k = parse.GetValue(batches), w = parse.GetValue(warmup);
+            if (d is <= 0) throw new CliUsageException($"--dim must be positive (got {d})");
+            if (n is <= 0) throw new CliUsageException($"--arms must be positive (got {n})");
+            if (b <= 0) throw new CliUsageException($"--batch must be positive (got {b})");
+            if (k <= 0) throw new CliUsageException($"--batches must be positive (got {k})");
+            if (w < 0) throw new CliUsageException($"--warmup cannot be negative (got {w})");
+            var dims = d is { } dd ? [dd] : RoutingSpeedBenchmark.DefaultDimensions;
+            var armCounts = n is { } nn ? [nn] : RoutingSpeedBenchmark.DefaultArms;
+            var results = new List<RoutingSpeed>();
+            foreach (var dv in dims)
+                foreach (var nv in armCounts)
+                {
+                    io.Err.WriteLine($"measuring d={dv} arms={nv} batch={b} ({w} warm-up + {k} timed batches)");
+                    results.Add(RoutingSpeedBenchmark.Measure(dv, nv, b, k, parse.GetValue(seed), w));
+                }
+            Print(io, results);
+            if (parse.GetValue(json))
+            {
+                var rows = results.Select(r => new Dictionary<string, object>
+                {
+                    ["dim"] = r.Dimension, ["arms"] = r.Arms, ["batch"] = r.Batch, ["us_per_pair"] = Math.Round(r.MicrosecondsPerPair, 3),
+                }).ToList();
+                io.Out.WriteLine(JsonSerializer.Serialize<object>(results.Count == 1 ? rows[0] : new Dictionary<string, object> { ["batch"] = b, ["results"] = rows }));
+            }
+            return 0;
+        });
         return cmd;
+    }
+
+    private static void Print(CliIO io, List<RoutingSpeed> results)
+    {
+        var table = new Table().AddColumns("d", "arms", "batch", "us per pair", "pairs per second", "cpu us per pair");
+        foreach (var c in table.Columns) c.RightAligned();
+        foreach (var r in results)
+            table.AddRow(
+                r.Dimension.ToString(CultureInfo.InvariantCulture), r.Arms.ToString(CultureInfo.InvariantCulture),
+                r.Batch.ToString(CultureInfo.InvariantCulture), r.MicrosecondsPerPair.ToString("F1", CultureInfo.InvariantCulture),
+                (1e6 / r.MicrosecondsPerPair).ToString("F0", CultureInfo.InvariantCulture),
+                r.CpuMicrosecondsPerPair.ToString("F1", CultureInfo.InvariantCulture));
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(io.Out), Interactive = InteractionSupport.No });
+        console.Write(table);
+        io.Out.Flush();
     }
 }

@@ -1,0 +1,97 @@
+using BayesianRouter.State;
+
+namespace BayesianRouter.Routing;
+
+/// <summary>
+/// One <see cref="ArmPosterior"/> per arm, with the batch operations the linear bandits share (Thompson sampling,
+/// LinUCB, LASER): score moments for a batch of contexts, and a batch update that gives each arm the observations
+/// routed to it, once per batch (Eq. 5-6). Arms are independent, so large batches spread them over the cores; the
+/// result does not depend on the number of threads.
+/// </summary>
+public sealed class ArmPosteriorSet
+{
+    private readonly ArmPosterior[] _arms;
+
+    public ArmPosteriorSet(int arms, int dimension, double priorVariance, double noiseVariance, IReadOnlyList<double[]>? priorMeans)
+    {
+        if (arms <= 0) throw new ArgumentOutOfRangeException(nameof(arms), arms, "at least one arm is needed");
+        if (priorMeans != null && priorMeans.Count != arms)
+            throw new ArgumentException($"prior mean has {priorMeans.Count} rows, expected one per arm ({arms})");
+        _arms = new ArmPosterior[arms];
+        for (int n = 0; n < arms; n++)
+        {
+            var mean = priorMeans?[n];
+            if (priorMeans != null && mean is null) throw new ArgumentException($"prior mean row {n} is null");
+            if (mean != null && mean.Length != dimension)
+                throw new ArgumentException($"prior mean row {n} has dimension {mean.Length}, expected {dimension}");
+            _arms[n] = new ArmPosterior(dimension, priorVariance, noiseVariance, mean);
+        }
+        Dimension = dimension;
+    }
+
+    public int Count => _arms.Length;
+    public int Dimension { get; }
+    public ArmPosterior this[int arm] => _arms[arm];
+
+    /// <summary>Work (pairs x d^2) above which the arms are processed in parallel.</summary>
+    private const long ParallelWork = 1L << 18;
+
+    /// <summary>Means h^T mu_n and standard deviations sqrt(h^T Sigma_n h) for every context and arm.</summary>
+    public ScoreMoments Moments(IReadOnlyList<double[]> contexts)
+    {
+        int count = contexts.Count, d = Dimension, arms = _arms.Length;
+        var m = new ScoreMoments(count, arms);
+        var h = new double[count * d];
+        for (int p = 0; p < count; p++) contexts[p].CopyTo(h, p * d);
+        void Arm(int n)
+        {
+            var post = _arms[n];
+            var work = (double[])h.Clone();
+            var variances = new double[count];
+            post.ScoreVariances(work, count, variances);
+            for (int p = 0; p < count; p++)
+            {
+                m.Means[p * arms + n] = post.MeanScore(contexts[p]);
+                m.StdDevs[p * arms + n] = Math.Sqrt(variances[p]);
+            }
+        }
+        if ((long)count * d * d >= ParallelWork && arms > 1) Parallel.For(0, arms, Arm);
+        else for (int n = 0; n < arms; n++) Arm(n);
+        return m;
+    }
+
+    /// <summary>
+    /// Applies forgetting (if gamma &lt; 1, to every arm, before the batch), then each arm's routed observations in
+    /// batch order, then refreshes the means of the arms that changed.
+    /// </summary>
+    public void Update(IReadOnlyList<ArmFeedback> feedback, double forgetting)
+    {
+        var byArm = new List<int>[_arms.Length];
+        for (int i = 0; i < feedback.Count; i++) (byArm[feedback[i].Arm] ??= []).Add(i);
+        void Arm(int n)
+        {
+            var post = _arms[n];
+            if (forgetting < 1) post.Forget(forgetting);
+            if (byArm[n] is not { } items) return;
+            post.Observe(items.Select(i => feedback[i].Context).ToArray(), items.Select(i => feedback[i].Reward).ToArray());
+            post.RefreshMean();
+        }
+        long work = (long)(forgetting < 1 ? Dimension * _arms.Length : feedback.Count) * Dimension * Dimension;
+        if (work >= ParallelWork && _arms.Length > 1) Parallel.For(0, _arms.Length, Arm);
+        else for (int n = 0; n < _arms.Length; n++) Arm(n);
+    }
+
+    internal void WriteState(BinaryWriter w)
+    {
+        w.Write(_arms.Length);
+        foreach (var a in _arms) a.WriteState(w);
+    }
+
+    internal Action ReadState(BinaryReader r)
+    {
+        r.ReadExpected(_arms.Length, "number of arms");
+        var installs = new Action[_arms.Length];
+        for (int n = 0; n < _arms.Length; n++) installs[n] = _arms[n].ReadState(r, $"arm {n} posterior");
+        return () => { foreach (var i in installs) i(); };
+    }
+}
