@@ -1,14 +1,81 @@
 using System.CommandLine;
+using BayesianRouter.Cli.Reports;
+using BayesianRouter.Encoding;
+using BayesianRouter.IO;
+using BayesianRouter.Offline;
+using BayesianRouter.Simulation;
+using BayesianRouter.Training;
 
 namespace BayesianRouter.Cli.Commands;
 
-/// <summary>`bayesrouter simulate`: being built (see the open issues).</summary>
+/// <summary><c>bayesrouter simulate</c>: the controlled simulation, the project's main job (README, first command).</summary>
 public static class SimulateCommand
 {
     public static Command Create(CliIO io)
     {
-        var cmd = new Command("simulate", "Not built yet.");
-        cmd.SetAction(_ => { io.Err.WriteLine("simulate: not built yet"); return 3; });
+        var shared = new OfflineCliOptions();
+        var pairs = new Option<string>("--pairs") { Description = "Pair file (JSON Lines) to replay, with ground truth and the pool RMs' judgments; or a RewardMATH folder (e.g. ../shared/datasets/rewardmath), imported on the fly with the default scorers.", Required = true };
+        var pool = new Option<string>("--pool") { Description = "Comma-separated RM names of the pool, in arm order (e.g. ArmoRM,skywork_llama3,internlm2_20b,grm_gemma).", Required = true };
+        var offlinePairs = new Option<string?>("--offline-pairs") { Description = "Train the offline router on this pair file (or RewardMATH folder) instead of a split of --pairs: a cross-benchmark, out-of-distribution run; all of --pairs is then the online stream." };
+        var fraction = new Option<double>("--offline-fraction") { Description = "Share of the groups (pairs sharing a prompt) of --pairs used offline; the rest is the online stream.", DefaultValueFactory = _ => 0.5 };
+        var split = new Option<string>("--split") { Description = "random: groups are split at random; domain: a seeded random half of the domains goes offline and the other domains online (pairs without a domain split at random by group), so the stream is out of the offline router's distribution.", DefaultValueFactory = _ => "random" };
+        split.AcceptOnlyFromAmong("random", "domain");
+        var batch = new Option<int>("--batch-size") { Description = "Pairs per online batch; the online routers learn after each batch (paper: 64).", DefaultValueFactory = _ => 64 };
+        var seeds = new Option<int>("--seeds") { Description = "Number of replays; seed k splits, trains, shuffles and draws anew. Seeds are first-seed, first-seed+1, ...", DefaultValueFactory = _ => 5 };
+        var firstSeed = new Option<int>("--first-seed") { Description = "The first seed.", DefaultValueFactory = _ => 1 };
+        var feedback = new Option<string>("--feedback") { Description = "What online routers learn from after each batch: truth (reward 1 when the chosen RM is right, else 0); audit:P (truth for a seeded random share P of the routed pairs, no update from the others); agreement:C (1 when the chosen RM agrees with the majority of C other pool RMs sampled for the pair, 0.5 on a tie; their calls count as RM calls).", DefaultValueFactory = _ => "truth" };
+        var costs = new Option<string?>("--costs") { Description = "Cost units of one call per RM, e.g. ArmoRM=1,internlm2_20b=4 (default 1 each): gives cost per pair." };
+        var outDir = new Option<string>("--out") { Description = "Folder for results.json, report.md and the PNG plots (created if missing; files are replaced atomically).", Required = true };
+        var json = new Option<bool>("--json") { Description = "Also print the whole results.json as one JSON object on the last line." };
+
+        var cmd = new Command("simulate",
+            "Controlled simulation (paper section 4.3): replay pairs whose ground truth is known; every method picks RMs on " +
+            "the same online stream: single:<rm>, random, majority, uwo, laser, ts-no-offline, offline-only, bayesian-router, " +
+            "weighted-score:<alpha>, oracle. Per seed the groups are split into an offline part (trains the offline router) " +
+            "and an online stream cut into batches. Reports annotation accuracy (mean, std, 95% interval over seeds), RM calls " +
+            "and cost per pair, routing shares, accuracy along the stream and per domain, in DIR/results.json, DIR/report.md and PNG plots.");
+        foreach (var o in new Option[] { pairs, pool, offlinePairs, fraction, split, batch, seeds, firstSeed, feedback, costs, outDir, json })
+            cmd.Options.Add(o);
+        shared.AddTraining(cmd);
+        shared.AddEncoder(cmd, withMaxTokens: true);
+        cmd.SetAction(parse =>
+        {
+            int nSeeds = parse.GetValue(seeds);
+            if (nSeeds < 1) throw new CliUsageException($"--seeds {nSeeds}: need at least 1");
+            var options = new SimulationOptions
+            {
+                Pool = CliParsing.List(parse.GetValue(pool)!, "--pool"),
+                OfflineFraction = parse.GetValue(fraction),
+                Split = parse.GetValue(split) == "domain" ? SplitKind.Domain : SplitKind.Group,
+                BatchSize = parse.GetValue(batch),
+                Seeds = Enumerable.Range(parse.GetValue(firstSeed), nSeeds).ToArray(),
+                Feedback = FeedbackModel.Parse(parse.GetValue(feedback)!),
+                Costs = CliParsing.Costs(parse.GetValue(costs)),
+                Offline = shared.Training(parse, seed: parse.GetValue(firstSeed)),
+            };
+            options.Validate();
+            var dir = parse.GetValue(outDir)!;
+            var online = PairSources.Load(parse.GetValue(pairs)!, io.Err);
+            var offline = parse.GetValue(offlinePairs) is { } op ? PairSources.Load(op, io.Err) : null;
+
+            using var embedder = CachedPairEmbedder.CreateMiniLm(
+                new EncoderOptions { MaxTokens = parse.GetValue(shared.MaxTokens) }, parse.GetValue(shared.EncoderCache)?.FullName);
+            var log = new SyncProgress<string>(m => io.Err.WriteLine($"[simulate] {m}"));
+            var started = DateTime.UtcNow;
+            var result = new SimulationRunner(embedder, new MultiTaskRouterTrainer(), log).Run(online, offline, options);
+
+            Directory.CreateDirectory(dir);
+            var plots = SimulationPlots.WriteAll(result, dir);
+            AtomicFile.WriteAllText(Path.Combine(dir, "results.json"), SimulationJson.Serialize(result));
+            var note = string.Join("\n", plots.Select(p => $"- ![{Path.GetFileNameWithoutExtension(p)}]({Path.GetFileName(p)})"));
+            AtomicFile.WriteAllText(Path.Combine(dir, "report.md"), SimulationReport.Markdown(result, note));
+
+            io.Out.WriteLine(SimulationReport.Table(result));
+            foreach (var v in SimulationReport.Verdicts(result)) io.Out.WriteLine("- " + v);
+            io.Out.WriteLine($"wrote {Path.Combine(dir, "results.json")}, report.md and {plots.Count} plots in {(DateTime.UtcNow - started).TotalSeconds:F0} s");
+            if (parse.GetValue(json)) io.Out.WriteLine(SimulationJson.ToJson(result).ToJsonString());
+            return 0;
+        });
         return cmd;
     }
 }

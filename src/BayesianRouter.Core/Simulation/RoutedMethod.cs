@@ -4,10 +4,11 @@ namespace BayesianRouter.Simulation;
 
 /// <summary>
 /// A router replayed on the stream: for each batch it selects one RM per pair, the chosen RM labels the pair, and —
-/// if the router learns — the batch's feedback (<see cref="FeedbackModel"/>) updates it.
+/// if the router learns — the batch's feedback (<see cref="FeedbackModel"/>) updates it. <c>context</c> picks the
+/// router's view of the batch (the offline router's h, or untrained features).
 /// </summary>
 public sealed class RoutedMethod(
-    string name, MethodKind kind, IRouter router, bool learns, bool rawFeatures,
+    string name, MethodKind kind, IRouter router, bool learns, Func<SimulationBatch, IReadOnlyList<double[]>> context,
     IReadOnlyList<string> pool, IReadOnlyList<double> costs, FeedbackModel feedback, Random feedbackRng)
     : AnnotationMethod(name, kind)
 {
@@ -15,7 +16,7 @@ public sealed class RoutedMethod(
 
     public override void Annotate(SimulationBatch batch, Span<PairOutcome> outcomes)
     {
-        var contexts = rawFeatures ? batch.RawFeatures : batch.Features;
+        var contexts = context(batch);
         var decisions = Router.Select(contexts);
         var updates = learns ? new List<ArmFeedback>(batch.Pairs.Count) : null;
         for (int i = 0; i < batch.Pairs.Count; i++)

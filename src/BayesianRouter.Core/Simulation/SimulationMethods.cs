@@ -23,7 +23,7 @@ public static class SimulationMethods
         long Seed(string purpose) => SimulationRunner.SeedFor(ctx.Seed, purpose);
 
         RoutedMethod Routed(string name, MethodKind kind, IRouter router, bool learns, bool raw = false) =>
-            new(name, kind, router, learns, raw, pool, costs, o.Feedback, new Random((int)Seed(name + "/feedback")));
+            new(name, kind, router, learns, raw ? b => b.RawFeatures : b => b.Features, pool, costs, o.Feedback, new Random((int)Seed(name + "/feedback")));
 
         var methods = new List<AnnotationMethod>();
         for (int n = 0; n < arms; n++)
