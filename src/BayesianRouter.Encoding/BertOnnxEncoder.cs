@@ -30,12 +30,7 @@ public sealed class BertOnnxEncoder : ITextEncoder
         ModelId = modelId;
         Pooling = pooling;
 
-        _tokenizer = BertTokenizer.Create(vocab, new BertOptions
-        {
-            LowerCaseBeforeTokenization = lowerCase,
-            // Hugging Face's BertTokenizer strips accents whenever it lower-cases (strip_accents=None).
-            RemoveNonSpacingMarks = lowerCase,
-        });
+        _tokenizer = HfBertTokenizer.Create(vocab, lowerCase);
 
         using var sessionOptions = CreateSessionOptions(Options.Threads);
         try
@@ -127,16 +122,16 @@ public sealed class BertOnnxEncoder : ITextEncoder
     {
         var sequences = new int[inputs.Count][];
         for (int i = 0; i < inputs.Count; i++) sequences[i] = TokenIds(inputs[i]);
-        return EncodeTokenized(sequences, progress);
+        return EncodeTokenized(sequences, null, progress);
     }
 
-    /// <summary>Encodes already tokenized sequences ([CLS] ... [SEP]), batching them by length.</summary>
-    public float[][] EncodeTokenized(IReadOnlyList<int[]> sequences, IProgress<(int Done, int Total)>? progress = null)
+    /// <summary>Encodes already tokenized sequences ([CLS] ... [SEP]), batching them by length unless <paramref name="sortByLength"/> is false.</summary>
+    public float[][] EncodeTokenized(IReadOnlyList<int[]> sequences, bool? sortByLength = null, IProgress<(int Done, int Total)>? progress = null)
     {
         var result = new float[sequences.Count][];
         var lengths = sequences.Select(s => s.Length).ToArray();
         int done = 0;
-        foreach (var batch in LengthBatching.Plan(lengths, Options.BatchSize, Options.SortByLength))
+        foreach (var batch in LengthBatching.Plan(lengths, Options.BatchSize, sortByLength ?? Options.SortByLength))
         {
             var vectors = RunBatch(batch.Select(i => sequences[i]).ToArray());
             for (int k = 0; k < batch.Length; k++) result[batch[k]] = vectors[k];

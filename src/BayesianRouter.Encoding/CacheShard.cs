@@ -13,7 +13,7 @@ namespace BayesianRouter.Encoding;
 /// </summary>
 public static class CacheShard
 {
-    public const int Version = 1;
+    public const int Version = 2; // 2: embeddings from the Hugging Face-compatible tokenization (HfBertTokenizer); version 1 shards are rebuilt
     private static readonly byte[] Magic = "BRPEMB01"u8.ToArray();
 
     public static void Write(Stream stream, string encoderId, int dimension, IReadOnlyList<(TextKey Key, float[] Vector)> entries)

@@ -46,6 +46,7 @@ public sealed class MiniLmEncoderTests(MiniLmFixture fixture)
             "The quick brown fox jumps over the lazy dog.",
             "What is the sum of all positive integers n such that n^2 - 19n + 99 is a perfect square?",
             "Reward models disagree on hard math problems (but not always)!",
+            "What is $y$ when $y^2 + 13 = 29$ and y > 0?",
             longText,
         ];
         var ours = ((ITextEncoder)_encoder).Encode(texts);
