@@ -64,6 +64,17 @@ public class DataCommandTests
     }
 
     [Fact]
+    public async Task TheDefaultSeedIsTheLibrarysDefault()
+    {
+        var dir = DataTestPaths.NewTempFolder();
+        var withoutSeed = Path.Combine(dir, "default.jsonl");
+        var r = await CliRunner.RunAsync("data", "import", "rewardmath", DataTestPaths.RewardMath, "-o", withoutSeed);
+        Assert.True(r.ExitCode == 0, r.Err);
+        var explicitSeed = await ImportRewardMath(dir, BayesianRouter.Data.Import.PairPlacement.DefaultSeed, "explicit.jsonl");
+        Assert.Equal(File.ReadAllBytes(explicitSeed), File.ReadAllBytes(withoutSeed));
+    }
+
+    [Fact]
     public async Task ValidatePrintsAOneLineSummary()
     {
         var dir = DataTestPaths.NewTempFolder();

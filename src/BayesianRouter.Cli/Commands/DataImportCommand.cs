@@ -36,7 +36,7 @@ public static class DataImportCommand
     private static Option<int> SeedOption() => new("--seed")
     {
         Description = "Seed of the coin that places the preferred response on a or b (same seed and input: same bytes).",
-        DefaultValueFactory = _ => 0,
+        DefaultValueFactory = _ => PairPlacement.DefaultSeed,
     };
 
     private static Argument<string> SourceArgument(string description) => new("source") { Description = description };

@@ -7,6 +7,9 @@ namespace BayesianRouter.Data.Import;
 /// </summary>
 public sealed class PairPlacement(int seed)
 {
+    /// <summary>The seed every importer uses unless told otherwise (<c>--seed</c>).</summary>
+    public const int DefaultSeed = 1;
+
     private readonly Random _coin = new(seed);
 
     /// <summary>
