@@ -88,6 +88,7 @@ public static class Cholesky
         xj = Math.FusedMultiplyAdd(-s, rkj, c * xj);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first batch: no tier-0 code
     private static void Update1(ref double r, int d, ref double x0)
     {
         int w = Vector<double>.Count;
@@ -115,6 +116,7 @@ public static class Cholesky
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first batch: no tier-0 code
     private static void Update4(ref double r, int d, ref double x0)
     {
         int w = Vector<double>.Count;
@@ -166,6 +168,7 @@ public static class Cholesky
     }
 
     /// <summary>Solves R^T z = y in place (forward substitution).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first batch: no tier-0 code
     public static void SolveTransposed(ReadOnlySpan<double> r, int d, Span<double> y)
     {
         CheckSquare(r.Length, d);
@@ -179,6 +182,7 @@ public static class Cholesky
     }
 
     /// <summary>Solves R z = y in place (back substitution).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first batch: no tier-0 code
     public static void Solve(ReadOnlySpan<double> r, int d, Span<double> y)
     {
         CheckSquare(r.Length, d);
@@ -208,6 +212,7 @@ public static class Cholesky
             Block1(ref rr, d, ref Unsafe.Add(ref hr, p * d), out squaredNorms[p]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first batch: no tier-0 code
     private static void Block4(ref double r, int d, ref double y0, Span<double> norms)
     {
         int w = Vector<double>.Count;
@@ -292,6 +297,7 @@ public static class Cholesky
         norms[0] = n0; norms[1] = n1; norms[2] = n2; norms[3] = n3;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first batch: no tier-0 code
     private static void Block1(ref double r, int d, ref double y0, out double norm)
     {
         int w = Vector<double>.Count;

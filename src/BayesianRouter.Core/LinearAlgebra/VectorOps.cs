@@ -8,6 +8,7 @@ namespace BayesianRouter.LinearAlgebra;
 public static class VectorOps
 {
     /// <summary>Sum of x[i] * y[i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
     {
         if (x.Length != y.Length) throw new ArgumentException($"lengths differ: {x.Length} and {y.Length}");
@@ -29,6 +30,7 @@ public static class VectorOps
     }
 
     /// <summary>y += a * x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Axpy(double a, ReadOnlySpan<double> x, Span<double> y)
     {
         if (x.Length != y.Length) throw new ArgumentException($"lengths differ: {x.Length} and {y.Length}");

@@ -11,9 +11,14 @@ namespace BayesianRouter.Routing;
 public sealed class ArmPosteriorSet
 {
     private readonly ArmPosterior[] _arms;
+    private readonly ParallelOptions _parallel;
 
-    public ArmPosteriorSet(int arms, int dimension, double priorVariance, double noiseVariance, IReadOnlyList<double[]>? priorMeans)
+    public ArmPosteriorSet(int arms, int dimension, double priorVariance, double noiseVariance, IReadOnlyList<double[]>? priorMeans,
+        int maxDegreeOfParallelism = -1)
     {
+        if (maxDegreeOfParallelism == 0 || maxDegreeOfParallelism < -1)
+            throw new ArgumentOutOfRangeException(nameof(maxDegreeOfParallelism), maxDegreeOfParallelism, "use -1 (all cores) or a positive count");
+        _parallel = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism };
         if (arms <= 0) throw new ArgumentOutOfRangeException(nameof(arms), arms, "at least one arm is needed");
         if (priorMeans != null && priorMeans.Count != arms)
             throw new ArgumentException($"prior mean has {priorMeans.Count} rows, expected one per arm ({arms})");
@@ -33,8 +38,14 @@ public sealed class ArmPosteriorSet
     public int Dimension { get; }
     public ArmPosterior this[int arm] => _arms[arm];
 
-    /// <summary>Work (pairs x d^2) above which the arms are processed in parallel.</summary>
-    private const long ParallelWork = 1L << 18;
+    /// <summary>Work (pairs x d^2) from which the arms are processed in parallel (d >= 128 for a batch of 64).</summary>
+    private const long ParallelWork = 1L << 20;
+
+    private void ForEachArm(long work, Action<int> arm)
+    {
+        if (work >= ParallelWork && _arms.Length > 1 && _parallel.MaxDegreeOfParallelism != 1) Parallel.For(0, _arms.Length, _parallel, arm);
+        else for (int n = 0; n < _arms.Length; n++) arm(n);
+    }
 
     /// <summary>Means h^T mu_n and standard deviations sqrt(h^T Sigma_n h) for every context and arm.</summary>
     public ScoreMoments Moments(IReadOnlyList<double[]> contexts)
@@ -55,8 +66,7 @@ public sealed class ArmPosteriorSet
                 m.StdDevs[p * arms + n] = Math.Sqrt(variances[p]);
             }
         }
-        if ((long)count * d * d >= ParallelWork && arms > 1) Parallel.For(0, arms, Arm);
-        else for (int n = 0; n < arms; n++) Arm(n);
+        ForEachArm((long)count * d * d, Arm);
         return m;
     }
 
@@ -76,9 +86,7 @@ public sealed class ArmPosteriorSet
             post.Observe(items.Select(i => feedback[i].Context).ToArray(), items.Select(i => feedback[i].Reward).ToArray());
             post.RefreshMean();
         }
-        long work = (long)(forgetting < 1 ? Dimension * _arms.Length : feedback.Count) * Dimension * Dimension;
-        if (work >= ParallelWork && _arms.Length > 1) Parallel.For(0, _arms.Length, Arm);
-        else for (int n = 0; n < _arms.Length; n++) Arm(n);
+        ForEachArm((long)(forgetting < 1 ? Dimension * _arms.Length : feedback.Count) * Dimension * Dimension, Arm);
     }
 
     internal void WriteState(BinaryWriter w)

@@ -12,15 +12,18 @@ public sealed record RoutingSpeed(int Dimension, int Arms, int Batch, int Batche
 
 /// <summary>
 /// Measures the Thompson-sampling router's select + update per pair on seeded random features (unit-norm
-/// Gaussian vectors) and uniform rewards: a few warm-up batches, then <c>batches</c> timed batches of
-/// select followed by update with every pair's feedback. Used by <c>bayesrouter bench routing</c>.
+/// Gaussian vectors) and uniform rewards: untimed warm-up batches, then <c>batches</c> timed batches of select
+/// followed by update with every pair's feedback. Used by <c>bayesrouter bench routing</c>.
 /// </summary>
 public static class RoutingSpeedBenchmark
 {
     public static readonly int[] DefaultDimensions = [64, 128, 384, 576];
     public static readonly int[] DefaultArms = [4, 8, 16];
 
-    public static RoutingSpeed Measure(int dimension, int arms, int batch = 64, int batches = 20, long seed = 0, int warmupBatches = 20)
+    /// <param name="warmupBatches">Untimed batches run first (at least this many, and for at least
+    /// <paramref name="minimumWarmup"/>), so the runtime has compiled the optimised code before timing.</param>
+    public static RoutingSpeed Measure(int dimension, int arms, int batch = 64, int batches = 20, long seed = 0, int warmupBatches = 20,
+        TimeSpan? minimumWarmup = null)
     {
         if (dimension <= 0) throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "dimension must be positive");
         if (arms <= 0) throw new ArgumentOutOfRangeException(nameof(arms), arms, "arms must be positive");
@@ -29,20 +32,22 @@ public static class RoutingSpeedBenchmark
         if (warmupBatches < 0) throw new ArgumentOutOfRangeException(nameof(warmupBatches), warmupBatches, "warm-up batches cannot be negative");
         var rng = new SeededRandom(seed, stream: 7);
         var router = new ThompsonSamplingRouter(arms, dimension, new ThompsonSamplingOptions { Seed = seed });
-        var data = Enumerable.Range(0, warmupBatches + batches).Select(_ => Batch(rng, batch, dimension)).ToArray();
-        var rewards = Enumerable.Range(0, warmupBatches + batches).Select(_ => Enumerable.Range(0, batch).Select(_ => rng.NextDouble()).ToArray()).ToArray();
-        void Step(int t)
+        void Step(double[][] contexts, double[] rewards)
         {
-            var decisions = router.Select(data[t]);
-            var feedback = new ArmFeedback[batch];
-            for (int i = 0; i < batch; i++) feedback[i] = new ArmFeedback(data[t][i], decisions[i].Arm, rewards[t][i]);
+            var decisions = router.Select(contexts);
+            var feedback = new ArmFeedback[contexts.Length];
+            for (int i = 0; i < feedback.Length; i++) feedback[i] = new ArmFeedback(contexts[i], decisions[i].Arm, rewards[i]);
             router.Update(feedback);
         }
-        for (int t = 0; t < warmupBatches; t++) Step(t);
+        double[] Rewards() => Enumerable.Range(0, batch).Select(_ => rng.NextDouble()).ToArray();
+        var warm = Stopwatch.StartNew();
+        var minimum = warmupBatches == 0 ? TimeSpan.Zero : minimumWarmup ?? TimeSpan.FromSeconds(0.5);
+        for (int t = 0; t < warmupBatches || warm.Elapsed < minimum; t++) Step(Batch(rng, batch, dimension), Rewards());
+        var data = Enumerable.Range(0, batches).Select(_ => (Contexts: Batch(rng, batch, dimension), Rewards: Rewards())).ToArray();
         var process = Process.GetCurrentProcess();
         var cpu0 = process.TotalProcessorTime;
         var watch = Stopwatch.StartNew();
-        for (int t = warmupBatches; t < warmupBatches + batches; t++) Step(t);
+        foreach (var (contexts, rewards) in data) Step(contexts, rewards);
         watch.Stop();
         process.Refresh();
         double pairs = (double)batch * batches;

@@ -31,6 +31,12 @@ public sealed record ThompsonSamplingOptions
     /// <summary>Prior mean: null = zero; otherwise one row per arm (e.g. the offline router's E_bt rows: prior injection).</summary>
     public IReadOnlyList<double[]>? PriorMean { get; init; }
 
+    /// <summary>
+    /// Threads over which the arms' work is spread for large batches: -1 = all cores (default), 1 = sequential. The
+    /// decisions and posteriors are identical for every value (arms are independent; the draws stay sequential).
+    /// </summary>
+    public int MaxDegreeOfParallelism { get; init; } = -1;
+
     /// <summary>The paper's BayesianRouter setting: prior mean mu_n(0) = E_bt[n], sigma_w^2 = 0.02, sigma^2 = 1.</summary>
     public static ThompsonSamplingOptions WithOfflinePrior(OfflineRouter offline, long seed, double priorVariance = 0.02) => new()
     {
@@ -48,6 +54,8 @@ public sealed record ThompsonSamplingOptions
             throw new ArgumentException($"noise variance must be positive and finite (got {NoiseVariance})");
         if (!(Forgetting > 0 && Forgetting <= 1))
             throw new ArgumentException($"forgetting factor must be in (0, 1] (got {Forgetting})");
+        if (MaxDegreeOfParallelism == 0 || MaxDegreeOfParallelism < -1)
+            throw new ArgumentException($"max degree of parallelism must be -1 (all cores) or positive (got {MaxDegreeOfParallelism})");
         if (MonteCarloDraws < 0) throw new ArgumentException($"Monte-Carlo draws cannot be negative (got {MonteCarloDraws})");
     }
 }

@@ -24,7 +24,8 @@ public sealed class ThompsonSamplingRouter : RouterBase, ICheckpointable
         if (dimension <= 0) throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "Thompson sampling needs features (dimension > 0)");
         Options = options ?? new ThompsonSamplingOptions();
         Options.Validate();
-        _posteriors = new ArmPosteriorSet(arms, dimension, Options.PriorVariance, Options.NoiseVariance, Options.PriorMean);
+        _posteriors = new ArmPosteriorSet(arms, dimension, Options.PriorVariance, Options.NoiseVariance, Options.PriorMean,
+            Options.MaxDegreeOfParallelism);
         _random = new SeededRandom(Options.Seed, stream: 0);
         _probability = new SeededRandom(Options.Seed, stream: 1);
     }

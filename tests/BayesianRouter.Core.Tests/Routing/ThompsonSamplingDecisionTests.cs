@@ -132,4 +132,24 @@ public class ThompsonSamplingDecisionTests
         var last = router.Select(Contexts(rng, 200, D).Select(h => { h[0] = 1; return h; }).ToArray());
         Assert.True(last.Count(d => d.Arm == 2) > 150, $"arm 2 took {last.Count(d => d.Arm == 2)} of 200");
     }
+
+    [Fact]
+    public void ParallelAndSequentialRunsAreIdentical()
+    {
+        // d = 160 and 64 pairs: above the work size from which the arms run in parallel.
+        const int d = 160;
+        var seq = new ThompsonSamplingRouter(Arms, d, new ThompsonSamplingOptions { Seed = 19, MaxDegreeOfParallelism = 1 });
+        var par = new ThompsonSamplingRouter(Arms, d, new ThompsonSamplingOptions { Seed = 19, MaxDegreeOfParallelism = -1 });
+        var rng = new SeededRandom(20);
+        for (int t = 0; t < 3; t++)
+        {
+            var contexts = Contexts(rng, 64, d, 0.1);
+            var a = seq.Select(contexts);
+            Assert.Equal(a, par.Select(contexts));
+            var feedback = contexts.Select((h, i) => new ArmFeedback(h, a[i].Arm, rng.NextDouble())).ToArray();
+            seq.Update(feedback);
+            par.Update(feedback);
+        }
+        for (int n = 0; n < Arms; n++) Assert.True(seq.Posterior(n).PrecisionFactor.SequenceEqual(par.Posterior(n).PrecisionFactor));
+    }
 }
