@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace BayesianRouter.Cli.Tests;
 
 /// <summary><c>bayesrouter data ...</c> end to end, on the real RewardMATH data (../shared/datasets/rewardmath).</summary>
-public class DataCommandTests
+public class DataCommandTests : DataTempFolderTest
 {
     private const string Pool = "ArmoRM,skywork_llama3,internlm2_20b,grm_gemma";
 
@@ -20,7 +20,7 @@ public class DataCommandTests
     [Fact]
     public async Task ImportThenStatsReproduceTheReadmeFigures()
     {
-        var dir = DataTestPaths.NewTempFolder();
+        var dir = NewFolder();
         var file = await ImportRewardMath(dir);
         Assert.Equal(4347, File.ReadAllLines(file).Length);
 
@@ -53,7 +53,7 @@ public class DataCommandTests
     [Fact]
     public async Task PlacementIsSeeded()
     {
-        var dir = DataTestPaths.NewTempFolder();
+        var dir = NewFolder();
         var a = File.ReadAllBytes(await ImportRewardMath(dir, 3, "a.jsonl"));
         var b = File.ReadAllBytes(await ImportRewardMath(dir, 3, "b.jsonl"));
         var c = File.ReadAllBytes(await ImportRewardMath(dir, 4, "c.jsonl"));
@@ -66,7 +66,7 @@ public class DataCommandTests
     [Fact]
     public async Task TheDefaultSeedIsTheLibrarysDefault()
     {
-        var dir = DataTestPaths.NewTempFolder();
+        var dir = NewFolder();
         var withoutSeed = Path.Combine(dir, "default.jsonl");
         var r = await CliRunner.RunAsync("data", "import", "rewardmath", DataTestPaths.RewardMath, "-o", withoutSeed);
         Assert.True(r.ExitCode == 0, r.Err);
@@ -77,7 +77,7 @@ public class DataCommandTests
     [Fact]
     public async Task ValidatePrintsAOneLineSummary()
     {
-        var dir = DataTestPaths.NewTempFolder();
+        var dir = NewFolder();
         var file = await ImportRewardMath(dir);
         var r = await CliRunner.RunAsync("data", "validate", file);
         Assert.Equal(0, r.ExitCode);
@@ -89,7 +89,7 @@ public class DataCommandTests
     [Fact]
     public async Task ScorersCanBeChosen()
     {
-        var dir = DataTestPaths.NewTempFolder();
+        var dir = NewFolder();
         var output = Path.Combine(dir, "judges.jsonl");
         var r = await CliRunner.RunAsync("data", "import", "rewardmath", DataTestPaths.RewardMath, "-o", output, "--scorers", "internlm2,gpt4o_pairwise");
         Assert.True(r.ExitCode == 0, r.Err);
@@ -104,7 +104,7 @@ public class DataCommandTests
     [Fact]
     public async Task UnknownPoolRmIsAUserError()
     {
-        var dir = DataTestPaths.NewTempFolder();
+        var dir = NewFolder();
         var file = Path.Combine(dir, "p.jsonl");
         File.WriteAllText(file, "{\"id\":\"1\",\"prompt\":\"x\",\"response_a\":\"\",\"response_b\":\"\",\"preferred\":\"a\",\"judgments\":{\"rm\":{\"verdict\":\"a\"}}}\n");
         var r = await CliRunner.RunAsync("data", "stats", file, "--pool", "rm,other");
@@ -115,7 +115,7 @@ public class DataCommandTests
     [Fact]
     public async Task JudgmentsAreMergedThroughTheCli()
     {
-        var dir = DataTestPaths.NewTempFolder();
+        var dir = NewFolder();
         var pairs = Path.Combine(dir, "pairs.jsonl");
         File.WriteAllText(pairs,
             "{\"id\":\"1\",\"prompt\":\"x\",\"response_a\":\"\",\"response_b\":\"\",\"preferred\":\"a\"}\n" +

@@ -4,7 +4,7 @@ namespace BayesianRouter.Cli.Tests;
 /// Malformed input of each kind, through the CLI: a clear <c>error: FILE:LINE: what is wrong</c>, exit code 1, and
 /// no output file (nor temporary file) left behind.
 /// </summary>
-public class DataMalformedInputTests
+public class DataMalformedInputTests : DataTempFolderTest
 {
     private const string Good = "{\"id\":\"p1\",\"prompt\":\"x\",\"response_a\":\"\",\"response_b\":\"\",\"preferred\":\"a\",\"judgments\":{\"rm\":{\"score_a\":1,\"score_b\":0}}}";
 
@@ -20,9 +20,9 @@ public class DataMalformedInputTests
         { "{\"id\":\"p2\",\"prompt\":\"x\",\"response_a\":\"\"}", "missing field \"response_b\"" },
     };
 
-    private static (string Dir, string Pairs, string Results, string Output) Setup(string badLine)
+    private (string Dir, string Pairs, string Results, string Output) Setup(string badLine)
     {
-        var dir = DataTestPaths.NewTempFolder();
+        var dir = NewFolder();
         var pairs = Path.Combine(dir, "bad.jsonl");
         File.WriteAllText(pairs, Good + "\n\n" + badLine + "\n");
         var results = Path.Combine(dir, "other.jsonl");
@@ -77,7 +77,7 @@ public class DataMalformedInputTests
     [Fact]
     public async Task ABadRowInAPublicFormatStopsTheImportWithItsLine()
     {
-        var dir = DataTestPaths.NewTempFolder();
+        var dir = NewFolder();
         var source = Path.Combine(dir, "rb2.jsonl");
         File.WriteAllText(source,
             "{\"id\":\"1\",\"prompt\":\"p\",\"chosen\":[\"a\"],\"rejected\":[\"b\"],\"subset\":\"Math\"}\n" +
@@ -93,7 +93,7 @@ public class DataMalformedInputTests
     [Fact]
     public async Task AMissingSourceIsAUserError()
     {
-        var dir = DataTestPaths.NewTempFolder();
+        var dir = NewFolder();
         var r = await CliRunner.RunAsync("data", "import", "helpsteer3", Path.Combine(dir, "none.jsonl"), "-o", Path.Combine(dir, "o.jsonl"));
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("no such file", r.Err);

@@ -10,12 +10,4 @@ public static class DataTestPaths
         .First(a => a.Key == "RepoRoot").Value!;
 
     public static string RewardMath => Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "datasets", "rewardmath"));
-
-    /// <summary>A fresh empty folder for one test's files.</summary>
-    public static string NewTempFolder()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "bayesrouter-data-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
 }

@@ -3,12 +3,12 @@ using BayesianRouter.Data.Import;
 
 namespace BayesianRouter.Core.Tests.Data;
 
-public class JsonRecordsTests
+public class JsonRecordsTests : TempFolderTest
 {
     [Fact]
     public void ArraysAndJsonLinesGiveTheSameRecordsWithTheirLines()
     {
-        var dir = TestPairs.TempFolder();
+        var dir = NewFolder();
         var array = TestPairs.WriteFile(dir, "a.json", "[\n  {\"x\": 1},\n\n  {\"x\": [2,\n 3]},\n  {\"x\": 4}\n]\n");
         var lines = TestPairs.WriteFile(dir, "b.jsonl", "{\"x\": 1}\n\n{\"x\": [2, 3]}\n{\"x\": 4}\n");
         var fromArray = JsonRecords.Read(array).ToList();
@@ -25,7 +25,7 @@ public class JsonRecordsTests
     [Fact]
     public void InvalidJsonNamesTheLine()
     {
-        var dir = TestPairs.TempFolder();
+        var dir = NewFolder();
         var array = TestPairs.WriteFile(dir, "a.json", "[\n {\"x\": 1},\n {\"x\": }\n]");
         Assert.Equal(3, Assert.Throws<PairFileException>(() => JsonRecords.Read(array).ToList()).Line);
         var lines = TestPairs.WriteFile(dir, "b.jsonl", "{\"x\": 1}\n{\"x\": 1,}\n");
@@ -35,7 +35,7 @@ public class JsonRecordsTests
     [Fact]
     public void FieldAccessorsExplainWhatIsWrong()
     {
-        var dir = TestPairs.TempFolder();
+        var dir = NewFolder();
         var path = TestPairs.WriteFile(dir, "r.jsonl", "{\"s\": 5}\n");
         var r = JsonRecords.Read(path).Single();
         Assert.Contains("field \"s\" must be a string, got 5", Assert.Throws<PairFileException>(() => r.String("s")).Message);

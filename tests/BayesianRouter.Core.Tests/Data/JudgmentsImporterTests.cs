@@ -3,7 +3,7 @@ using BayesianRouter.Data.Import;
 
 namespace BayesianRouter.Core.Tests.Data;
 
-public class JudgmentsImporterTests
+public class JudgmentsImporterTests : TempFolderTest
 {
     private static string PairFileWithThree(string dir)
     {
@@ -19,7 +19,7 @@ public class JudgmentsImporterTests
     [Fact]
     public void ScoresAndVerdictsAreMergedUnderTheFileStem()
     {
-        var dir = TestPairs.TempFolder();
+        var dir = NewFolder();
         var pairs = PairFileWithThree(dir);
         var scores = TestPairs.WriteFile(dir, "my-rm.jsonl", """
             {"id": "p2", "score_a": 0.25, "score_b": 0.75, "extra": "ignored"}
@@ -49,7 +49,7 @@ public class JudgmentsImporterTests
     [InlineData("{\"score_a\": 1, \"score_b\": 2}\n", 1, "missing field \"id\"")]
     public void BadResultRecordsNameTheFileAndLine(string content, int line, string expected)
     {
-        var dir = TestPairs.TempFolder();
+        var dir = NewFolder();
         var pairs = PairFileWithThree(dir);
         var results = TestPairs.WriteFile(dir, "rm.jsonl", content);
         var e = Assert.Throws<PairFileException>(() => new JudgmentsImporter(pairs).Import(results, new ImportReport()).ToList());
@@ -60,7 +60,7 @@ public class JudgmentsImporterTests
     [Fact]
     public void AnExistingJudgmentOfTheSameRmIsKeptUnlessReplaced()
     {
-        var dir = TestPairs.TempFolder();
+        var dir = NewFolder();
         var pairs = PairFileWithThree(dir);
         var results = TestPairs.WriteFile(dir, "old.jsonl", "{\"id\": \"p2\", \"score_a\": 0, \"score_b\": 1}\n");
         var e = Assert.Throws<PairFileException>(() => new JudgmentsImporter(pairs).Import(results, new ImportReport()).ToList());
@@ -73,7 +73,7 @@ public class JudgmentsImporterTests
     [Fact]
     public void TwoFilesForOneRmAreRefused()
     {
-        var dir = TestPairs.TempFolder();
+        var dir = NewFolder();
         var pairs = PairFileWithThree(dir);
         var a = TestPairs.WriteFile(dir, "a.jsonl", "{\"id\": \"p1\", \"verdict\": \"a\"}\n");
         Assert.Throws<ArgumentException>(() => new JudgmentsImporter(pairs).Merge([(a, "x"), (a, "x")], new ImportReport()).ToList());

@@ -2,14 +2,14 @@ using BayesianRouter.Data;
 
 namespace BayesianRouter.Core.Tests.Data;
 
-public class PairFileTests
+public class PairFileTests : TempFolderTest
 {
     private const string Good = """{"id":"p1","prompt":"x","response_a":"ra","response_b":"rb","preferred":"a","judgments":{"rm":{"score_a":1,"score_b":0}}}""";
 
     [Fact]
     public void WriteThenReadGivesThePairsBack()
     {
-        var dir = TestPairs.TempFolder();
+        var dir = NewFolder();
         var pairs = new[]
         {
             new PreferencePair
@@ -67,7 +67,7 @@ public class PairFileTests
     [InlineData("""{"id":"p1","prompt":"x","response_a":"","response_b":"","judgments":[1]}""", "field \"judgments\" must be an object")]
     public void EachKindOfBadLineIsReportedWithItsLineNumber(string badLine, string expected)
     {
-        var dir = TestPairs.TempFolder();
+        var dir = NewFolder();
         // line 1 good, line 2 blank (still counted), line 3 bad
         var path = TestPairs.WriteFile(dir, "bad.jsonl", Good + "\n\n" + badLine + "\n");
         var e = Assert.Throws<PairFileException>(() => PairFile.ReadAll(path));
@@ -79,7 +79,7 @@ public class PairFileTests
     [Fact]
     public void DuplicateIdIsReportedOnItsSecondLine()
     {
-        var dir = TestPairs.TempFolder();
+        var dir = NewFolder();
         var other = Good.Replace("\"p1\"", "\"p2\"");
         var path = TestPairs.WriteFile(dir, "dup.jsonl", Good + "\n" + other + "\n" + Good + "\n");
         var e = Assert.Throws<PairFileException>(() => PairFile.ReadAll(path));
@@ -89,7 +89,7 @@ public class PairFileTests
     [Fact]
     public void ReadingStreamsUpToTheBadLine()
     {
-        var dir = TestPairs.TempFolder();
+        var dir = NewFolder();
         var path = TestPairs.WriteFile(dir, "late.jsonl", Good + "\n{oops\n");
         using var e = PairFile.Read(path).GetEnumerator();
         Assert.True(e.MoveNext());
@@ -100,14 +100,14 @@ public class PairFileTests
     [Fact]
     public void MissingFileIsAnError()
     {
-        var e = Assert.Throws<PairFileException>(() => PairFile.Read(Path.Combine(TestPairs.TempFolder(), "none.jsonl")));
+        var e = Assert.Throws<PairFileException>(() => PairFile.Read(Path.Combine(NewFolder(), "none.jsonl")));
         Assert.Contains("no such file", e.Message);
     }
 
     [Fact]
     public void AFailedWriteLeavesNoFileBehind()
     {
-        var dir = TestPairs.TempFolder();
+        var dir = NewFolder();
         var path = Path.Combine(dir, "out.jsonl");
         IEnumerable<PreferencePair> Failing()
         {
@@ -124,7 +124,7 @@ public class PairFileTests
     [Fact]
     public void AFailedWriteKeepsTheOldFile()
     {
-        var dir = TestPairs.TempFolder();
+        var dir = NewFolder();
         var path = TestPairs.WriteFile(dir, "out.jsonl", "old\n");
         Assert.Throws<InvalidOperationException>(() => PairFile.Write(path, [TestPairs.Scored("1", Preference.Tie)]));
         Assert.Equal("old\n", File.ReadAllText(path));

@@ -5,7 +5,7 @@ using BayesianRouter.Data.Import;
 namespace BayesianRouter.Core.Tests.Data;
 
 /// <summary>The rewardbench2, helpsteer3 and hf-preference importers on small files written in the public formats.</summary>
-public class PublicFormatImporterTests
+public class PublicFormatImporterTests : TempFolderTest
 {
     private static string Json(object o) => JsonSerializer.Serialize(o);
 
@@ -24,7 +24,7 @@ public class PublicFormatImporterTests
     [Fact]
     public void RewardBench2MakesEveryChosenRejectedCombinationAndDropsTies()
     {
-        var dir = TestPairs.TempFolder();
+        var dir = NewFolder();
         var asJsonl = TestPairs.WriteFile(dir, "rb2.jsonl", Jsonl(RewardBench2Rows));
         var asArray = TestPairs.WriteFile(dir, "rb2.json", JsonSerializer.Serialize(RewardBench2Rows, new JsonSerializerOptions { WriteIndented = true }));
         var report = new ImportReport();
@@ -48,7 +48,7 @@ public class PublicFormatImporterTests
     [Fact]
     public void RewardBench2RowsWithoutSubsetOrWithBadListsAreErrors()
     {
-        var dir = TestPairs.TempFolder();
+        var dir = NewFolder();
         var noSubset = TestPairs.WriteFile(dir, "a.jsonl", Jsonl(new { id = "1", prompt = "p", chosen = new[] { "x" }, rejected = new[] { "y" } }));
         var e = Assert.Throws<PairFileException>(() => new RewardBench2Importer(0).Import(noSubset, new ImportReport()).ToList());
         Assert.Equal($"{noSubset}:1: missing field \"subset\"", e.Message);
@@ -67,7 +67,7 @@ public class PublicFormatImporterTests
             new { domain = "code", language = "python", context = new[] { new { role = "user", content = "print 1" } }, response1 = "R1 worse", response2 = "R2 better", overall_preference = 3, individual_preference = Array.Empty<object>() },
             new { domain = "stem", language = "english", context, response1 = "same", response2 = "same too", overall_preference = 0, individual_preference = Array.Empty<object>() },
         };
-        var dir = TestPairs.TempFolder();
+        var dir = NewFolder();
         var path = TestPairs.WriteFile(dir, "hs3.jsonl", Jsonl(rows));
         var report = new ImportReport();
         var pairs = new HelpSteer3Importer(4).Import(path, report).ToList();
@@ -89,7 +89,7 @@ public class PublicFormatImporterTests
     [InlineData("\"-1\"")]
     public void HelpSteer3RefusesPreferencesOutsideMinus3To3(string value)
     {
-        var dir = TestPairs.TempFolder();
+        var dir = NewFolder();
         var path = TestPairs.WriteFile(dir, "hs3.jsonl",
             "{\"context\":[{\"role\":\"user\",\"content\":\"q\"}],\"response1\":\"a\",\"response2\":\"b\",\"overall_preference\":" + value + "}\n");
         var e = Assert.Throws<PairFileException>(() => new HelpSteer3Importer(0).Import(path, new ImportReport()).ToList());
@@ -110,7 +110,7 @@ public class PublicFormatImporterTests
             // implicit prompt (Anthropic HH): full conversations only
             new { chosen = new[] { new { role = "user", content = "Tell a joke" }, new { role = "assistant", content = "A funny one" } }, rejected = new[] { new { role = "user", content = "Tell a joke" }, new { role = "assistant", content = "No." } } },
         };
-        var dir = TestPairs.TempFolder();
+        var dir = NewFolder();
         var path = TestPairs.WriteFile(dir, "mixed.json", JsonSerializer.Serialize(rows));
         var pairs = new HfPreferenceImporter(2).Import(path, new ImportReport()).ToList();
 
@@ -127,7 +127,7 @@ public class PublicFormatImporterTests
     [Fact]
     public void HfPreferenceWithoutAPromptNeedsConversations()
     {
-        var dir = TestPairs.TempFolder();
+        var dir = NewFolder();
         var path = TestPairs.WriteFile(dir, "x.jsonl", Jsonl(new { chosen = "a", rejected = "b" }));
         var e = Assert.Throws<PairFileException>(() => new HfPreferenceImporter(0).Import(path, new ImportReport()).ToList());
         Assert.StartsWith($"{path}:1: missing field \"prompt\"", e.Message);
@@ -139,7 +139,7 @@ public class PublicFormatImporterTests
     [Fact]
     public void ImportedPairsWriteAndReadBackStrictly()
     {
-        var dir = TestPairs.TempFolder();
+        var dir = NewFolder();
         var source = TestPairs.WriteFile(dir, "rb2.jsonl", Jsonl(RewardBench2Rows));
         var output = Path.Combine(dir, "out.jsonl");
         int n = PairFile.Write(output, new RewardBench2Importer(9).Import(source, new ImportReport()));

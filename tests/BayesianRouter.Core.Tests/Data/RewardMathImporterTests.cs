@@ -5,7 +5,7 @@ using BayesianRouter.Evaluation;
 namespace BayesianRouter.Core.Tests.Data;
 
 /// <summary>The importer on the real RewardMATH data (../shared/datasets/rewardmath) and the README's figures.</summary>
-public class RewardMathImporterTests
+public class RewardMathImporterTests : TempFolderTest
 {
     private static readonly string[] Pool = ["ArmoRM", "skywork_llama3", "internlm2_20b", "grm_gemma"];
     private static readonly Lazy<List<PreferencePair>> Classifiers = new(() => Import(0, "classifier", out _));
@@ -146,7 +146,7 @@ public class RewardMathImporterTests
     [Fact]
     public void MisalignedScorerFilesAreRefused()
     {
-        var dir = TestPairs.TempFolder();
+        var dir = NewFolder();
         File.Copy(ResultFile("ArmoRM"), Path.Combine(dir, "ArmoRM_reward.json"));
         var text = File.ReadAllText(ResultFile("internlm2"));
         File.WriteAllText(Path.Combine(dir, "internlm2_reward.json"), text.Replace("\"modified_with_GPT-4\"", "\"something_else\""));
@@ -158,7 +158,7 @@ public class RewardMathImporterTests
     [Fact]
     public void ABadScoreNamesTheFileAndLine()
     {
-        var dir = TestPairs.TempFolder();
+        var dir = NewFolder();
         var lines = File.ReadAllLines(ResultFile("ArmoRM"));
         int at = Array.FindIndex(lines, l => l.Contains("0.1884765625"));
         lines[at] = lines[at].Replace("0.1884765625", "\"high\"");
@@ -171,6 +171,6 @@ public class RewardMathImporterTests
     [Fact]
     public void AFolderWithoutScorerFilesIsRefused()
     {
-        Assert.Throws<DirectoryNotFoundException>(() => new RewardMathImporter(0).Import(TestPairs.TempFolder(), new ImportReport()).ToList());
+        Assert.Throws<DirectoryNotFoundException>(() => new RewardMathImporter(0).Import(NewFolder(), new ImportReport()).ToList());
     }
 }

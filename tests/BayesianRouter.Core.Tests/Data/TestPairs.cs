@@ -34,13 +34,6 @@ internal static class TestPairs
         }), StringComparer.Ordinal),
     };
 
-    public static string TempFolder()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "bayesrouter-data-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
-
     public static string WriteFile(string folder, string name, string text)
     {
         var path = Path.Combine(folder, name);
