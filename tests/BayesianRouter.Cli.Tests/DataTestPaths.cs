@@ -10,4 +10,15 @@ public static class DataTestPaths
         .First(a => a.Key == "RepoRoot").Value!;
 
     public static string RewardMath => Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "datasets", "rewardmath"));
+
+    /// <summary>
+    /// A fresh empty folder under the system temp folder (not removed: a test class deriving from
+    /// <see cref="DataTempFolderTest"/> gets folders that are removed after each test).
+    /// </summary>
+    public static string NewTempFolder()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "bayesrouter-data-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
 }
