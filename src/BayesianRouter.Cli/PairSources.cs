@@ -5,7 +5,7 @@ namespace BayesianRouter.Cli;
 
 /// <summary>
 /// Where commands that replay pairs read them: a pair file, or a RewardMATH folder imported on the fly (so the README's
-/// main command needs no separate import step). The on-the-fly import uses the importer's defaults and seed 1, the
+/// main command needs no separate import step). The on-the-fly import uses the importer's defaults and default seed, the
 /// same as <c>bayesrouter data import rewardmath</c> without options.
 /// </summary>
 public static class PairSources
@@ -15,7 +15,7 @@ public static class PairSources
         if (Directory.Exists(path))
         {
             var report = new ImportReport();
-            var pairs = new RewardMathImporter(seed: 1).Import(path, report).ToList();
+            var pairs = new RewardMathImporter(PairPlacement.DefaultSeed).Import(path, report).ToList();
             log.WriteLine($"imported {pairs.Count} pairs from the RewardMATH folder {path}");
             return pairs;
         }

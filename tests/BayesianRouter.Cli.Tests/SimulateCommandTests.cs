@@ -7,7 +7,7 @@ namespace BayesianRouter.Cli.Tests;
 /// End to end: <c>bayesrouter simulate</c> with the real embedded encoder and the TorchSharp trainer on small pair
 /// files written by the test, including the cross-benchmark run (--offline-pairs from one file, --pairs from another).
 /// </summary>
-public class SimulateCommandTests
+public class SimulateCommandTests : DataTempFolderTest
 {
     private static readonly string[] Rms = ["alpha", "beta", "gamma"];
 
@@ -58,7 +58,7 @@ public class SimulateCommandTests
     [Fact]
     public async Task CrossBenchmarkRunStreamsTheWholeOnlineFileAndWritesEveryOutput()
     {
-        var dir = DataTestPaths.NewTempFolder();
+        var dir = NewFolder();
         var online = WritePairs(dir, "online", 20, 1);
         var offline = WritePairs(dir, "offline", 30, 2);
         var outDir = Path.Combine(dir, "out");
@@ -80,7 +80,7 @@ public class SimulateCommandTests
     [Fact]
     public async Task SameSeedsReproduceTheResultsAndOracleBoundsEveryMethod()
     {
-        var dir = DataTestPaths.NewTempFolder();
+        var dir = NewFolder();
         var pairs = WritePairs(dir, "pairs", 40, 3);
         var (_, first) = await Simulate(dir, "--pairs", pairs, "--out", Path.Combine(dir, "a"));
         var (_, second) = await Simulate(dir, "--pairs", pairs, "--out", Path.Combine(dir, "b"));
@@ -96,7 +96,7 @@ public class SimulateCommandTests
     [Fact]
     public async Task BadOptionsFailWithAClearMessageAndWriteNothing()
     {
-        var dir = DataTestPaths.NewTempFolder();
+        var dir = NewFolder();
         var pairs = WritePairs(dir, "pairs", 6, 1);
         var outDir = Path.Combine(dir, "out");
         var unknownRm = await CliRunner.RunAsync("simulate", "--pairs", pairs, "--pool", "alpha,nobody", "--out", outDir);
