@@ -47,6 +47,8 @@ public class BenchRoutingCommandTests
     [InlineData("--batch must be positive", "--dim", "4", "--arms", "2", "--batch", "0")]
     [InlineData("--batches must be positive", "--dim", "4", "--arms", "2", "--batches", "0")]
     [InlineData("--warmup cannot be negative", "--dim", "4", "--arms", "2", "--warmup", "-1")]
+    [InlineData("--forgetting must be in (0, 1]", "--dim", "4", "--arms", "2", "--forgetting", "1.5")]
+    [InlineData("--mc-draws cannot be negative", "--dim", "4", "--arms", "2", "--mc-draws", "-3")]
     public async Task BadValuesAreUserErrors(string message, params string[] options)
     {
         var (code, output, err) = await Run(["bench", "routing", .. options]);
@@ -60,7 +62,7 @@ public class BenchRoutingCommandTests
     {
         var (code, output, _) = await Run("bench", "routing", "--help");
         Assert.Equal(0, code);
-        foreach (var option in new[] { "--dim", "--arms", "--batch", "--batches", "--warmup", "--seed", "--json" }) Assert.Contains(option, output);
+        foreach (var option in new[] { "--dim", "--arms", "--batch", "--batches", "--warmup", "--seed", "--forgetting", "--mc-draws", "--json" }) Assert.Contains(option, output);
         Assert.Contains("microseconds", output);
     }
 }

@@ -39,6 +39,17 @@ public static class BenchRoutingCommand
             Description = "Seed of the random features, rewards and the router's draws.",
             DefaultValueFactory = _ => 0,
         };
+        var forgetting = new Option<double>("--forgetting")
+        {
+            Description = "Forgetting factor gamma in (0, 1] of the measured router: 1 = the paper (no forgetting); below 1 every " +
+                          "batch first pulls each arm's posterior toward its prior, an O(d^3) refactorisation per arm.",
+            DefaultValueFactory = _ => 1.0,
+        };
+        var draws = new Option<int>("--mc-draws")
+        {
+            Description = "Monte-Carlo draws per pair for the selection-probability estimate (0 = not estimated, the default).",
+            DefaultValueFactory = _ => 0,
+        };
         var json = new Option<bool>("--json")
         {
             Description = "Also print the result as JSON on the last line: {\"dim\": D, \"arms\": N, \"batch\": B, \"us_per_pair\": X} " +
@@ -50,7 +61,7 @@ public static class BenchRoutingCommand
             "N in {4, 8, 16}. Build with -c Release for meaningful figures. \"us per pair\" is wall-clock time; \"cpu us per pair\" " +
             "is the process CPU time over the same batches (all threads): when other processes hold the cores, the wall time " +
             "grows and the CPU time does not.");
-        foreach (var o in new Option[] { dim, arms, batch, batches, warmup, seed, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { dim, arms, batch, batches, warmup, seed, forgetting, draws, json }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             int? d = parse.GetValue(dim), n = parse.GetValue(arms);
@@ -60,6 +71,10 @@ public static class BenchRoutingCommand
             if (b <= 0) throw new CliUsageException($"--batch must be positive (got {b})");
             if (k <= 0) throw new CliUsageException($"--batches must be positive (got {k})");
             if (w < 0) throw new CliUsageException($"--warmup cannot be negative (got {w})");
+            double gamma = parse.GetValue(forgetting);
+            if (!(gamma > 0 && gamma <= 1)) throw new CliUsageException($"--forgetting must be in (0, 1] (got {gamma})");
+            int m = parse.GetValue(draws);
+            if (m < 0) throw new CliUsageException($"--mc-draws cannot be negative (got {m})");
             var dims = d is { } dd ? [dd] : RoutingSpeedBenchmark.DefaultDimensions;
             var armCounts = n is { } nn ? [nn] : RoutingSpeedBenchmark.DefaultArms;
             var results = new List<RoutingSpeed>();
@@ -67,7 +82,7 @@ public static class BenchRoutingCommand
                 foreach (var nv in armCounts)
                 {
                     io.Err.WriteLine($"measuring d={dv} arms={nv} batch={b} ({w} warm-up + {k} timed batches)");
-                    results.Add(RoutingSpeedBenchmark.Measure(dv, nv, b, k, parse.GetValue(seed), w));
+                    results.Add(RoutingSpeedBenchmark.Measure(dv, nv, b, k, parse.GetValue(seed), w, forgetting: gamma, monteCarloDraws: m));
                 }
             Print(io, results);
             if (parse.GetValue(json))

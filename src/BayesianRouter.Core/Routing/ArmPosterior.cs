@@ -89,13 +89,14 @@ public sealed class ArmPosterior
 
     /// <summary>
     /// Adds one observation (h, r): A += h h^T / sigma^2, b += r h / sigma^2. The mean is stale until
-    /// <see cref="RefreshMean"/>. Inputs must be finite (the routers check them).
+    /// <see cref="RefreshMean"/>.
     /// </summary>
     public void Observe(ReadOnlySpan<double> h, double reward) => Observe([h.ToArray()], [reward]);
 
     /// <summary>
     /// Adds observations in order (Eq. 5-6 sums): the rank-one updates of R run four at a time, bit-identical to
-    /// adding them one by one. The mean is stale until <see cref="RefreshMean"/>.
+    /// adding them one by one. The mean is stale until <see cref="RefreshMean"/>. Throws, changing nothing, on a
+    /// context of the wrong dimension or a non-finite value.
     /// </summary>
     public void Observe(IReadOnlyList<double[]> contexts, IReadOnlyList<double> rewards)
     {
@@ -107,6 +108,8 @@ public sealed class ArmPosterior
         {
             var h = contexts[i];
             if (h.Length != d) throw new ArgumentException($"context {i} has dimension {h.Length}, expected {d}");
+            if (!VectorOps.AllFinite(h) || !double.IsFinite(rewards[i]))
+                throw new ArgumentException($"observation {i} holds a non-finite value");
             for (int k = 0; k < d; k++) xs[i * d + k] = h[k] * scale;
         }
         Cholesky.RankUpdate(_r, d, xs, count);

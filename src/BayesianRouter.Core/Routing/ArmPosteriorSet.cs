@@ -8,7 +8,7 @@ namespace BayesianRouter.Routing;
 /// routed to it, once per batch (Eq. 5-6). Arms are independent, so large batches spread them over the cores; the
 /// result does not depend on the number of threads.
 /// </summary>
-public sealed class ArmPosteriorSet
+internal sealed class ArmPosteriorSet
 {
     private readonly ArmPosterior[] _arms;
     private readonly ParallelOptions _parallel;

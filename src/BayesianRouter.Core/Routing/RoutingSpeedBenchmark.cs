@@ -22,8 +22,10 @@ public static class RoutingSpeedBenchmark
 
     /// <param name="warmupBatches">Untimed batches run first (at least this many, and for at least
     /// <paramref name="minimumWarmup"/>), so the runtime has compiled the optimised code before timing.</param>
+    /// <param name="forgetting">The router's forgetting factor (1 = the paper; below 1 adds an O(d^3) step per arm per batch).</param>
+    /// <param name="monteCarloDraws">Draws of the selection-probability estimate per pair (0 = not estimated).</param>
     public static RoutingSpeed Measure(int dimension, int arms, int batch = 64, int batches = 20, long seed = 0, int warmupBatches = 20,
-        TimeSpan? minimumWarmup = null)
+        TimeSpan? minimumWarmup = null, double forgetting = 1.0, int monteCarloDraws = 0)
     {
         if (dimension <= 0) throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "dimension must be positive");
         if (arms <= 0) throw new ArgumentOutOfRangeException(nameof(arms), arms, "arms must be positive");
@@ -31,7 +33,10 @@ public static class RoutingSpeedBenchmark
         if (batches <= 0) throw new ArgumentOutOfRangeException(nameof(batches), batches, "number of batches must be positive");
         if (warmupBatches < 0) throw new ArgumentOutOfRangeException(nameof(warmupBatches), warmupBatches, "warm-up batches cannot be negative");
         var rng = new SeededRandom(seed, stream: 7);
-        var router = new ThompsonSamplingRouter(arms, dimension, new ThompsonSamplingOptions { Seed = seed });
+        var router = new ThompsonSamplingRouter(arms, dimension, new ThompsonSamplingOptions
+        {
+            Seed = seed, Forgetting = forgetting, MonteCarloDraws = monteCarloDraws,
+        });
         void Step(double[][] contexts, double[] rewards)
         {
             var decisions = router.Select(contexts);

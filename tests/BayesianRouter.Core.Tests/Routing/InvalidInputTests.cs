@@ -101,4 +101,17 @@ public class InvalidInputTests
         var e = Assert.ThrowsAny<ArgumentException>(() => router.Select([[1, 2]]));
         Assert.Contains("returned 2 scores, expected one per arm (3)", e.Message);
     }
+
+    [Fact]
+    public void APosteriorRejectsANonFiniteObservationWithoutChanging()
+    {
+        var post = new ArmPosterior(2, 1.0, 1.0);
+        post.Observe([1.0, 2.0], 0.5);
+        var factor = post.PrecisionFactor.ToArray();
+        Assert.Throws<ArgumentException>(() => post.Observe([[1.0, 0.0], [double.NaN, 1.0]], [1.0, 1.0]));
+        Assert.Throws<ArgumentException>(() => post.Observe([1.0, 0.0], double.PositiveInfinity));
+        Assert.Throws<ArgumentException>(() => post.Observe([[1.0, 0.0, 3.0]], [1.0]));
+        Assert.Equal(factor, post.PrecisionFactor.ToArray());
+        Assert.Equal(1, post.Observations);
+    }
 }
