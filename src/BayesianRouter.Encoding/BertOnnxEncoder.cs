@@ -32,7 +32,7 @@ public sealed class BertOnnxEncoder : ITextEncoder
 
         _tokenizer = HfBertTokenizer.Create(vocab, lowerCase);
 
-        using var sessionOptions = CreateSessionOptions(Options.Threads);
+        using var sessionOptions = CreateSessionOptions(Options.Threads, Options.SpinWait);
         try
         {
             _session = model.Path != null ? new InferenceSession(model.Path, sessionOptions) : new InferenceSession(model.Bytes!, sessionOptions);
@@ -85,13 +85,19 @@ public sealed class BertOnnxEncoder : ITextEncoder
         return Convert.ToHexStringLower(sha.GetHashAndReset())[..16];
     }
 
-    internal static SessionOptions CreateSessionOptions(int threads) => new()
+    /// <summary>ONNX Runtime settings: <paramref name="threads"/> intra-op threads, full graph optimisation, spin-waiting optional.</summary>
+    internal static SessionOptions CreateSessionOptions(int threads, bool spinWait)
     {
-        IntraOpNumThreads = threads,
-        InterOpNumThreads = 1,
-        ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-        GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-    };
+        var options = new SessionOptions
+        {
+            IntraOpNumThreads = threads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        };
+        if (!spinWait) options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        return options;
+    }
 
     public EncoderOptions Options { get; }
     public string ModelId { get; }

