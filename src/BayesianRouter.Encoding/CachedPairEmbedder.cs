@@ -31,9 +31,15 @@ public sealed class CachedPairEmbedder : IPairEmbedder, IDisposable
     /// The built-in all-MiniLM-L6-v2 with a disk cache under <paramref name="cacheRoot"/> (default
     /// <see cref="EmbeddingCache.DefaultRoot"/>), or none when <paramref name="useCache"/> is false.
     /// </summary>
-    public static CachedPairEmbedder CreateMiniLm(EncoderOptions? options = null, string? cacheRoot = null, bool useCache = true)
+    public static CachedPairEmbedder CreateMiniLm(EncoderOptions? options = null, string? cacheRoot = null, bool useCache = true) =>
+        Create(MiniLmEncoder.Create(options), cacheRoot, useCache);
+
+    /// <summary>
+    /// Any encoder (e.g. <see cref="BertOnnxEncoder.FromFiles"/>) with a disk cache under <paramref name="cacheRoot"/>
+    /// (default <see cref="EmbeddingCache.DefaultRoot"/>), or none. The embedder owns the encoder and disposes it.
+    /// </summary>
+    public static CachedPairEmbedder Create(ITextEncoder encoder, string? cacheRoot = null, bool useCache = true)
     {
-        var encoder = MiniLmEncoder.Create(options);
         try
         {
             var cache = useCache ? new EmbeddingCache(cacheRoot ?? EmbeddingCache.DefaultRoot(), encoder.Id, encoder.Dimension) : null;

@@ -91,6 +91,22 @@ public sealed class CachedPairEmbedderTests
     }
 
     [Fact]
+    public void Create_puts_the_cache_under_the_given_root_and_owns_the_encoder()
+    {
+        using var tmp = new TempFolder();
+        var encoder = new CountingEncoder();
+        using (var embedder = CachedPairEmbedder.Create(encoder, tmp.Path))
+        {
+            Assert.StartsWith(tmp.Path, embedder.Cache!.Folder);
+            embedder.Embed(Pairs);
+            Assert.NotEmpty(Directory.GetFiles(embedder.Cache.Folder, "shard-*.bin"));
+        }
+        Assert.True(encoder.Disposed);
+        using var uncached = CachedPairEmbedder.Create(new CountingEncoder(), tmp.Path, useCache: false);
+        Assert.Null(uncached.Cache);
+    }
+
+    [Fact]
     public void Refuses_a_cache_of_another_encoder()
     {
         using var tmp = new TempFolder();

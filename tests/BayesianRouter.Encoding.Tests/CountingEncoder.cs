@@ -37,7 +37,9 @@ internal sealed class CountingEncoder(int dimension = 8, string id = "counting-t
         return v;
     }
 
-    public void Dispose() { }
+    public bool Disposed { get; private set; }
+
+    public void Dispose() => Disposed = true;
 }
 
 /// <summary>A fresh folder under the system temp folder, deleted afterwards.</summary>
