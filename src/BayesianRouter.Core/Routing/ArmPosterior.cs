@@ -80,12 +80,23 @@ public sealed class ArmPosterior
     /// <summary>h^T mu.</summary>
     public double MeanScore(ReadOnlySpan<double> h) => VectorOps.Dot(h, _mu);
 
+    /// <summary>Contexts per block of the quadratic forms and of the fused rank-one updates.</summary>
+    internal const int Block = 4;
+
+    /// <summary>Workspace of <see cref="Block"/> x d values, reused by every call (not part of the state).</summary>
+    private double[]? _work;
+    private double[] Work => _work ??= new double[Block * Dimension];
+
     /// <summary>
-    /// h^T Sigma h for each of the <paramref name="count"/> rows of <paramref name="rows"/> (count x d, row-major,
-    /// overwritten as workspace).
+    /// h^T Sigma h for contexts[first .. first + count) (count &lt;= 4) into <paramref name="variances"/>. Uses this
+    /// posterior's workspace: one call at a time per posterior.
     /// </summary>
-    public void ScoreVariances(Span<double> rows, int count, Span<double> variances) =>
-        Cholesky.InverseQuadraticForms(_r, Dimension, rows, count, variances);
+    internal void ScoreVariances(IReadOnlyList<double[]> contexts, int first, int count, Span<double> variances)
+    {
+        var work = Work;
+        for (int i = 0; i < count; i++) contexts[first + i].CopyTo(work, i * Dimension);
+        Cholesky.InverseQuadraticForms(_r, Dimension, work, count, variances);
+    }
 
     /// <summary>
     /// Adds one observation (h, r): A += h h^T / sigma^2, b += r h / sigma^2. The mean is stale until
@@ -102,17 +113,25 @@ public sealed class ArmPosterior
     {
         if (contexts.Count != rewards.Count) throw new ArgumentException($"{contexts.Count} contexts but {rewards.Count} rewards");
         int d = Dimension, count = contexts.Count;
-        var xs = new double[count * d];
-        double scale = 1.0 / Math.Sqrt(NoiseVariance);
         for (int i = 0; i < count; i++)
         {
             var h = contexts[i];
             if (h.Length != d) throw new ArgumentException($"context {i} has dimension {h.Length}, expected {d}");
             if (!VectorOps.AllFinite(h) || !double.IsFinite(rewards[i]))
                 throw new ArgumentException($"observation {i} holds a non-finite value");
-            for (int k = 0; k < d; k++) xs[i * d + k] = h[k] * scale;
         }
-        Cholesky.RankUpdate(_r, d, xs, count);
+        double scale = 1.0 / Math.Sqrt(NoiseVariance);
+        var xs = Work;
+        for (int first = 0; first < count; first += Block)
+        {
+            int size = Math.Min(Block, count - first);
+            for (int i = 0; i < size; i++)
+            {
+                var h = contexts[first + i];
+                for (int k = 0; k < d; k++) xs[i * d + k] = h[k] * scale;
+            }
+            Cholesky.RankUpdate(_r, d, xs, size);
+        }
         for (int i = 0; i < count; i++) VectorOps.Axpy(rewards[i] / NoiseVariance, contexts[i], _b);
         Observations += count;
     }

@@ -50,23 +50,24 @@ internal sealed class ArmPosteriorSet
     /// <summary>Means h^T mu_n and standard deviations sqrt(h^T Sigma_n h) for every context and arm.</summary>
     public ScoreMoments Moments(IReadOnlyList<double[]> contexts)
     {
-        int count = contexts.Count, d = Dimension, arms = _arms.Length;
+        int count = contexts.Count, arms = _arms.Length;
         var m = new ScoreMoments(count, arms);
-        var h = new double[count * d];
-        for (int p = 0; p < count; p++) contexts[p].CopyTo(h, p * d);
         void Arm(int n)
         {
             var post = _arms[n];
-            var work = (double[])h.Clone();
-            var variances = new double[count];
-            post.ScoreVariances(work, count, variances);
-            for (int p = 0; p < count; p++)
+            Span<double> variances = stackalloc double[ArmPosterior.Block];
+            for (int p0 = 0; p0 < count; p0 += ArmPosterior.Block)
             {
-                m.Means[p * arms + n] = post.MeanScore(contexts[p]);
-                m.StdDevs[p * arms + n] = Math.Sqrt(variances[p]);
+                int size = Math.Min(ArmPosterior.Block, count - p0);
+                post.ScoreVariances(contexts, p0, size, variances);
+                for (int p = p0; p < p0 + size; p++)
+                {
+                    m.Means[p * arms + n] = post.MeanScore(contexts[p]);
+                    m.StdDevs[p * arms + n] = Math.Sqrt(variances[p - p0]);
+                }
             }
         }
-        ForEachArm((long)count * d * d, Arm);
+        ForEachArm((long)count * Dimension * Dimension, Arm);
         return m;
     }
 
