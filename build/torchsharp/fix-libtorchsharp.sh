@@ -59,19 +59,23 @@ if has_version "$(readlink -f "$libstdcxx")"; then
   exit 0
 fi
 
-# The patch is needed: it takes gcc (to build the two small C programs) and patchelf.
-missing=()
-command -v gcc >/dev/null || missing+=(gcc)
-command -v patchelf >/dev/null || missing+=(patchelf)
-if (( ${#missing[@]} )); then
+# The patch is needed: it takes gcc (to build the two small C programs) and, for the shim, patchelf.
+# The weak version need alone already lets the library load (libLibTorchSharp.so has no relocation against
+# the symbol), so without patchelf the shim is left out with a warning instead of failing the build.
+if ! command -v gcc >/dev/null; then
   # "origin: error CODE: text" is the canonical form MSBuild reports as a build error.
-  echo "fix-libtorchsharp.sh: error TSFIX001: TorchSharp cannot load here without the start-up fix ($libstdcxx lacks $VERSION), and the fix needs ${missing[*]}: run 'apt-get install -y patchelf gcc' (as root) and build again." >&2
+  echo "fix-libtorchsharp.sh: error TSFIX001: TorchSharp cannot load here without the start-up fix ($libstdcxx lacks $VERSION), and the fix needs gcc: run 'apt-get install -y gcc patchelf' (as root) and build again." >&2
   exit 1
+fi
+with_shim=1
+if ! command -v patchelf >/dev/null; then
+  with_shim=0
+  echo "fix-libtorchsharp.sh: warning TSFIX003: patchelf is missing, so only the weak version need is applied (enough to load TorchSharp); 'apt-get install -y patchelf' adds the no-op shim as well." >&2
 fi
 
 mkdir -p "$out/tools"
 if ! gcc -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o "$out/tools/weaken_verneed" "$HERE/weaken_verneed.c" ||
-   ! gcc -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC -nostdlib -Wl,-soname,$SHIM -o "$out/$SHIM.tmp" "$HERE/ios_base_library_init.c"; then
+   { (( with_shim )) && ! gcc -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC -nostdlib -Wl,-soname,$SHIM -o "$out/$SHIM.tmp" "$HERE/ios_base_library_init.c"; }; then
   echo "fix-libtorchsharp.sh: error TSFIX002: gcc could not build the TorchSharp start-up fix (messages above); the C library headers may be missing: run 'apt-get install -y gcc libc6-dev' (as root) and build again." >&2
   exit 1
 fi
@@ -80,7 +84,15 @@ fi
 cp "$original" "$out/libLibTorchSharp.so.tmp"
 chmod u+w "$out/libLibTorchSharp.so.tmp"
 "$out/tools/weaken_verneed" "$out/libLibTorchSharp.so.tmp" "$VERSION" >/dev/null
-patchelf --add-needed "$SHIM" "$out/libLibTorchSharp.so.tmp"
-mv -f "$out/$SHIM.tmp" "$out/$SHIM"
+if (( with_shim )); then
+  patchelf --add-needed "$SHIM" "$out/libLibTorchSharp.so.tmp"
+  mv -f "$out/$SHIM.tmp" "$out/$SHIM"
+else
+  rm -f "$out/$SHIM"
+fi
 mv -f "$out/libLibTorchSharp.so.tmp" "$out/libLibTorchSharp.so"
-echo "TorchSharp start-up fix applied ($libstdcxx lacks $VERSION): $VERSION marked weak, $SHIM added as needed library."
+if (( with_shim )); then
+  echo "TorchSharp start-up fix applied ($libstdcxx lacks $VERSION): $VERSION marked weak, $SHIM added as needed library."
+else
+  echo "TorchSharp start-up fix applied ($libstdcxx lacks $VERSION): $VERSION marked weak (no shim: patchelf missing)."
+fi
