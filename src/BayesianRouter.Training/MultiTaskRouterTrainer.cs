@@ -98,6 +98,7 @@ public sealed class MultiTaskRouterTrainer : IOfflineRouterTrainer
             ["train.best_loss"] = best.ToString("R", CultureInfo.InvariantCulture),
             ["train.loss_on"] = validation != null ? "validation" : "train",
         };
+        TrainingData.FoldEmbeddingScale(bestWeights[0], o.Dimension, data.InputDimension, data.EncoderDimension, o.EmbeddingScale);
         return new OfflineRouter(pool, o.EncoderId, data.EncoderDimension, o.MaxTokens, data.Domains, o.Activation,
             o.Dimension, bestWeights[0], bestWeights[1], bestWeights[2], bestWeights[3], metadata);
     }

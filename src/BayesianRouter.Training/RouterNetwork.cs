@@ -25,6 +25,24 @@ internal sealed class RouterNetwork : IDisposable
         Ecls = Uniform([arms, dimension + 1], 0.01, generator);
     }
 
+    private RouterNetwork(OfflineRouter router)
+    {
+        Input = router.InputDimension;
+        Dimension = router.FusedDimension;
+        Arms = router.Pool.Count;
+        Activation = router.Activation;
+        W = FromArray(router.W, [Dimension, Input]);
+        B = FromArray(router.B, [Dimension]);
+        Ebt = FromArray(router.Ebt, [Arms, Dimension + 1]);
+        Ecls = FromArray(router.Ecls, [Arms, Dimension + 1]);
+    }
+
+    /// <summary>The network holding a trained artifact's weights (to compare TorchSharp's forward pass with the core's).</summary>
+    public static RouterNetwork From(OfflineRouter router) => new(router);
+
+    private static Parameter FromArray(double[] values, long[] shape) =>
+        new(torch.tensor(values, shape, ScalarType.Float64), requires_grad: true);
+
     public int Input { get; }
     public int Dimension { get; }
     public int Arms { get; }

@@ -64,7 +64,11 @@ internal sealed class TrainingData
         int input = 2 * dim + domains.Length;
         var x = new double[pairs.Count * input];
         for (int i = 0; i < pairs.Count; i++)
-            OfflineRouter.FusionInput(embeddings[i], pairs[i].Domain, domains).CopyTo(x, i * input);
+        {
+            var xi = OfflineRouter.FusionInput(embeddings[i], pairs[i].Domain, domains);
+            for (int k = 0; k < 2 * dim; k++) xi[k] *= o.EmbeddingScale;   // undone by FoldEmbeddingScale
+            xi.CopyTo(x, i * input);
+        }
 
         int[] trainRows = known, validationRows = [];
         if (o.ValidationFraction > 0)
@@ -83,6 +87,16 @@ internal sealed class TrainingData
         if (triples == 0 && o.Lambda == 0)
             throw new ArgumentException("the training pairs hold no disagreement (no pair where one pool RM is right and another wrong): nothing to learn with lambda = 0");
         return new TrainingData(x, input, dim, labels, domains, trainRows, validationRows, triples);
+    }
+
+    /// <summary>
+    /// Turns weights trained on scaled inputs (x_emb * s) into the artifact's weights on raw inputs: the embedding
+    /// columns of W are multiplied by s, so W' x = W (x with its embedding part scaled).
+    /// </summary>
+    public static void FoldEmbeddingScale(double[] w, int fused, int input, int encoderDimension, double scale)
+    {
+        for (int r = 0; r < fused; r++)
+            for (int k = 0; k < 2 * encoderDimension; k++) w[r * input + k] *= scale;
     }
 
     /// <summary>The validation split's seed: derived from the training seed so it differs from the test split's shuffle.</summary>

@@ -33,6 +33,16 @@ public sealed record OfflineTrainingOptions
     /// <summary>Early stopping: stop after this many epochs without a better validation loss.</summary>
     public int Patience { get; init; } = 8;
 
+    /// <summary>
+    /// Training multiplies the embedding part [e + e'; |e - e'|] of the fusing layer's input by this constant (the
+    /// artifact folds it into W, so routing is unchanged). AdamW moves every weight at about the same rate, so the
+    /// 2 x 384 embedding inputs move h far faster than a one-hot domain or the per-RM bias; with a weak prompt signal
+    /// that fits noise within an epoch. A small scale is a smaller learning rate for the embedding weights: the router
+    /// learns the bias and the domain first and takes from the embeddings only what holds up (docs/offline-router.md).
+    /// 1 = the paper's plain layer.
+    /// </summary>
+    public double EmbeddingScale { get; init; } = 0.01;
+
     /// <summary>Feed the pair's domain (one-hot) to the fusing layer beside [e + e'; |e - e'|].</summary>
     public bool UseDomain { get; init; }
 
@@ -41,8 +51,9 @@ public sealed record OfflineTrainingOptions
 
     public FusionActivation Activation { get; init; } = FusionActivation.Tanh;
 
-    /// <summary>CPU threads for the training maths (results are reproducible for a given thread count).</summary>
-    public int Threads { get; init; } = 2;
+    /// <summary>CPU threads for the training maths (results are reproducible for a given thread count). One is fastest for
+    /// these small matrices, and much faster when other work shares the cores.</summary>
+    public int Threads { get; init; } = 1;
 
     /// <summary>The encoder that produced the embeddings (recorded in the artifact; the router refuses other encoders).</summary>
     public string EncoderId { get; init; } = "unknown";
@@ -67,6 +78,7 @@ public sealed record OfflineTrainingOptions
         Require(ValidationFraction >= 0 && ValidationFraction < 1, "validation fraction", ValidationFraction, "must lie in [0, 1)");
         Require(Patience >= 1, "patience", Patience, "must be at least 1");
         Require(Threads >= 1, "threads", Threads, "must be at least 1");
+        Require(EmbeddingScale > 0 && double.IsFinite(EmbeddingScale), "embedding scale", EmbeddingScale, "must be a finite number > 0");
     }
 
     /// <summary>The options as one JSON object (artifact metadata).</summary>
@@ -77,7 +89,7 @@ public sealed record OfflineTrainingOptions
         JsonSerializer.Deserialize<OfflineTrainingOptions>(json) ?? throw new InvalidDataException("empty training options");
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"d={Dimension} lambda={Lambda} epochs={Epochs} batch={BatchSize} lr={LearningRate} wd={WeightDecay} dropout={Dropout} val={ValidationFraction} patience={Patience} domain={UseDomain} seed={Seed}");
+        $"d={Dimension} lambda={Lambda} epochs={Epochs} batch={BatchSize} lr={LearningRate} wd={WeightDecay} dropout={Dropout} embedding-scale={EmbeddingScale} val={ValidationFraction} patience={Patience} domain={UseDomain} seed={Seed}");
 }
 
 /// <summary>The non-linearity of the single fusing layer h = act(W x + b).</summary>

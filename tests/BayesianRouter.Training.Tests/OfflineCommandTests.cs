@@ -1,0 +1,161 @@
+using System.Text.Json;
+using BayesianRouter.Cli;
+using BayesianRouter.Data;
+using BayesianRouter.Offline;
+
+namespace BayesianRouter.Training.Tests;
+
+/// <summary>The <c>bayesrouter offline</c> commands, run in-process on a small pair file with real texts.</summary>
+public sealed class OfflineCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("offline-cli-").FullName;
+    private string PairsPath => Path.Combine(_dir, "pairs.jsonl");
+    private string CacheDir => Path.Combine(_dir, "cache");
+
+    private static readonly string[] Topics =
+    [
+        "Solve for x: 3x + 7 = 22.", "What is the area of a circle of radius 4?", "How many ways can 5 books be arranged on a shelf?",
+        "Find the remainder when 2^20 is divided by 7.", "Simplify (x^2 - 9)/(x - 3).", "A triangle has sides 3, 4 and 5; find its area.",
+        "How many subsets does a set of 6 elements have?", "What is the greatest common divisor of 84 and 126?",
+        "Solve the system x + y = 10, x - y = 2.", "Find the volume of a cube with edge 3.",
+    ];
+
+    public OfflineCommandTests()
+    {
+        // Algebra-like prompts: rmA is right; the others: rmB is right; rmC is right on every third pair.
+        var pairs = new List<PreferencePair>();
+        for (int g = 0; g < Topics.Length; g++)
+            for (int j = 0; j < 3; j++)
+            {
+                bool algebra = g % 2 == 0;
+                pairs.Add(new PreferencePair
+                {
+                    Id = $"q{g}-{j}", Group = $"q{g}", Prompt = Topics[g], ResponseA = $"answer {j}", ResponseB = $"wrong answer {j}",
+                    Preferred = Preference.A, Domain = algebra ? "algebra" : "other",
+                    Judgments = new Dictionary<string, Judgment>
+                    {
+                        ["rmA"] = algebra ? Judgment.FromScores(2, 1) : Judgment.FromScores(1, 2),
+                        ["rmB"] = algebra ? Judgment.FromScores(1, 2) : Judgment.FromScores(2, 1),
+                        ["rmC"] = j == 0 ? Judgment.FromScores(2, 1) : Judgment.FromScores(1, 2),
+                    },
+                });
+            }
+        PairFile.Write(PairsPath, pairs);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = await BayesRouterCli.RunAsync(args, new CliIO(o, e, Interactive: false));
+        return (code, o.ToString(), e.ToString());
+    }
+
+    private string[] TrainArgs(string router, params string[] extra) =>
+    [
+        "offline", "train", "--pairs", PairsPath, "--pool", "rmA,rmB,rmC", "--seed", "3", "--epochs", "5", "--validation-fraction", "0",
+        "--encoder-cache", CacheDir, "--max-tokens", "64", "--out", router, .. extra,
+    ];
+
+    [Fact]
+    public async Task TrainThenEvalOnTheHeldOutGroups()
+    {
+        var router = Path.Combine(_dir, "router.bin");
+        var train = await Run(TrainArgs(router, "--use-domain"));
+        Assert.True(train.Code == 0, train.Err);
+        Assert.True(File.Exists(router));
+        var heldOut = OfflineRunRecord.ReadHeldOut(OfflineRunRecord.HeldOutPath(router));
+        Assert.Equal(5, heldOut.Count);
+
+        var loaded = OfflineRouter.Load(router);
+        Assert.Equal(new[] { "rmA", "rmB", "rmC" }, loaded.Pool);
+        Assert.Equal(new[] { "algebra", "other" }, loaded.Domains);
+        Assert.Equal(64, loaded.MaxTokens);
+        Assert.Equal(Path.GetFullPath(PairsPath), OfflineRunRecord.FromMetadata(loaded.Metadata)!.PairsFile);
+
+        var eval = await Run("offline", "eval", "--router", router, "--json", "--ablation-no-cls", "--encoder-cache", CacheDir);
+        Assert.True(eval.Code == 0, eval.Err);
+        Assert.Contains("Filtered", eval.Out);
+        Assert.Contains("Router (w/o CLS)", eval.Out);
+        using var doc = JsonDocument.Parse(eval.Out.TrimEnd().Split('\n')[^1]);
+        var root = doc.RootElement;
+        Assert.Equal(15, root.GetProperty("pairs").GetInt32());
+        var f = root.GetProperty("filtered");
+        Assert.Equal(1.0, f.GetProperty("oracle").GetDouble());
+        Assert.InRange(f.GetProperty("router").GetDouble(), 0, 1);
+        Assert.InRange(f.GetProperty("router_no_cls").GetDouble(), 0, 1);
+        Assert.Equal(new[] { "rmA", "rmB", "rmC" }, f.GetProperty("single").EnumerateObject().Select(p => p.Name));
+        // Single-RM rows are facts of the held-out pairs: the command must agree with the pair file.
+        var pairs = PairFile.ReadAll(PairsPath).Where(p => heldOut.Contains(p.Group)).ToList();
+        Assert.Equal(pairs.Count(p => p.IsRight("rmA")) / 15.0, root.GetProperty("unfiltered").GetProperty("single").GetProperty("rmA").GetDouble(), 6);
+    }
+
+    [Fact]
+    public async Task TrainingTwiceWritesTheSameBytes()
+    {
+        string a = Path.Combine(_dir, "a.bin"), b = Path.Combine(_dir, "b.bin");
+        Assert.Equal(0, (await Run(TrainArgs(a))).Code);
+        Assert.Equal(0, (await Run(TrainArgs(b))).Code);
+        Assert.Equal(File.ReadAllBytes(a), File.ReadAllBytes(b));
+    }
+
+    [Fact]
+    public async Task EvalRefusesAPairFileChangedSinceTraining()
+    {
+        var router = Path.Combine(_dir, "router.bin");
+        Assert.Equal(0, (await Run(TrainArgs(router))).Code);
+        File.AppendAllText(PairsPath, "\n");
+        var eval = await Run("offline", "eval", "--router", router, "--encoder-cache", CacheDir);
+        Assert.Equal(1, eval.Code);
+        Assert.Contains("changed since the router was trained", eval.Err);
+    }
+
+    [Fact]
+    public async Task UserErrorsAreOneLineAndWriteNothing()
+    {
+        var router = Path.Combine(_dir, "bad.bin");
+        var unknown = await Run("offline", "train", "--pairs", PairsPath, "--pool", "rmA,nobody", "--out", router, "--encoder-cache", CacheDir);
+        Assert.Equal(1, unknown.Code);
+        Assert.StartsWith("error: --pool: nobody judged no pair", unknown.Err);
+        var missing = await Run("offline", "train", "--pairs", Path.Combine(_dir, "none.jsonl"), "--pool", "rmA,rmB", "--out", router);
+        Assert.Equal(1, missing.Code);
+        Assert.Contains("none.jsonl", missing.Err);
+        var fraction = await Run(TrainArgs(router, "--test-fraction", "1"));
+        Assert.Equal(1, fraction.Code);
+        Assert.Contains("--test-fraction", fraction.Err);
+        Assert.False(File.Exists(router));
+        Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
+        var notRouter = await Run("offline", "eval", "--router", PairsPath);
+        Assert.Equal(1, notRouter.Code);
+        Assert.Contains("not a valid offline router file", notRouter.Err);
+    }
+
+    [Fact]
+    public async Task ExperimentReportsMeanAndSpreadOverSeeds()
+    {
+        var run = await Run("offline", "experiment", "--pairs", PairsPath, "--pool", "rmA,rmB,rmC", "--seeds", "2", "--epochs", "3",
+            "--validation-fraction", "0", "--encoder-cache", CacheDir, "--max-tokens", "64", "--json");
+        Assert.True(run.Code == 0, run.Err);
+        Assert.Contains("seed 2:", run.Err);
+        using var doc = JsonDocument.Parse(run.Out.TrimEnd().Split('\n')[^1]);
+        Assert.Equal(2, doc.RootElement.GetProperty("seeds").GetInt32());
+        Assert.Equal(2, doc.RootElement.GetProperty("runs").GetArrayLength());
+        var oracle = doc.RootElement.GetProperty("filtered").GetProperty("oracle");
+        Assert.Equal(1.0, oracle.GetProperty("mean").GetDouble());
+        Assert.Equal(0.0, oracle.GetProperty("sd").GetDouble());
+    }
+
+    [Theory]
+    [InlineData("train")]
+    [InlineData("eval")]
+    [InlineData("experiment")]
+    public void EveryOptionIsDescribed(string name)
+    {
+        var cmd = BayesRouterCli.Build(new CliIO(TextWriter.Null, TextWriter.Null, false))
+            .Subcommands.Single(c => c.Name == "offline").Subcommands.Single(c => c.Name == name);
+        Assert.False(string.IsNullOrWhiteSpace(cmd.Description));
+        Assert.All(cmd.Options.Where(o => o.Name is not ("--help" or "-h" or "-?")), o => Assert.False(string.IsNullOrWhiteSpace(o.Description), o.Name));
+    }
+}
