@@ -31,7 +31,7 @@ public static class BenchRoutingCommand
         };
         var warmup = new Option<int>("--warmup")
         {
-            Description = "Untimed batches run first, so the JIT has compiled the optimised code.",
+            Description = "Untimed batches run first (at least this many, and for at least 0.5 s; 0 = no warm-up), so the runtime has compiled the optimised code before timing.",
             DefaultValueFactory = _ => 20,
         };
         var seed = new Option<long>("--seed", "-s")
