@@ -12,8 +12,9 @@ namespace BayesianRouter.Training;
 /// Trains the offline router of paper section 3.2 with TorchSharp: a single fusing layer over the frozen
 /// encoder's [e + e'; |e - e'|] (plus the one-hot domain when asked), a BT head trained with the Bradley-Terry
 /// loss on the disagreement set (Eq. 2) and a CLS head trained with per-RM binary cross-entropy (Eq. 3),
-/// L = L_bt + lambda L_cls, optimised with AdamW. Early stopping picks the epoch with the lowest loss on a seeded
-/// validation share of the training groups. Deterministic for a seed and thread count.
+/// L = L_bt + lambda L_cls, optimised with AdamW for a fixed number of epochs, or, with a validation share of the
+/// training groups, keeping the epoch with the lowest validation loss (early stopping). Deterministic for a seed
+/// and thread count.
 /// </summary>
 public sealed class MultiTaskRouterTrainer : IOfflineRouterTrainer
 {
@@ -70,8 +71,9 @@ public sealed class MultiTaskRouterTrainer : IOfflineRouterTrainer
             trainLoss /= order.Length;
             epochsRun = epoch;
 
+            // Without a validation share the last epoch is kept (its training loss is still recorded).
             double score = validation is { } v ? Loss(net, v, o.Lambda) : trainLoss;
-            if (score < best - 1e-12)
+            if (validation == null || score < best - 1e-12)
             {
                 best = score;
                 bestEpoch = epoch;

@@ -19,8 +19,18 @@ internal static class OfflineReportView
         _ => method,
     };
 
-    private static IAnsiConsole Console(CliIO io) =>
-        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(io.Out), Ansi = io.Interactive ? AnsiSupport.Detect : AnsiSupport.No, ColorSystem = io.Interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors });
+    private static IAnsiConsole Console(CliIO io)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(io.Out),
+            Ansi = io.Interactive ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = io.Interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+        });
+        // Redirected output has no terminal width: give the per-domain columns room instead of Spectre's 80.
+        if (!io.Interactive) console.Profile.Width = 200;
+        return console;
+    }
 
     private static string Pct(double a) => double.IsFinite(a) ? (100 * a).ToString("F2", CultureInfo.InvariantCulture) : "-";
 
