@@ -36,7 +36,7 @@ internal sealed class OfflineCliOptions
 
     public Option<int> Dim { get; } = new("--dim") { Description = "d, the size of the fused pair feature h (the BT and CLS heads have d + 1 columns: h plus a constant 1 bias feature).", DefaultValueFactory = _ => Defaults.Dimension };
     public Option<double> Lambda { get; } = new("--lambda") { Description = "Weight of the CLS loss in L_bt + lambda L_cls (paper: 0.2; 0 = the \"w/o CLS\" ablation).", DefaultValueFactory = _ => Defaults.Lambda };
-    public Option<int> Epochs { get; } = new("--epochs") { Description = "Most passes over the training pairs (early stopping may stop sooner).", DefaultValueFactory = _ => Defaults.Epochs };
+    public Option<int> Epochs { get; } = new("--epochs") { Description = "Passes over the training pairs (with --validation-fraction, early stopping may stop sooner).", DefaultValueFactory = _ => Defaults.Epochs };
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Pairs per AdamW step.", DefaultValueFactory = _ => Defaults.BatchSize };
     public Option<double> LearningRate { get; } = new("--lr") { Description = "AdamW learning rate.", DefaultValueFactory = _ => Defaults.LearningRate };
     public Option<double> WeightDecay { get; } = new("--weight-decay") { Description = "AdamW decoupled weight decay (paper: 0.01).", DefaultValueFactory = _ => Defaults.WeightDecay };

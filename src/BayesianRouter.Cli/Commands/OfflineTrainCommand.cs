@@ -22,7 +22,7 @@ public static class OfflineTrainCommand
         var cmd = new Command("train",
             "Train the offline router on one side of a seeded split by group: frozen MiniLM embeddings of each pair, one " +
             "fusing layer to d, a Bradley-Terry head on the disagreement set and a CLS head on every behaviour label " +
-            "(L_bt + lambda L_cls, AdamW), early stopping on a validation share of the training groups.");
+            "(L_bt + lambda L_cls, AdamW) for --epochs epochs (or early stopping with --validation-fraction).");
         cmd.Options.Add(o.Pairs);
         cmd.Options.Add(o.Pool);
         o.AddSplit(cmd);
