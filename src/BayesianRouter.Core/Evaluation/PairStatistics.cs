@@ -89,6 +89,12 @@ public static class PairStatistics
     public static double MajorityCredit(int right, int poolSize) =>
         2 * right > poolSize ? 1 : 2 * right == poolSize ? 0.5 : 0;
 
+    /// <summary>
+    /// Majority vote's credit on one pair when RMs that tie or did not judge abstain: 1 with more right than wrong
+    /// votes, 0.5 on a tied vote (a fair coin), else 0. Offline evaluation and the simulation's labels use this rule.
+    /// </summary>
+    public static double AbstainingMajorityCredit(int right, int wrong) => right > wrong ? 1 : right == wrong ? 0.5 : 0;
+
     /// <summary>Majority vote's credit on one pair (see <see cref="MajorityCredit(int,int)"/>); the pair must have a ground truth.</summary>
     public static double MajorityCredit(PreferencePair pair, IReadOnlyList<string> pool)
     {
@@ -115,7 +121,7 @@ public static class PairStatistics
                 else if (Wrong(r, idx[a])) wrong++;
             }
             majority += MajorityCredit(right, m);
-            abstain += right > wrong ? 1 : right == wrong ? 0.5 : 0;
+            abstain += AbstainingMajorityCredit(right, wrong);
             if (right > 0) oracle++;
             for (int a = 0; a < m; a++)
                 if (rightHere[a])

@@ -47,7 +47,7 @@ public static class RoutingAccuracy
             if (p == Preference.Tie) continue;
             if (p == truth) right++; else wrong++;
         }
-        return right > wrong ? 1 : right == wrong ? 0.5 : 0;
+        return PairStatistics.AbstainingMajorityCredit(right, wrong);
     }
 
     /// <summary>Random routing's expected credit on one pair: the share of pool RMs that are right.</summary>
