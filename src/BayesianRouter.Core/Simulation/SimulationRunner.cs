@@ -96,7 +96,8 @@ public sealed class SimulationRunner(
             throw new ArgumentException($"seed {seed}: the split left {trainPairs.Count} offline and {streamPairs.Count} online pairs; both need some");
 
         // 2. The offline router of this seed.
-        var router = trainer.Train(trainPairs, trainEmb, options.Pool, options.Offline with { Seed = seed }, log);
+        var router = trainer.Train(trainPairs, trainEmb, options.Pool,
+            options.Offline with { Seed = seed, EncoderId = embedder.EncoderId, MaxTokens = embedder.MaxTokens }, log);
 
         // 3. The stream: shuffled once, then the same batches for every method.
         var order = Enumerable.Range(0, streamPairs.Count).ToArray();
