@@ -27,9 +27,6 @@ public sealed class SimulationBatch
 
     /// <summary>Untrained features: the frozen encoder's [e + e'; |e - e'|] projected to the same size.</summary>
     public required IReadOnlyList<double[]> RawFeatures { get; init; }
-
-    /// <summary>The frozen encoder's embeddings of the pairs.</summary>
-    public required IReadOnlyList<Features.PairEmbedding> Embeddings { get; init; }
 }
 
 /// <summary>A labelling method replayed on the online stream: it labels a batch, then (if it learns) takes feedback.</summary>

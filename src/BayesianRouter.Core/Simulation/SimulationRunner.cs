@@ -106,21 +106,19 @@ public sealed class SimulationRunner(
         var features = order.Select(i => router.Features(streamEmb[i], streamPairs[i].Domain)).ToArray();
         var projection = new RandomProjection(2 * router.EncoderDimension, router.FusedDimension, SeedFor(seed, "projection"));
         var raw = order.Select(i => projection.Apply(streamEmb[i].FusionInput())).ToArray();
-        var embeddings = order.Select(i => streamEmb[i]).ToArray();
 
-        var offlineFeatures = trainPairs.Select((p, i) => router.Features(trainEmb[i], p.Domain)).ToArray();
-        var methods = _methods(new SeedContext(seed, options, router, raw[0].Length, trainPairs, offlineFeatures, trainEmb));
+        var methods = _methods(new SeedContext(seed, options, router, raw[0].Length));
         var outcomes = new Dictionary<string, PairOutcome[]>(StringComparer.Ordinal);
         var results = new PairOutcome[methods.Count][];
         // Methods are independent (each owns its generators), so they replay in parallel; results do not depend on it.
-        Parallel.For(0, methods.Count, m => results[m] = Replay(methods[m], pairs, features, raw, embeddings, options.BatchSize));
+        Parallel.For(0, methods.Count, m => results[m] = Replay(methods[m], pairs, features, raw, options.BatchSize));
         for (int m = 0; m < methods.Count; m++) outcomes[methods[m].Name] = results[m];
         return new SeedRun(seed, trainPairs.Count, pairs, outcomes, methods.ToDictionary(m => m.Name, m => m.Kind));
     }
 
     /// <summary>Replays the stream through one method, batch by batch.</summary>
     public static PairOutcome[] Replay(AnnotationMethod method, IReadOnlyList<PreferencePair> pairs,
-        IReadOnlyList<double[]> features, IReadOnlyList<double[]> raw, IReadOnlyList<PairEmbedding> embeddings, int batchSize)
+        IReadOnlyList<double[]> features, IReadOnlyList<double[]> raw, int batchSize)
     {
         var outcomes = new PairOutcome[pairs.Count];
         for (int start = 0; start < pairs.Count; start += batchSize)
@@ -131,7 +129,6 @@ public sealed class SimulationRunner(
                 Pairs = Slice(pairs, start, count),
                 Features = Slice(features, start, count),
                 RawFeatures = Slice(raw, start, count),
-                Embeddings = Slice(embeddings, start, count),
             };
             method.Annotate(batch, outcomes.AsSpan(start, count));
         }
@@ -173,7 +170,4 @@ public sealed record SeedRun(
     IReadOnlyDictionary<string, PairOutcome[]> Outcomes, IReadOnlyDictionary<string, MethodKind> Kinds);
 
 /// <summary>What the method catalogue needs to build one seed's methods.</summary>
-/// <param name="OfflinePairs">The pairs the offline router was trained on.</param>
-/// <param name="OfflineFeatures">Their features h under the offline router, in the same order.</param>
-public sealed record SeedContext(int Seed, SimulationOptions Options, OfflineRouter OfflineRouter, int RawDimension,
-    IReadOnlyList<PreferencePair> OfflinePairs, IReadOnlyList<double[]> OfflineFeatures, IReadOnlyList<PairEmbedding> OfflineEmbeddings);
+public sealed record SeedContext(int Seed, SimulationOptions Options, OfflineRouter OfflineRouter, int RawDimension);
