@@ -94,6 +94,18 @@ public class SimulateCommandTests : DataTempFolderTest
     }
 
     [Fact]
+    public async Task BatchSizeCutsTheOnlineStreamAndTrainBatchSizeIsTheTrainersOwn()
+    {
+        var dir = NewFolder();
+        var pairs = WritePairs(dir, "pairs", 20, 4);
+        var (_, small) = await Simulate(dir, "--pairs", pairs, "--out", Path.Combine(dir, "a"), "--train-batch-size", "16");
+        Assert.Equal(8, small.GetProperty("batch_size").GetInt32());
+        var help = await CliRunner.RunAsync("simulate", "--help");
+        Assert.Single(help.Out.Split('\n'), l => l.TrimStart().StartsWith("--batch-size", StringComparison.Ordinal));
+        Assert.Contains("--train-batch-size", help.Out);
+    }
+
+    [Fact]
     public async Task BadOptionsFailWithAClearMessageAndWriteNothing()
     {
         var dir = NewFolder();

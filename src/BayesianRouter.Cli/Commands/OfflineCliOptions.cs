@@ -7,7 +7,7 @@ using BayesianRouter.Offline;
 namespace BayesianRouter.Cli.Commands;
 
 /// <summary>Options shared by the <c>offline</c> commands: training hyper-parameters, the split, the encoder.</summary>
-internal sealed class OfflineCliOptions
+internal sealed class OfflineCliOptions(string trainingBatchOption = "--batch-size")
 {
     private static readonly OfflineTrainingOptions Defaults = new();
 
@@ -37,7 +37,8 @@ internal sealed class OfflineCliOptions
     public Option<int> Dim { get; } = new("--dim") { Description = "d, the size of the fused pair feature h (the BT and CLS heads have d + 1 columns: h plus a constant 1 bias feature).", DefaultValueFactory = _ => Defaults.Dimension };
     public Option<double> Lambda { get; } = new("--lambda") { Description = "Weight of the CLS loss in L_bt + lambda L_cls (paper: 0.2; 0 = the \"w/o CLS\" ablation).", DefaultValueFactory = _ => Defaults.Lambda };
     public Option<int> Epochs { get; } = new("--epochs") { Description = "Passes over the training pairs (with --validation-fraction, early stopping may stop sooner).", DefaultValueFactory = _ => Defaults.Epochs };
-    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Pairs per AdamW step.", DefaultValueFactory = _ => Defaults.BatchSize };
+    /// <summary>Pairs per AdamW step; named <c>--train-batch-size</c> where <c>--batch-size</c> means something else (simulate).</summary>
+    public Option<int> BatchSize { get; } = new(trainingBatchOption) { Description = "Pairs per AdamW step of offline router training.", DefaultValueFactory = _ => Defaults.BatchSize };
     public Option<double> LearningRate { get; } = new("--lr") { Description = "AdamW learning rate.", DefaultValueFactory = _ => Defaults.LearningRate };
     public Option<double> WeightDecay { get; } = new("--weight-decay") { Description = "AdamW decoupled weight decay (paper: 0.01).", DefaultValueFactory = _ => Defaults.WeightDecay };
     public Option<double> Dropout { get; } = new("--dropout") { Description = "Dropout probability on h during training (0 = none).", DefaultValueFactory = _ => Defaults.Dropout };

@@ -13,7 +13,7 @@ public static class SimulateCommand
 {
     public static Command Create(CliIO io)
     {
-        var shared = new OfflineCliOptions();
+        var shared = new OfflineCliOptions(trainingBatchOption: "--train-batch-size");
         var pairs = new Option<string>("--pairs") { Description = "Pair file (JSON Lines) to replay, with ground truth and the pool RMs' judgments; or a RewardMATH folder (e.g. ../shared/datasets/rewardmath), imported on the fly with the default scorers.", Required = true };
         var pool = new Option<string>("--pool") { Description = "Comma-separated RM names of the pool, in arm order (e.g. ArmoRM,skywork_llama3,internlm2_20b,grm_gemma).", Required = true };
         var offlinePairs = new Option<string?>("--offline-pairs") { Description = "Train the offline router on this pair file (or RewardMATH folder) instead of a split of --pairs: a cross-benchmark, out-of-distribution run; all of --pairs is then the online stream." };
