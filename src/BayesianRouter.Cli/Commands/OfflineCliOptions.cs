@@ -109,12 +109,9 @@ internal sealed class OfflineCliOptions(string trainingBatchOption = "--batch-si
         if (dup != null) throw new CliUsageException($"--pool names {dup.Key} twice");
         var pairs = PairFile.ReadAll(path);
         if (pairs.Count == 0) throw new InvalidDataException($"{path}: no pairs");
-        var missing = pool.Where(rm => !pairs.Any(p => p.Judgments.ContainsKey(rm))).ToArray();
-        if (missing.Length > 0)
-        {
-            var known = pairs.SelectMany(p => p.Judgments.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
-            throw new CliUsageException($"--pool: {string.Join(", ", missing)} judged no pair of {path} (RMs in the file: {string.Join(", ", known)})");
-        }
+        var missing = PoolCoverage.Unjudged(pairs, pool);
+        if (missing.Count > 0)
+            throw new CliUsageException($"--pool: {string.Join(", ", missing)} judged no pair of {path} (RMs in the file: {string.Join(", ", PoolCoverage.JudgedRms(pairs))})");
         return (pairs, pool);
     }
 

@@ -24,8 +24,7 @@ public static class SimulationPlots
         var plt = new Plot();
         foreach (var m in r.Methods.Where(m => !m.Name.StartsWith("weighted-score", StringComparison.Ordinal) || m.Name.EndsWith("0.5", StringComparison.Ordinal)))
         {
-            int w = m.StreamAccuracy.Count;
-            var xs = Enumerable.Range(0, w).Select(i => (i + 0.5) / w * r.PairsOnline).ToArray();
+            var xs = WindowCentres(m.StreamAccuracy.Count, r.PairsOnline);
             var line = plt.Add.ScatterLine(xs, m.StreamAccuracy.ToArray());
             line.LegendText = m.Name;
             line.LineWidth = m.Name == SimulationReport.Main ? 3 : 1.5f;
@@ -43,8 +42,7 @@ public static class SimulationPlots
     {
         var plt = new Plot();
         var m = r.Methods.FirstOrDefault(x => x.Name == SimulationReport.Main) ?? r.Methods.First(x => x.StreamShare.Count > 0);
-        int w = m.StreamShare.Count;
-        var xs = Enumerable.Range(0, w).Select(i => (i + 0.5) / w * r.PairsOnline).ToArray();
+        var xs = WindowCentres(m.StreamShare.Count, r.PairsOnline);
         for (int n = 0; n < r.Pool.Count; n++)
         {
             var line = plt.Add.ScatterLine(xs, m.StreamShare.Select(s => s[n]).ToArray());
@@ -74,6 +72,10 @@ public static class SimulationPlots
         plt.ShowLegend(Edge.Right);
         return plt;
     }
+
+    /// <summary>The stream position (pairs seen) at the middle of each of <paramref name="windows"/> equal windows.</summary>
+    private static double[] WindowCentres(int windows, int pairs) =>
+        Enumerable.Range(0, windows).Select(i => (i + 0.5) / windows * pairs).ToArray();
 
     private static string Write(string path, Plot plot)
     {

@@ -155,12 +155,9 @@ public sealed class SimulationRunner(
 
     private static void CheckPool(List<PreferencePair> pairs, IReadOnlyList<string> pool, string where)
     {
-        foreach (var rm in pool)
-            if (!pairs.Any(p => p.Judgments.ContainsKey(rm)))
-            {
-                var known = pairs.SelectMany(p => p.Judgments.Keys).Distinct().Order().Take(30);
-                throw new ArgumentException($"RM \"{rm}\" of the pool has no judgment in {where}; RMs there: {string.Join(", ", known)}");
-            }
+        var missing = PoolCoverage.Unjudged(pairs, pool);
+        if (missing.Count > 0)
+            throw new ArgumentException($"RM \"{missing[0]}\" of the pool has no judgment in {where}; RMs there: {string.Join(", ", PoolCoverage.JudgedRms(pairs).Take(30))}");
     }
 }
 
