@@ -1,0 +1,32 @@
+using BayesianRouter.Data;
+
+namespace BayesianRouter.RewardModels;
+
+/// <summary>
+/// One reward model's answer on one pair: a <see cref="Data.Judgment"/> (two scores, or a verdict a | b | tie), or
+/// the reason there is none (timeout, HTTP error, malformed or non-finite answer, an answer that is neither choice).
+/// A failed judgment is never a label.
+/// </summary>
+public readonly record struct RmJudgment
+{
+    private RmJudgment(Judgment? judgment, string? error)
+    {
+        Judgment = judgment;
+        Error = error;
+    }
+
+    /// <summary>The judgment, when the RM gave one.</summary>
+    public Judgment? Judgment { get; }
+
+    /// <summary>Why there is no judgment; null on success.</summary>
+    public string? Error { get; }
+
+    public bool Succeeded => Judgment is not null;
+
+    public static RmJudgment Of(Judgment judgment) => new(judgment ?? throw new ArgumentNullException(nameof(judgment)), null);
+
+    public static RmJudgment Failed(string reason) =>
+        new(null, string.IsNullOrWhiteSpace(reason) ? throw new ArgumentException("a failure needs a reason", nameof(reason)) : reason);
+
+    public override string ToString() => Judgment is { } j ? $"judgment {j.Prefers().ToText()}" : $"failed: {Error}";
+}
