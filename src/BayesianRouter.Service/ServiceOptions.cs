@@ -13,7 +13,8 @@ public sealed record ServiceOptions
     /// <summary>The pool's RMs, in the setup's arm order.</summary>
     public required IReadOnlyList<IRewardModel> RewardModels { get; init; }
 
-    /// <summary>Most calls in flight per RM (arm order); null = 4 each.</summary>
+    /// <summary>Most batched calls in flight per RM (arm order); null = no limit here (the RM clients built from a pool
+    /// file limit their own requests to the pool's <c>max_concurrency</c>).</summary>
     public IReadOnlyList<int>? MaxConcurrency { get; init; }
 
     /// <summary>Embeds the pairs' texts (e, e'); called by one request at a time.</summary>

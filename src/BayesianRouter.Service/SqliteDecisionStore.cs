@@ -377,7 +377,7 @@ public sealed class SqliteDecisionStore : IDecisionStore
                 Probability = r.GetDouble(5),
                 FallbackOrder = r.GetString(6).Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
             };
-            var failures = r.IsDBNull(11) ? [] : JsonSerializer.Deserialize<string[][]>(r.GetString(11))!.Select(f => new RmFailure(f[0], f[1])).ToArray();
+            var failures = r.IsDBNull(11) ? [] : JsonSerializer.Deserialize<string[][]>(r.GetString(11))!.Select(f => new FailedRm(f[0], f[1])).ToArray();
             LabelOutcome label;
             if (r.IsDBNull(7)) label = LabelOutcome.Unlabelled(failures, r.IsDBNull(12) ? null : r.GetString(12));
             else

@@ -53,7 +53,7 @@ public sealed record Decision
 }
 
 /// <summary>An RM that failed on a pair, and why (timeout, HTTP error, malformed or non-finite answer, ...).</summary>
-public sealed record RmFailure(string Rm, string Reason);
+public sealed record FailedRm(string Rm, string Reason);
 
 /// <summary>
 /// How a decision was labelled: the RM that gave the label (the chosen one, or a fallback when it failed), its
@@ -72,7 +72,7 @@ public sealed record LabelOutcome
     public Judgment? Judgment { get; init; }
 
     /// <summary>RMs tried before, in order, that failed on this pair.</summary>
-    public IReadOnlyList<RmFailure> FallbackFrom { get; init; } = [];
+    public IReadOnlyList<FailedRm> FallbackFrom { get; init; } = [];
 
     /// <summary>Why there is no label (null when labelled).</summary>
     public string? Error { get; init; }
@@ -81,11 +81,11 @@ public sealed record LabelOutcome
     public Preference? Preferred => Judgment?.Prefers();
 
     /// <summary>A label by <paramref name="rm"/> after the given failures.</summary>
-    public static LabelOutcome Labelled(string rm, int arm, Judgment judgment, IReadOnlyList<RmFailure> fallbackFrom) =>
+    public static LabelOutcome Labelled(string rm, int arm, Judgment judgment, IReadOnlyList<FailedRm> fallbackFrom) =>
         new() { Rm = rm, Arm = arm, Judgment = judgment ?? throw new ArgumentNullException(nameof(judgment)), FallbackFrom = fallbackFrom };
 
     /// <summary>No RM could label the pair.</summary>
-    public static LabelOutcome Unlabelled(IReadOnlyList<RmFailure> failures, string? reason = null) => new()
+    public static LabelOutcome Unlabelled(IReadOnlyList<FailedRm> failures, string? reason = null) => new()
     {
         FallbackFrom = failures,
         Error = reason ?? (failures.Count == 0 ? "no RM was tried"

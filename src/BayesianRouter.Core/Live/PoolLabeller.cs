@@ -6,7 +6,7 @@ namespace BayesianRouter.Live;
 /// <summary>
 /// Labels routed pairs with the pool's RMs: each pair goes to its decision's RM; the pairs of one RM go in one batched
 /// call, the RMs' calls run concurrently (at most <see cref="PoolLabellerOptions.MaxConcurrency"/> calls in flight per
-/// RM, across all callers); a pair whose RM failed moves to the next RM of its decision's fallback order in the next
+/// RM, across all callers, when set); a pair whose RM failed moves to the next RM of its decision's fallback order in the next
 /// round. A pair no RM could label gets an outcome with no label and the reasons. Nothing but cancellation of
 /// <c>cancellationToken</c> throws out of <see cref="LabelAsync"/>: an RM that throws, times out, or answers with the
 /// wrong number of judgments fails the pairs of that call.
@@ -14,7 +14,7 @@ namespace BayesianRouter.Live;
 public sealed class PoolLabeller
 {
     private readonly IRewardModel[] _pool;
-    private readonly SemaphoreSlim[] _slots;
+    private readonly SemaphoreSlim?[] _slots;
 
     /// <param name="pool">The RMs in arm order (names as in the router's pool).</param>
     public PoolLabeller(IReadOnlyList<IRewardModel> pool, PoolLabellerOptions? options = null)
@@ -29,7 +29,8 @@ public sealed class PoolLabeller
         _slots = new SemaphoreSlim[_pool.Length];
         for (int n = 0; n < _pool.Length; n++)
         {
-            int limit = limits?[n] ?? PoolLabellerOptions.DefaultMaxConcurrency;
+            if (limits is null) continue;
+            int limit = limits[n];
             if (limit < 1) throw new ArgumentException($"RM {_pool[n].Name}: max concurrency must be at least 1 (got {limit})");
             _slots[n] = new SemaphoreSlim(limit, limit);
         }
@@ -50,7 +51,7 @@ public sealed class PoolLabeller
         if (decisions.Count != texts.Count) throw new ArgumentException($"{decisions.Count} decisions for {texts.Count} pairs");
         int count = decisions.Count;
         var outcomes = new LabelOutcome?[count];
-        var failures = new List<RmFailure>?[count];
+        var failures = new List<FailedRm>?[count];
         var attempt = new int[count];
         int maxAttempts = Math.Min(Options.MaxAttempts, _pool.Length);
 
@@ -64,7 +65,7 @@ public sealed class PoolLabeller
                 int arm = attempt[i] < order.Count ? order[attempt[i]] : -1;
                 if (arm < 0 || arm >= _pool.Length || attempt[i] >= maxAttempts)
                 {
-                    outcomes[i] = LabelOutcome.Unlabelled((IReadOnlyList<RmFailure>?)failures[i] ?? []);
+                    outcomes[i] = LabelOutcome.Unlabelled((IReadOnlyList<FailedRm>?)failures[i] ?? []);
                     continue;
                 }
                 (byArm.TryGetValue(arm, out var list) ? list : byArm[arm] = []).Add(i);
@@ -81,10 +82,10 @@ public sealed class PoolLabeller
                     int i = items[k];
                     var j = judgments[k];
                     if (j.Judgment is { } judgment)
-                        outcomes[i] = LabelOutcome.Labelled(_pool[arm].Name, arm, judgment, (IReadOnlyList<RmFailure>?)failures[i] ?? []);
+                        outcomes[i] = LabelOutcome.Labelled(_pool[arm].Name, arm, judgment, (IReadOnlyList<FailedRm>?)failures[i] ?? []);
                     else
                     {
-                        (failures[i] ??= []).Add(new RmFailure(_pool[arm].Name, j.Error ?? "no judgment"));
+                        (failures[i] ??= []).Add(new FailedRm(_pool[arm].Name, j.Error ?? "no judgment"));
                         attempt[i]++;
                         pending.Add(i);
                     }
@@ -99,7 +100,7 @@ public sealed class PoolLabeller
     {
         var rm = _pool[arm];
         var slot = _slots[arm];
-        await slot.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (slot != null) await slot.WaitAsync(cancellationToken).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
         RmJudgment[] results;
         string? error = null;
@@ -129,7 +130,7 @@ public sealed class PoolLabeller
         }
         finally
         {
-            slot.Release();
+            slot?.Release();
         }
         int failed = results.Count(r => r.Judgment is null);
         Options.OnCall?.Invoke(new RmCall(rm.Name, arm, pairs.Length, failed, clock.Elapsed, error));
@@ -147,9 +148,8 @@ public sealed class PoolLabeller
 /// <summary>Options of <see cref="PoolLabeller"/>.</summary>
 public sealed record PoolLabellerOptions
 {
-    public const int DefaultMaxConcurrency = 4;
-
-    /// <summary>Most calls in flight per RM (arm order); null = <see cref="DefaultMaxConcurrency"/> each.</summary>
+    /// <summary>Most calls in flight per RM (arm order); null = no limit here (RMs built from a pool file limit their
+    /// own HTTP requests to the pool's <c>max_concurrency</c>).</summary>
     public IReadOnlyList<int>? MaxConcurrency { get; init; }
 
     /// <summary>Most RMs tried per pair (the chosen one and its fallbacks); default: every RM of the pool.</summary>

@@ -101,7 +101,7 @@ public class RoutingSessionTests
             var batch = s.Route(LiveTestData.Pairs(features, $"s{step}-"));
             // Every pair is labelled by a fallback: the arm after the chosen one; feedback must update that arm.
             var labels = batch.Select(d => LabelOutcome.Labelled(s.Pool[d.FallbackOrder[1]], d.FallbackOrder[1], Judgment.FromVerdict(Preference.B),
-                [new RmFailure(d.Rm, "HTTP 500")])).ToArray();
+                [new FailedRm(d.Rm, "HTTP 500")])).ToArray();
             await s.RecordAsync(batch, labels);
             var losses = batch.Select(_ => rng.NextDouble() * 2).ToArray();
             var result = await s.LearnAsync(batch.Select((d, i) => FeedbackItem.OfLoss(d.DecisionId, losses[i])).ToArray());
@@ -128,7 +128,7 @@ public class RoutingSessionTests
     {
         var s = RoutingSession.Open(LiveTestData.Setup());
         var batch = s.Route(LiveTestData.Pairs(LiveTestData.Features(3, 8, 1)));
-        await s.RecordAsync(batch, [Label(batch[0]), LabelOutcome.Unlabelled([new RmFailure("rm0", "timeout")]), Label(batch[2])]);
+        await s.RecordAsync(batch, [Label(batch[0]), LabelOutcome.Unlabelled([new FailedRm("rm0", "timeout")]), Label(batch[2])]);
         var notRecorded = s.Route(LiveTestData.Pairs(LiveTestData.Features(1, 8, 2)))[0];
         var first = await s.LearnAsync([
             FeedbackItem.OfReward(batch[0].DecisionId, 1), FeedbackItem.OfReward(batch[0].DecisionId, 0),
