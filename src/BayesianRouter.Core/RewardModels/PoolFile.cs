@@ -134,7 +134,7 @@ public static partial class PoolFile
             Url = url,
             Model = model,
             Cost = e.TryGetProperty("cost", out var c) ? Number(file, $"{at}.cost", c, 0, minInclusive: true) : RmSpec.DefaultCost,
-            TimeoutSeconds = e.TryGetProperty("timeout_s", out var t) ? Number(file, $"{at}.timeout_s", t, 0, minInclusive: false, max: 86400) : RmSpec.DefaultTimeoutSeconds,
+            TimeoutSeconds = e.TryGetProperty("timeout_s", out var t) ? Number(file, $"{at}.timeout_s", t, 0.01, minInclusive: true, max: 86400) : RmSpec.DefaultTimeoutSeconds,
             MaxConcurrency = e.TryGetProperty("max_concurrency", out var m) ? Integer(file, $"{at}.max_concurrency", m, 1, 10000) : RmSpec.DefaultMaxConcurrency,
             ApiKeyEnv = apiKeyEnv,
             Template = template,

@@ -45,7 +45,7 @@ public class PoolFileTests
     [InlineData("""{"rms": [{"name": "a", "backend": "vllm", "url": "http://h"}]}""", """pool.json: rms[0].backend: "vllm" is not a backend; use one of vllm-classify, openrlhf, openai-judge""")]
     [InlineData("""{"rms": [{"name": "a", "backend": "openrlhf"}]}""", "pool.json: rms[0].url: missing")]
     [InlineData("""{"rms": [{"name": "a", "backend": "openrlhf", "url": "http://h", "timeout_s": "30"}]}""", "pool.json: rms[0].timeout_s: must be a number, got \"30\"")]
-    [InlineData("""{"rms": [{"name": "a", "backend": "openrlhf", "url": "http://h", "timeout_s": 0}]}""", "pool.json: rms[0].timeout_s: 0 must be > 0")]
+    [InlineData("""{"rms": [{"name": "a", "backend": "openrlhf", "url": "http://h", "timeout_s": 0}]}""", "pool.json: rms[0].timeout_s: 0 must be >= 0.01")]
     [InlineData("""{"rms": [{"name": "a", "backend": "openrlhf", "url": "http://h", "cost": -1}]}""", "pool.json: rms[0].cost: -1 must be >= 0")]
     [InlineData("""{"rms": [{"name": "a", "backend": "openrlhf", "url": "http://h", "max_concurrency": 2.5}]}""", "pool.json: rms[0].max_concurrency: 2.5 is not a whole number in 1..10000")]
     [InlineData("""{"rms": [{"name": "a", "backend": "openrlhf", "url": "http://h", "max_concurrency": 0}]}""", "pool.json: rms[0].max_concurrency: 0 is out of range 1..10000")]
