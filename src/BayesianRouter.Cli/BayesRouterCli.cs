@@ -38,7 +38,7 @@ public static class BayesRouterCli
     }
 
     /// <summary>Errors caused by the user's input: reported as one line, never as a stack trace.</summary>
-    public static bool IsUserError(Exception e) => e is PairFileException or CliUsageException or FileNotFoundException
+    public static bool IsUserError(Exception e) => e is PairFileException or RewardModels.PoolFileException or CliUsageException or FileNotFoundException
         or DirectoryNotFoundException or InvalidDataException or ArgumentException or UnauthorizedAccessException;
 }
 
