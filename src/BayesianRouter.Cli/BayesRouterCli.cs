@@ -17,6 +17,9 @@ public static class BayesRouterCli
         root.Subcommands.Add(OfflineCommand.Create(io));
         root.Subcommands.Add(SimulateCommand.Create(io));
         root.Subcommands.Add(BenchCommand.Create(io));
+        root.Subcommands.Add(ServeCommand.Create(io));
+        root.Subcommands.Add(LabelCommand.Create(io));
+        root.Subcommands.Add(OpeCommand.Create(io));
         return root;
     }
 
