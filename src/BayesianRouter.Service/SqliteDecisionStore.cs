@@ -415,14 +415,15 @@ public sealed class SqliteDecisionStore : IDecisionStore
             }
             using (var cmd = _read.CreateCommand())
             {
-                cmd.CommandText = "SELECT arm, count(*), sum(reward) FROM feedback GROUP BY arm";
+                // Summed in the order the session learned them, so the sums equal those of a session that never stopped.
+                cmd.CommandText = "SELECT arm, reward FROM feedback ORDER BY batch, position";
                 using var r = cmd.ExecuteReader();
                 while (r.Read())
                 {
-                    long n = r.GetInt64(1);
-                    feedback += n;
-                    counts.FeedbackPerArm[r.GetInt32(0)] = n;
-                    counts.RewardSum[r.GetInt32(0)] = r.GetDouble(2);
+                    int arm = r.GetInt32(0);
+                    feedback++;
+                    counts.FeedbackPerArm[arm]++;
+                    counts.RewardSum[arm] += r.GetDouble(1);
                 }
             }
         }

@@ -3,6 +3,7 @@ using BayesianRouter.Data;
 using BayesianRouter.Live;
 using BayesianRouter.RewardModels;
 using BayesianRouter.RewardModels.Serving;
+using BayesianRouter.TestSupport;
 
 namespace BayesianRouter.Service.Tests;
 

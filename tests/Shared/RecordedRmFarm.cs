@@ -3,9 +3,10 @@ using BayesianRouter.RewardModels;
 using BayesianRouter.RewardModels.Clients;
 using BayesianRouter.RewardModels.Serving;
 
-namespace BayesianRouter.Service.Tests;
+namespace BayesianRouter.TestSupport;
 
 /// <summary>
+/// (Shared by the service and CLI tests: linked into both projects.)
 /// A pair file with response texts and four RMs' recorded behaviour, each RM served over HTTP on loopback by the
 /// recorded-RM server (what <c>bayesrouter rm-serve</c> runs), over three protocols: "armo" and "intern" as vLLM
 /// classifiers, "sky" as an OpenRLHF reward server, "judge" as an OpenAI-compatible pairwise judge.
@@ -87,6 +88,22 @@ internal sealed class RecordedRmFarm : IAsyncDisposable
     /// <summary>The RM clients (protocol, resilience, telemetry), as <c>serve</c> builds them from a pool file.</summary>
     public RemoteRewardModelPool Clients(IReadOnlyList<RmSpec>? specs = null) =>
         RewardModelFactory.CreatePool(new RmPool("pool.json", specs ?? Specs), new RmClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(5), RetryMaxDelay = TimeSpan.FromMilliseconds(20) });
+
+    /// <summary>Writes a pool file naming the servers (what a user writes for <c>serve</c> and <c>label</c>).</summary>
+    public void WritePoolFile(string path, IReadOnlyList<RmSpec>? specs = null)
+    {
+        var rms = (specs ?? Specs).Select(s => new Dictionary<string, object?>
+        {
+            ["name"] = s.Name,
+            ["backend"] = s.Backend.ToName(),
+            ["url"] = s.Url.ToString(),
+            ["model"] = s.Model,
+            ["timeout_s"] = s.TimeoutSeconds,
+            ["max_concurrency"] = s.MaxConcurrency,
+            ["retries"] = s.Retries,
+        }.Where(kv => kv.Value != null).ToDictionary()).ToArray();
+        File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(new { rms }));
+    }
 
     public async ValueTask DisposeAsync()
     {
