@@ -60,13 +60,13 @@ internal sealed class RecordedRmFarm : IAsyncDisposable
         return pairs;
     }
 
-    public static async Task<RecordedRmFarm> StartAsync(List<PreferencePair> pairs, double timeoutSeconds = 5)
+    public static async Task<RecordedRmFarm> StartAsync(List<PreferencePair> pairs, double timeoutSeconds = 5, double latencyMs = 0)
     {
         var servers = new List<RecordedRmServer>();
         var specs = new List<RmSpec>();
         foreach (var (name, backend) in Rms)
         {
-            var server = await RecordedRmServer.StartAsync(RecordedJudgments.From(pairs, name));
+            var server = await RecordedRmServer.StartAsync(RecordedJudgments.From(pairs, name), new RecordedRmServerOptions { LatencyMs = latencyMs });
             servers.Add(server);
             specs.Add(Spec(name, backend, server.Url, timeoutSeconds));
         }

@@ -38,7 +38,6 @@ public static class OpeCommand
             var usable = DecisionLogEvaluation.Usable(store.ReadDecisions());
             io.Err.WriteLine($"[ope] {usable.Total} decisions: {usable.Choices.Count} usable, {usable.WithoutFeedback} without feedback, {usable.FellBack} labelled by a fallback RM (left out)");
             if (usable.Choices.Count == 0) throw new CliUsageException($"{dir}: no decision with feedback to evaluate (send feedback first)");
-            var logging = new TargetPolicy("logged (the router)", (_, _) => double.NaN);
             var earned = usable.Choices.Average(c => c.Reward);
             double sd = Math.Sqrt(usable.Choices.Sum(c => (c.Reward - earned) * (c.Reward - earned)) / Math.Max(1, usable.Choices.Count - 1) / usable.Choices.Count);
             var estimates = DecisionLogEvaluation.StandardPolicies(store.Pool, offline).Select(p => OffPolicyEvaluation.Estimate(usable.Choices, p)).ToArray();
@@ -64,10 +63,11 @@ public static class OpeCommand
     {
         static string F(double x) => x.ToString("F4", CultureInfo.InvariantCulture);
         var table = new Table().AddColumns("policy", "IPS", "95% CI", "SNIPS", "95% CI", "matching decisions", "effective sample size", "max weight");
-        table.AddRow("logged (the router's own)", F(earned), $"[{F(earned - OffPolicyEvaluation.Z95 * sd)}, {F(earned + OffPolicyEvaluation.Z95 * sd)}]", "", "", "", "", "");
+        static string Ci(double lo, double hi) => Markup.Escape($"[{F(lo)}, {F(hi)}]");
+        table.AddRow("logged (the router's own)", F(earned), Ci(earned - OffPolicyEvaluation.Z95 * sd, earned + OffPolicyEvaluation.Z95 * sd), "", "", "", "", "");
         foreach (var e in estimates)
-            table.AddRow(Markup.Escape(e.Policy), F(e.Ips), $"[{F(e.IpsLow)}, {F(e.IpsHigh)}]", e.Snips is { } s ? F(s) : "-",
-                e.Snips is null ? "-" : $"[{F(e.SnipsLow!.Value)}, {F(e.SnipsHigh!.Value)}]", e.Matches.ToString(CultureInfo.InvariantCulture),
+            table.AddRow(Markup.Escape(e.Policy), F(e.Ips), Ci(e.IpsLow, e.IpsHigh), e.Snips is { } s ? F(s) : "-",
+                e.Snips is null ? "-" : Ci(e.SnipsLow!.Value, e.SnipsHigh!.Value), e.Matches.ToString(CultureInfo.InvariantCulture),
                 e.EffectiveSampleSize.ToString("F0", CultureInfo.InvariantCulture), e.MaxWeight.ToString("F1", CultureInfo.InvariantCulture));
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(io.Out), Interactive = InteractionSupport.No });
         console.Profile.Width = Math.Max(console.Profile.Width, 140);
