@@ -198,6 +198,10 @@ public sealed class RoutingServer : IAsyncDisposable
             await Problem(context, 503, "decision log failed", e.Message, null);
             return;
         }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            return; // the client went away: nothing was logged for this request, nothing to answer
+        }
         Metrics.OnLabelled(labelled);
         context.Response.ContentType = "application/json";
         await using var w = new Utf8JsonWriter(context.Response.Body);

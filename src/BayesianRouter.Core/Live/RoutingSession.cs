@@ -124,19 +124,16 @@ public sealed class RoutingSession : ICheckpointable
             if (pairs.Count == 0) return new RoutedBatch(decisions, Cursor());
             var moments = _router.ScoreMoments(contexts);
             var scores = new double[arms];
-            var mc = new double[arms];
+            // Monte-Carlo normals shared by the pairs of this call (common random numbers): each pair's estimate is
+            // still an unbiased M-draw estimate, at the cost of M x N multiply-adds per pair instead of M x N draws.
+            var normals = arms > 1 ? new double[draws * arms] : [];
+            for (int k = 0; k < normals.Length; k++) normals[k] = _monteCarlo.NextGaussian();
             for (int p = 0; p < pairs.Count; p++)
             {
                 for (int n = 0; n < arms; n++) scores[n] = moments.Mean(p, n) + moments.StdDev(p, n) * _draws.NextGaussian();
                 int arm = RouterBase.ArgMax(scores);
                 if (epsilon > 0 && _explore.NextDouble() < epsilon) arm = _explore.NextInt(arms);
-                int hits = 0;
-                if (arms > 1)
-                    for (int t = 0; t < draws; t++)
-                    {
-                        for (int n = 0; n < arms; n++) mc[n] = moments.Mean(p, n) + moments.StdDev(p, n) * _monteCarlo.NextGaussian();
-                        if (RouterBase.ArgMax(mc) == arm) hits++;
-                    }
+                int hits = arms > 1 ? MonteCarloHits(moments, p, arm, normals) : 0;
                 double thompson = arms == 1 ? 1.0 : (hits + 1.0) / (draws + 1.0);
                 double probability = epsilon / arms + (1 - epsilon) * thompson;
                 long sequence = _nextSequence++;
@@ -155,6 +152,36 @@ public sealed class RoutingSession : ICheckpointable
             }
             return new RoutedBatch(decisions, Cursor());
         }
+    }
+
+    /// <summary>How many of the Monte-Carlo draws (normals[t * arms + n]) make <paramref name="arm"/> the argmax for pair p.</summary>
+    private static int MonteCarloHits(ScoreMoments moments, int p, int arm, double[] normals)
+    {
+        int arms = moments.Arms, hits = 0;
+        Span<double> mean = arms <= 64 ? stackalloc double[arms] : new double[arms];
+        Span<double> sd = arms <= 64 ? stackalloc double[arms] : new double[arms];
+        for (int n = 0; n < arms; n++)
+        {
+            mean[n] = moments.Mean(p, n);
+            sd[n] = moments.StdDev(p, n);
+        }
+        for (int t = 0, k = 0; k < normals.Length; t++, k += arms)
+        {
+            // argmax with ties to the lowest index, as the decision's own argmax
+            int best = 0;
+            double top = mean[0] + sd[0] * normals[k];
+            for (int n = 1; n < arms; n++)
+            {
+                double v = mean[n] + sd[n] * normals[k + n];
+                if (v > top)
+                {
+                    top = v;
+                    best = n;
+                }
+            }
+            if (best == arm) hits++;
+        }
+        return hits;
     }
 
     /// <summary>The chosen arm first, then the others by sampled score, best first (lowest index on ties).</summary>
