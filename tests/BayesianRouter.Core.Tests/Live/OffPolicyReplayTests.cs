@@ -11,7 +11,7 @@ namespace BayesianRouter.Core.Tests.Live;
 /// recorded RMs, Thompson sampling with an exploration floor, reward 1 when the label is right), then the decision log
 /// evaluated. Every single RM's true mean reward is its accuracy on the replayed pairs.
 /// </summary>
-public class OffPolicyReplayTests
+public class OffPolicyReplayTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly string[] Pool = ["ArmoRM", "skywork_llama3", "internlm2_20b", "grm_gemma"];
 
@@ -57,15 +57,18 @@ public class OffPolicyReplayTests
         {
             double truth = pairs.Average(p => p.IsRight(Pool[n]) ? 1.0 : 0.0);
             var est = OffPolicyEvaluation.Estimate(usable.Choices, policies[n]);
+            output.WriteLine($"{Pool[n]}: truth {truth:F4}, IPS {est.Ips:F4} [{est.IpsLow:F4}, {est.IpsHigh:F4}], SNIPS {est.Snips:F4} [{est.SnipsLow:F4}, {est.SnipsHigh:F4}], matches {est.Matches}, ESS {est.EffectiveSampleSize:F0}");
             Assert.True(est.IpsLow <= truth && truth <= est.IpsHigh, $"{Pool[n]}: truth {truth:F4}, IPS {est.Ips:F4} [{est.IpsLow:F4}, {est.IpsHigh:F4}]");
             Assert.True(est.SnipsLow <= truth && truth <= est.SnipsHigh, $"{Pool[n]}: truth {truth:F4}, SNIPS {est.Snips:F4} [{est.SnipsLow:F4}, {est.SnipsHigh:F4}]");
             Assert.InRange(est.IpsHigh - est.IpsLow, 0.01, 0.2);
         }
         double uniformTruth = pairs.Average(p => Pool.Average(rm => p.IsRight(rm) ? 1.0 : 0.0));
         var uniform = OffPolicyEvaluation.Estimate(usable.Choices, policies[Pool.Length]);
+        output.WriteLine($"uniform: truth {uniformTruth:F4}, IPS {uniform.Ips:F4} [{uniform.IpsLow:F4}, {uniform.IpsHigh:F4}], SNIPS {uniform.Snips:F4}");
         Assert.InRange(uniformTruth, uniform.IpsLow, uniform.IpsHigh);
         // The logging policy's own mean reward (what it earned) is what IPS gives for the logged choices themselves.
         double earned = usable.Choices.Average(c => c.Reward);
+        output.WriteLine($"logged policy (Thompson sampling, exploration 0.2): mean reward {earned:F4} over {usable.Choices.Count} pairs");
         Assert.InRange(earned, 0.55, 0.95);
     }
 }
