@@ -170,20 +170,26 @@ public sealed class RoutingServer : IAsyncDisposable
         }
     }
 
-    private async Task Label(HttpContext context)
+    /// <summary>Reads the body and parses it with <paramref name="parse"/>; on bad input answers 400/413 and returns false.</summary>
+    private async Task<(bool Ok, T Value)> ReadRequest<T>(HttpContext context, Func<JsonElement, T> parse)
     {
         using var body = await ReadBody(context);
-        if (body is null) return;
-        IReadOnlyList<LabelPair> pairs;
+        if (body is null) return (false, default!);
         try
         {
-            pairs = RequestParsing.LabelRequest(body.RootElement, _options.MaxPairsPerRequest);
+            return (true, parse(body.RootElement));
         }
         catch (Exception e) when (e is RequestFieldException or BatchTooLargeException)
         {
             await FieldProblem(context, e);
-            return;
+            return (false, default!);
         }
+    }
+
+    private async Task Label(HttpContext context)
+    {
+        var (ok, pairs) = await ReadRequest(context, root => RequestParsing.LabelRequest(root, _options.MaxPairsPerRequest));
+        if (!ok) return;
         IReadOnlyList<LabelledDecision> labelled;
         try
         {
@@ -256,18 +262,8 @@ public sealed class RoutingServer : IAsyncDisposable
 
     private async Task Feedback(HttpContext context)
     {
-        using var body = await ReadBody(context);
-        if (body is null) return;
-        IReadOnlyList<FeedbackItem> items;
-        try
-        {
-            items = RequestParsing.FeedbackRequest(body.RootElement, _options.MaxFeedbackPerRequest);
-        }
-        catch (Exception e) when (e is RequestFieldException or BatchTooLargeException)
-        {
-            await FieldProblem(context, e);
-            return;
-        }
+        var (ok, items) = await ReadRequest(context, root => RequestParsing.FeedbackRequest(root, _options.MaxFeedbackPerRequest));
+        if (!ok) return;
         FeedbackResult result;
         try
         {
@@ -304,10 +300,14 @@ public sealed class RoutingServer : IAsyncDisposable
         });
     }
 
-    /// <summary>Writes a checkpoint now (one at a time); a failure is logged, never thrown (the log still has everything).</summary>
-    public async Task CheckpointAsync()
+    /// <summary>
+    /// Writes a checkpoint now; one at a time: when one is being written, returns at once, or with
+    /// <paramref name="wait"/> waits for it and writes another. A failure is logged, never thrown (the log still has everything).
+    /// </summary>
+    public async Task CheckpointAsync(bool wait = false)
     {
-        if (!await _checkpointing.WaitAsync(0)) return;
+        if (wait) await _checkpointing.WaitAsync();
+        else if (!await _checkpointing.WaitAsync(0)) return;
         try
         {
             long batch = Session.FeedbackBatches;
@@ -353,7 +353,7 @@ public sealed class RoutingServer : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
         await _app.StopAsync();
-        if (!Session.IsFaulted) await CheckpointAsync();
+        if (!Session.IsFaulted) await CheckpointAsync(wait: true);
         await _app.DisposeAsync();
         Metrics.Dispose();
         _store.Dispose();

@@ -32,7 +32,7 @@ public class ServeProcessTests : DataTempFolderTest
     [Fact]
     public async Task After_kill_9_and_a_restart_nothing_acknowledged_is_lost_and_the_posteriors_equal_an_uninterrupted_run()
     {
-        var pairs = RecordedRmFarm.MakePairs(128, seed: 3);
+        var pairs = RecordedRmFarm.MakePairs(96, seed: 3);
         await using var farm = await RecordedRmFarm.StartAsync(pairs);
         var dir = NewFolder();
         var pool = Path.Combine(dir, "pool.json");
@@ -41,7 +41,7 @@ public class ServeProcessTests : DataTempFolderTest
         File.WriteAllText(tokenFile, Token + "\n");
         var cache = Path.Combine(dir, "cache");
         string[] Serve(string state) => ["serve", "--pool", pool, "--state", state, "--port", "0", "--token-file", tokenFile, "--encoder-cache", cache, "--checkpoint-every", "2", "--seed", "5"];
-        var batches = Enumerable.Range(0, 8).Select(b => pairs.Skip(16 * b).Take(16).Select(p => new { id = p.Id, prompt = p.Prompt, response_a = p.ResponseA, response_b = p.ResponseB }).ToArray()).ToArray();
+        var batches = Enumerable.Range(0, 6).Select(b => pairs.Skip(16 * b).Take(16).Select(p => new { id = p.Id, prompt = p.Prompt, response_a = p.ResponseA, response_b = p.ResponseB }).ToArray()).ToArray();
         static object Losses(IEnumerable<string> ids, int batch) => new { feedback = ids.Select((id, i) => new { decision_id = id, loss = 0.05 * ((i * 7 + batch) % 13) }).ToArray() };
 
         // The run that is killed: labels batches 0-4, feedback for 0-3, then SIGKILL before batch 4's feedback.
@@ -72,7 +72,7 @@ public class ServeProcessTests : DataTempFolderTest
             Assert.Equal(80, (long)router["decisions"]!);
             Assert.Equal(64, (long)router["feedback"]!);
             Assert.Equal(16, (int)(await c.Post("/v1/feedback", Losses(batch4Ids, 4)))["accepted"]!);
-            for (int b = 5; b < 8; b++)
+            for (int b = 5; b < 6; b++)
             {
                 var labels = (await c.Post("/v1/label", new { pairs = batches[b] }))["labels"]!.AsArray();
                 crashRms.AddRange(labels.Select(l => (string)l!["rm"]!));
@@ -80,7 +80,7 @@ public class ServeProcessTests : DataTempFolderTest
                 await c.Post("/v1/feedback", Losses(labels.Select(l => (string)l!["decision_id"]!), b));
             }
             router = await c.Get("/v1/router");
-            Assert.Equal(128, (long)router["feedback"]!);
+            Assert.Equal(96, (long)router["feedback"]!);
             var crashedDigest = (string)router["learned_state_sha256"]!;
 
             // The same requests to a server that never stopped.
@@ -88,7 +88,7 @@ public class ServeProcessTests : DataTempFolderTest
             await using var uninterrupted = CliProcess.Start(Serve(reference));
             using var r = new Client(await uninterrupted.ListeningAsync());
             var referenceRms = new List<string>();
-            for (int b = 0; b < 8; b++)
+            for (int b = 0; b < 6; b++)
             {
                 var labels = (await r.Post("/v1/label", new { pairs = batches[b] }))["labels"]!.AsArray();
                 referenceRms.AddRange(labels.Select(l => (string)l!["rm"]!));

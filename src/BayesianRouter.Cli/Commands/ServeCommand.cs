@@ -54,7 +54,7 @@ public static class ServeCommand
             }, cancellationToken);
             var stats = server.Session.Statistics();
             io.Err.WriteLine($"[serve] state {dir}: {stats.Decisions} decisions, {stats.Feedback} feedback items ({server.Session.FeedbackBatches} batches); pool {string.Join(", ", parts.Setup.Pool)}; {(parts.Offline is null ? "zero prior" : "offline prior")}");
-            io.Out.WriteLine($"listening on http://{h}:{server.Address.Port}");
+            io.Out.WriteLine($"listening on http://{(h.Contains(':') ? $"[{h}]" : h)}:{server.Address.Port}");
             io.Out.Flush();
             await server.WaitForShutdownAsync(cancellationToken);
             io.Err.WriteLine("[serve] stopping: writing the checkpoint");
