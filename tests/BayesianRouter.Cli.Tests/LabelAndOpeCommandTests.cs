@@ -79,6 +79,49 @@ public class LabelAndOpeCommandTests : DataTempFolderTest
     }
 
     [Fact]
+    public async Task With_an_offline_router_label_follows_its_prior_and_ope_evaluates_the_offline_router_alone()
+    {
+        var pairs = RecordedRmFarm.MakePairs(32, seed: 9);
+        await using var farm = await RecordedRmFarm.StartAsync(pairs);
+        var dir = NewFolder();
+        var pool = Path.Combine(dir, "pool.json");
+        farm.WritePoolFile(pool);
+        var input = Path.Combine(dir, "pairs.jsonl");
+        PairFile.Write(input, pairs);
+        string encoderId;
+        using (var e = BayesianRouter.Encoding.CachedPairEmbedder.CreateMiniLm(new BayesianRouter.Encoding.EncoderOptions { MaxTokens = 128 }, useCache: false))
+            encoderId = e.EncoderId;
+        // A router whose BT head puts "judge" far ahead of the others on every pair (through the constant feature).
+        string[] rms = ["sky", "judge", "armo", "intern"];
+        int d = 4, feat = d + 1, input2 = 2 * 384;
+        var rng = new Random(1);
+        var ebt = new double[rms.Length * feat];
+        ebt[1 * feat + d] = 3.0;
+        var router = new BayesianRouter.Offline.OfflineRouter(rms, encoderId, 384, 128, [], BayesianRouter.Offline.FusionActivation.Tanh, d,
+            Enumerable.Range(0, d * input2).Select(_ => rng.NextDouble() * 0.02 - 0.01).ToArray(), new double[d], ebt, new double[rms.Length * feat]);
+        var routerFile = Path.Combine(dir, "router.bin");
+        router.Save(routerFile);
+        var output = Path.Combine(dir, "out.jsonl");
+        var label = await CliRunner.RunAsync(LabelArgs(pool, input, output, Path.Combine(dir, "cache"), "--router", routerFile));
+        Assert.True(label.ExitCode == 0, label.Err);
+        var routed = PairFile.ReadAll(output).Select(p => p.Routing!).ToArray();
+        Assert.InRange(routed.Count(r => r.Chosen == "judge"), 22, 32); // the prior's choice, but for the 0.2 exploration
+        Assert.All(routed.Where(r => r.Chosen != "judge"), r => Assert.InRange(r.Probability, 0.05, 0.06));
+        Assert.True(File.Exists(Path.Combine(output + ".state", "router.bin")));
+
+        var ope = await CliRunner.RunAsync("ope", "--state", output + ".state", "--json");
+        Assert.True(ope.ExitCode == 0, ope.Err);
+        var policies = JsonNode.Parse(ope.LastLine)!["policies"]!.AsArray().ToDictionary(p => (string)p!["policy"]!);
+        Assert.Equal((double)policies["single:judge"]!["ips"]!, (double)policies["offline-only"]!["ips"]!, 12);
+
+        var wrongPool = Path.Combine(dir, "pool3.json");
+        farm.WritePoolFile(wrongPool, farm.Specs.Take(3).ToArray());
+        var refused = await CliRunner.RunAsync(LabelArgs(wrongPool, input, Path.Combine(dir, "x.jsonl"), Path.Combine(dir, "cache"), "--router", routerFile));
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("intern", refused.Err);
+    }
+
+    [Fact]
     public async Task Ope_explains_what_is_missing()
     {
         var missing = await CliRunner.RunAsync("ope", "--state", NewFolder());
