@@ -46,6 +46,7 @@ public sealed class ServiceMetrics : IDisposable
         _meterAdapter = MeterAdapter.StartListening(new MeterAdapterOptions
         {
             Registry = Registry,
+            MetricFactory = f,
             InstrumentFilterPredicate = i => i.Meter.Name.StartsWith("BayesianRouter", StringComparison.OrdinalIgnoreCase),
         });
     }

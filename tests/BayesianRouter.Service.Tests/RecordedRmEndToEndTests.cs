@@ -69,7 +69,7 @@ public class RecordedRmEndToEndTests
         var metrics = await t.Client.GetStringAsync("/metrics");
         Assert.Contains("bayesrouter_rm_calls_total{rm=\"judge\"}", metrics);
         // The RM clients' own System.Diagnostics.Metrics telemetry is exported too.
-        Assert.Contains("bayesrouter_rm_calls", metrics.Replace("bayesrouter_rm_calls_total{rm=", ""));
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(metrics, "bayesianrouter_rewardmodels_bayesrouter_rm_requests{[^}]*rm=\"judge\"[^}]*} [1-9]"), metrics);
     }
 
     [Theory]
