@@ -17,6 +17,7 @@ public static class BayesRouterCli
         root.Subcommands.Add(OfflineCommand.Create(io));
         root.Subcommands.Add(SimulateCommand.Create(io));
         root.Subcommands.Add(BenchCommand.Create(io));
+        root.Subcommands.Add(RmServeCommand.Create(io));
         return root;
     }
 
