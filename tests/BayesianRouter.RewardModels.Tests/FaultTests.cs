@@ -97,6 +97,34 @@ public class FaultTests
         Assert.Equal(Preference.A, results[1].Judgment!.Prefers());
     }
 
+    [Theory]
+    [InlineData("{\"rewards\": [1.0, 2.0, 3.0]}", "malformed: ", "3 rewards for 4 queries")]
+    [InlineData("{\"scores\": [1.0, 2.0, 3.0, 4.0]}", "malformed: ", "no \"rewards\" in the answer")]
+    [InlineData("{\"rewards\": [1.0, -Infinity, 3.0, 4.0]}", "non_finite: ", "answered a non-finite score (-Infinity)")]
+    [InlineData("[1, 2]", "malformed: ", "answered invalid JSON")]
+    [InlineData("", "malformed: ", "answered invalid JSON")]
+    public async Task AnswersOfTheWrongShapeOrLengthFailEveryPairOfTheCall(string body, string kind, string detail)
+    {
+        await using var stub = await StubServer.StartAsync(ctx => Microsoft.AspNetCore.Http.HttpResponseWritingExtensions.WriteAsync(ctx.Response, body));
+        using var rm = RewardModelFactory.Create(TestRms.Spec(RmBackend.OpenRlhf, stub.Url));
+        var results = await rm.JudgeAsync(TwoPairs);
+        Assert.All(results, r => Assert.StartsWith(kind, r.Error));
+        Assert.All(results, r => Assert.Contains(detail, r.Error));
+    }
+
+    [Theory]
+    [InlineData("{\"choices\": []}", "no \"choices\" in the answer")]
+    [InlineData("{\"choices\": [{\"index\": 0}]}", "no \"choices[0].message\" in the answer")]
+    [InlineData("{\"data\": [{\"index\": 0, \"probs\": [1]}]}", "no \"choices\" in the answer")]
+    public async Task AJudgeAnswerWithoutAChoiceIsMalformed(string body, string detail)
+    {
+        await using var stub = await StubServer.StartAsync(ctx => Microsoft.AspNetCore.Http.HttpResponseWritingExtensions.WriteAsync(ctx.Response, body));
+        using var rm = RewardModelFactory.Create(TestRms.Spec(RmBackend.OpenAiJudge, stub.Url));
+        var r = (await rm.JudgeAsync([TwoPairs[0]]))[0];
+        Assert.StartsWith("malformed: ", r.Error);
+        Assert.Contains(detail, r.Error);
+    }
+
     [Fact]
     public async Task AJudgeAnsweringNaNIsAnInvalidAnswer()
     {
