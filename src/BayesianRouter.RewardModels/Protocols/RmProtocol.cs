@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -41,6 +42,8 @@ public static class RmProtocol
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         // Python servers that mean NaN sometimes write the string "NaN": read it as NaN, then judge it non-finite.
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        // Readable quotes and non-ASCII text in messages (these bodies are JSON APIs, never HTML).
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     });
 }
 
