@@ -19,7 +19,7 @@ public static class BenchRoutingCommand
         {
             Description = "Number of arms N (reward models in the pool). Omit it to measure N in {4, 8, 16}.",
         };
-        var batch = new Option<int>("--batch", "-b")
+        var batch = new Option<int>("--batch-size", "-b")
         {
             Description = "Pairs per batch: each timed step routes a batch (select) and learns from all its pairs (update).",
             DefaultValueFactory = _ => 64,
@@ -69,7 +69,7 @@ public static class BenchRoutingCommand
             int b = parse.GetValue(batch), k = parse.GetValue(batches), w = parse.GetValue(warmup);
             if (d is <= 0) throw new CliUsageException($"--dim must be positive (got {d})");
             if (n is <= 0) throw new CliUsageException($"--arms must be positive (got {n})");
-            if (b <= 0) throw new CliUsageException($"--batch must be positive (got {b})");
+            if (b <= 0) throw new CliUsageException($"--batch-size must be positive (got {b})");
             if (k <= 0) throw new CliUsageException($"--batches must be positive (got {k})");
             if (w < 0) throw new CliUsageException($"--warmup cannot be negative (got {w})");
             double gamma = parse.GetValue(forgetting);

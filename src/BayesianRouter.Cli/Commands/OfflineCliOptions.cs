@@ -7,7 +7,7 @@ using BayesianRouter.Offline;
 namespace BayesianRouter.Cli.Commands;
 
 /// <summary>Options shared by the <c>offline</c> commands: training hyper-parameters, the split, the encoder.</summary>
-internal sealed class OfflineCliOptions(string trainingBatchOption = "--batch-size")
+internal sealed class OfflineCliOptions
 {
     private static readonly OfflineTrainingOptions Defaults = new();
 
@@ -27,18 +27,34 @@ internal sealed class OfflineCliOptions(string trainingBatchOption = "--batch-si
         DefaultValueFactory = _ => 0.5,
     };
 
-    public Option<SplitKind> Split { get; } = new("--split")
+    public Option<string> Split { get; } = SplitOption(
+        "How the held-out side is drawn: random = a seeded random share of the groups (in-distribution); " +
+        "domain = a seeded random share of the domains, whole (out-of-distribution), pairs without a domain by group.");
+
+    /// <summary>The <c>--split random|domain</c> option, one vocabulary for every command.</summary>
+    public static Option<string> SplitOption(string description)
     {
-        Description = "How the held-out side is drawn: group = a seeded random share of the groups (in-distribution); " +
-                      "domain = a seeded random share of the domains, whole (out-of-distribution), pairs without a domain by group.",
-        DefaultValueFactory = _ => SplitKind.Group,
-    };
+        var o = new Option<string>("--split") { Description = description, DefaultValueFactory = _ => "random" };
+        o.AcceptOnlyFromAmong("random", "domain");
+        return o;
+    }
+
+    /// <summary>The split kind named by <c>--split</c>.</summary>
+    public static SplitKind ParseSplit(string? text) => text == "domain" ? SplitKind.Domain : SplitKind.Group;
+
+    /// <summary>A seed option's value, refused when negative.</summary>
+    public static int NonNegativeSeed(ParseResult r, Option<int> option)
+    {
+        int v = r.GetValue(option);
+        if (v < 0) throw new CliUsageException($"{option.Name} {v}: seeds are whole numbers >= 0");
+        return v;
+    }
 
     public Option<int> Dim { get; } = new("--dim") { Description = "d, the size of the fused pair feature h (the BT and CLS heads have d + 1 columns: h plus a constant 1 bias feature).", DefaultValueFactory = _ => Defaults.Dimension };
     public Option<double> Lambda { get; } = new("--lambda") { Description = "Weight of the CLS loss in L_bt + lambda L_cls (paper: 0.2; 0 = the \"w/o CLS\" ablation).", DefaultValueFactory = _ => Defaults.Lambda };
     public Option<int> Epochs { get; } = new("--epochs") { Description = "Passes over the training pairs (with --validation-fraction, early stopping may stop sooner).", DefaultValueFactory = _ => Defaults.Epochs };
-    /// <summary>Pairs per AdamW step; named <c>--train-batch-size</c> where <c>--batch-size</c> means something else (simulate).</summary>
-    public Option<int> BatchSize { get; } = new(trainingBatchOption) { Description = "Pairs per AdamW step of offline router training.", DefaultValueFactory = _ => Defaults.BatchSize };
+    /// <summary>Pairs per AdamW step: <c>--train-batch-size</c> in every command (<c>--batch-size</c> is always the online batch).</summary>
+    public Option<int> BatchSize { get; } = new("--train-batch-size") { Description = "Pairs per AdamW step of offline router training.", DefaultValueFactory = _ => Defaults.BatchSize };
     public Option<double> LearningRate { get; } = new("--lr") { Description = "AdamW learning rate.", DefaultValueFactory = _ => Defaults.LearningRate };
     public Option<double> WeightDecay { get; } = new("--weight-decay") { Description = "AdamW decoupled weight decay (paper: 0.01).", DefaultValueFactory = _ => Defaults.WeightDecay };
     public Option<double> Dropout { get; } = new("--dropout") { Description = "Dropout probability on h during training (0 = none).", DefaultValueFactory = _ => Defaults.Dropout };
@@ -135,11 +151,15 @@ internal sealed class OfflineCliOptions(string trainingBatchOption = "--batch-si
         return embedder.Embed(pairs, progress);
     }
 
-    /// <summary>Training progress: every fifth epoch as one line on the error stream.</summary>
+    /// <summary>
+    /// Training progress: one line per run, redrawn in place on a terminal (the last epoch's line stays), and only the
+    /// last epoch's line when the error stream is redirected.
+    /// </summary>
     public static IProgress<string> TrainingProgress(CliIO io, string prefix) => new SyncProgress<string>(line =>
     {
-        var epoch = line.StartsWith("epoch ", StringComparison.Ordinal) ? line["epoch ".Length..].Split('/')[0] : "";
-        if (int.TryParse(epoch, out var e) && e % 5 != 0 && e != 1) return;
-        io.Err.WriteLine(prefix + line);
+        var epoch = line.StartsWith("epoch ", StringComparison.Ordinal) ? line["epoch ".Length..].Split(':')[0].Split('/') : [];
+        bool last = epoch.Length == 2 && epoch[0] == epoch[1];
+        if (io.Interactive) io.Err.Write("\r" + prefix + line + (last ? "\n" : ""));
+        else if (last || epoch.Length != 2) io.Err.WriteLine(prefix + line);
     });
 }

@@ -47,7 +47,7 @@ public static class OfflineExperimentCommand
             var clock = Stopwatch.StartNew();
             for (int seed = 1; seed <= n; seed++)
             {
-                var run = new OfflineRunRecord(pairsPath, "", r.GetValue(o.Split), fraction, seed);
+                var run = new OfflineRunRecord(pairsPath, "", OfflineCliOptions.ParseSplit(r.GetValue(o.Split)), fraction, seed);
                 var result = OfflineExperiment.Run(trainer, pairs, embeddings, pool, options with { Seed = seed }, run.SplitOf(pairs),
                     r.GetValue(ablation));
                 reports.Add(result.Report);

@@ -34,12 +34,14 @@ public static class OfflineTrainCommand
         {
             var pairsPath = r.GetValue(o.Pairs)!.FullName;
             var outPath = r.GetValue(output)!.FullName;
-            int seed = r.GetValue(o.Seed);
+            OutputPath.CheckFile(outPath, "--out");
+            OutputPath.CheckFile(OfflineRunRecord.HeldOutPath(outPath), "--out (its held-out list)");
+            int seed = OfflineCliOptions.NonNegativeSeed(r, o.Seed);
             var options = o.Training(r, seed);
             double fraction = o.ReadTestFraction(r);
             var (pairs, pool) = OfflineCliOptions.ReadPairs(pairsPath, r.GetValue(o.Pool)!);
 
-            var run = new OfflineRunRecord(pairsPath, OfflineRunRecord.FileSha256(pairsPath), r.GetValue(o.Split), fraction, seed);
+            var run = new OfflineRunRecord(pairsPath, OfflineRunRecord.FileSha256(pairsPath), OfflineCliOptions.ParseSplit(r.GetValue(o.Split)), fraction, seed);
             var split = run.SplitOf(pairs);
             if (split.Train.Count == 0 || split.Test.Count == 0)
                 throw new CliUsageException($"--test-fraction {fraction}: the split leaves {split.Train.Count} training and {split.Test.Count} held-out pairs; both need some");
