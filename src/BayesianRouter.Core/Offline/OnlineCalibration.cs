@@ -58,28 +58,53 @@ public sealed record OnlineCalibration(double Scale, double Offset, Hierarchical
         return cal with { Levels = Variances(residuals) };
     }
 
-    /// <summary>Maximum-likelihood logistic regression y ~ sigmoid(a s + c) by Newton's method; a is kept positive.</summary>
+    /// <summary>
+    /// Logistic regression y ~ sigmoid(a s + c) by damped Newton steps on the log-likelihood with a weak Gaussian prior
+    /// (a, c ~ N(0, 10^2), so separable data cannot send a to infinity); a is kept positive.
+    /// </summary>
     public static (double A, double C) Logistic(double[] s, double[] y)
     {
-        double a = 1, c = 0;
-        for (int it = 0; it < 50; it++)
+        const double prior = 1.0 / 100;
+        double LogPosterior(double a, double c)
         {
-            double ga = 0, gc = 0, haa = 1e-9, hac = 0, hcc = 1e-9;
+            double l = -0.5 * prior * (a * a + c * c);
             for (int i = 0; i < s.Length; i++)
             {
-                double p = Sigmoid(a * s[i] + c), w = p * (1 - p), r = y[i] - p;
+                double z = a * s[i] + c;
+                // log sigmoid(z) for y = 1, log sigmoid(-z) for y = 0, computed stably
+                double t = y[i] > 0.5 ? z : -z;
+                l -= t >= 0 ? double.LogP1(Math.Exp(-t)) : -t + double.LogP1(Math.Exp(t));
+            }
+            return l;
+        }
+        double a0 = 1, c0 = 0, current = LogPosterior(a0, c0);
+        for (int it = 0; it < 100; it++)
+        {
+            double ga = -prior * a0, gc = -prior * c0, haa = prior, hac = 0, hcc = prior;
+            for (int i = 0; i < s.Length; i++)
+            {
+                double p = Sigmoid(a0 * s[i] + c0), w = p * (1 - p), r = y[i] - p;
                 ga += r * s[i]; gc += r;
                 haa += w * s[i] * s[i]; hac += w * s[i]; hcc += w;
             }
             double det = haa * hcc - hac * hac;
             if (!(det > 0)) break;
             double da = (hcc * ga - hac * gc) / det, dc = (haa * gc - hac * ga) / det;
-            a += da; c += dc;
-            if (Math.Abs(da) + Math.Abs(dc) < 1e-10) break;
+            double step = 1, next = LogPosterior(a0 + da, c0 + dc);
+            while (!(next >= current) && step > 1e-6)
+            {
+                step /= 2;
+                next = LogPosterior(a0 + step * da, c0 + step * dc);
+            }
+            if (!(next >= current)) break;
+            a0 += step * da; c0 += step * dc;
+            bool done = current - next > -1e-12 && Math.Abs(step * da) + Math.Abs(step * dc) < 1e-9;
+            current = next;
+            if (done) break;
         }
-        if (!(a > 1e-6) || !double.IsFinite(a)) a = 1e-6;
-        if (!double.IsFinite(c)) c = 0;
-        return (a, c);
+        if (!(a0 > 1e-6) || !double.IsFinite(a0)) a0 = 1e-6;
+        if (!double.IsFinite(c0)) c0 = 0;
+        return (a0, c0);
     }
 
     /// <summary>Method-of-moments variance components of residuals nested arm > domain > prompt.</summary>
