@@ -99,6 +99,28 @@ public sealed class OfflineCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task TrainRefusesAFolderOrAPathThroughAFileAsItsOutputBeforeTraining()
+    {
+        var folder = await Run(TrainArgs(_dir));
+        Assert.Equal(1, folder.Code);
+        Assert.Contains("is a folder", folder.Err);
+        Assert.DoesNotContain("   at ", folder.Err);
+        Assert.DoesNotContain("embedding", folder.Err);   // no work before the check
+        var through = await Run(TrainArgs(Path.Combine(PairsPath, "router.bin")));
+        Assert.Equal(1, through.Code);
+        Assert.Contains("is a file, not a folder", through.Err);
+    }
+
+    [Fact]
+    public async Task TrainPrintsOneTrainingLineWhenRedirected()
+    {
+        var r = await Run(TrainArgs(Path.Combine(_dir, "quiet.bin")));
+        Assert.Equal(0, r.Code);
+        Assert.Single(r.Err.Split('\n'), l => l.StartsWith("training: epoch", StringComparison.Ordinal));
+        Assert.Contains("training: epoch 5/5", r.Err);
+    }
+
+    [Fact]
     public async Task TrainingTwiceWritesTheSameBytes()
     {
         string a = Path.Combine(_dir, "a.bin"), b = Path.Combine(_dir, "b.bin");

@@ -30,7 +30,7 @@ public static class BenchEncodingCommand
         var limit = new Option<int?>("--limit") { Description = "Encode only the first N distinct texts of the file (default: all)." };
         var batchSize = new Option<int>("--encoder-batch-size")
         {
-            Description = "Texts per ONNX Runtime call, for both encoders (default: the encoder's default).",
+            Description = "Texts per ONNX Runtime call, for both encoders.",
             DefaultValueFactory = _ => new EncoderOptions().BatchSize,
         };
         var spin = new Option<bool>("--spin-wait")

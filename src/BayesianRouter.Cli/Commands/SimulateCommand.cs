@@ -93,6 +93,7 @@ public static class SimulateCommand
             var started = DateTime.UtcNow;
             var result = new SimulationRunner(embedder, new MultiTaskRouterTrainer(), log).Run(online, offline, options);
 
+            Directory.CreateDirectory(dir);
             var plots = SimulationPlots.WriteAll(result, dir);
             AtomicFile.WriteAllText(Path.Combine(dir, "results.json"), SimulationJson.Serialize(result));
             var note = string.Join("\n", plots.Select(p => $"- ![{Path.GetFileNameWithoutExtension(p)}]({Path.GetFileName(p)})"));

@@ -63,7 +63,7 @@ public sealed class SimulationRunner(
             int tenth = p.Total == 0 ? 10 : (int)(10L * p.Done / p.Total);
             if (tenth == last) return;
             last = tenth;
-            log.Report($"embedding the {what} pairs: {p.Done}/{p.Total}");
+            log.Report($"embedding the {what}: {p.Done}/{p.Total}");
         });
     }
 
