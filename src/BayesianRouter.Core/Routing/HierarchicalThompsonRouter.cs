@@ -137,7 +137,7 @@ public sealed class HierarchicalThompsonRouter : RouterBase, ICheckpointable
         {
             var (h, domain, prompt) = parsed[i];
             var f = CheckScores(_prior(h), Arms, "the prior prediction");
-            _arms[feedback[i].Arm].Add(domain, prompt, feedback[i].Reward - f[feedback[i].Arm]);
+            _arms[feedback[i].Arm].Add(domain, prompt, feedback[i].Reward - f[feedback[i].Arm], Options);
             changed[feedback[i].Arm] = true;
         }
         for (int n = 0; n < Arms; n++) if (changed[n]) _arms[n].Summarise(Options);
@@ -203,44 +203,63 @@ public sealed class HierarchicalThompsonRouter : RouterBase, ICheckpointable
         foreach (var s in from) Intern(s, names, ids);
     }
 
-    /// <summary>One arm's sufficient statistics and the upward messages of its tree.</summary>
+    /// <summary>
+    /// One arm's sufficient statistics and the upward messages of its tree: per (domain, prompt) the count and residual
+    /// sum; per domain the precision and information of its prompts' messages, kept up to date as observations arrive
+    /// (O(1) each) and saved with the state, so a resumed run continues with the very same numbers; the root is summed
+    /// over the domains in id order after each batch.
+    /// </summary>
     private sealed class ArmTree
     {
-        // per (domain, prompt): count and residual sum; per domain: count and residual sum of unknown-prompt rewards
-        private readonly SortedDictionary<(int Domain, int Prompt), (int K, double S)> _prompts = new();
-        private readonly Dictionary<int, (double Lambda, double Eta)> _domainSummary = [];
+        private readonly Dictionary<(int Domain, int Prompt), (int K, double S)> _prompts = [];
+        private readonly SortedDictionary<int, (double Lambda, double Eta)> _domainSummary = [];
 
         public double RootPrecision { get; private set; } = double.NaN;
         public double RootInformation { get; private set; }
 
-        public void Add(int domain, int prompt, double residual)
+        public void Add(int domain, int prompt, double residual, HierarchicalOptions o)
         {
-            // an unknown prompt (-1) is a new prompt node per observation: key it by a negative running index
-            var key = prompt >= 0 ? (domain, prompt) : (domain, -2 - _prompts.Keys.Count(k => k.Domain == domain && k.Prompt < 0));
-            var (k, s) = _prompts.TryGetValue(key, out var v) ? v : (0, 0.0);
-            _prompts[key] = (k + 1, s + residual);
+            var (lam, eta) = DomainSummary(domain);
+            if (prompt >= 0)
+            {
+                var key = (domain, prompt);
+                if (_prompts.TryGetValue(key, out var old))
+                {
+                    // take the prompt's old message out of its domain before adding the new one
+                    double oldLambda = Message(old.K, o);
+                    lam -= oldLambda;
+                    eta -= oldLambda * (old.S / old.K);
+                }
+                var (k, s) = old;
+                _prompts[key] = (k + 1, s + residual);
+                double newLambda = Message(k + 1, o);
+                lam += newLambda;
+                eta += newLambda * ((s + residual) / (k + 1));
+            }
+            else
+            {
+                // an unknown prompt is a prompt of its own, seen once: its message joins the domain for good
+                double lambda = Message(1, o);
+                lam += lambda;
+                eta += lambda * residual;
+            }
+            _domainSummary[domain] = (lam, eta);
         }
+
+        /// <summary>Precision of a prompt's mean residual as a message to its domain: 1 / (tau_p^2 + sigma^2 / k).</summary>
+        private static double Message(int k, HierarchicalOptions o) => 1 / (o.PromptVariance + o.NoiseVariance / k);
 
         public (int K, double S) Prompt(int domain, int prompt) => _prompts.TryGetValue((domain, prompt), out var v) ? v : (0, 0.0);
 
         public (double Lambda, double Eta) DomainSummary(int domain) => _domainSummary.TryGetValue(domain, out var v) ? v : (0, 0);
 
-        /// <summary>Upward pass: prompt messages into each domain, domain messages into the root (in key order).</summary>
+        /// <summary>The root's posterior: its prior and each domain's message (the domain's estimate eta / lambda ~ N(theta_0, tau_d^2 + 1 / lambda)).</summary>
         public void Summarise(HierarchicalOptions o)
         {
-            _domainSummary.Clear();
-            foreach (var ((domain, _), (k, s)) in _prompts)
-            {
-                // mean residual of the prompt ~ N(theta_d, tau_p^2 + sigma^2 / k)
-                double lambda = 1 / (o.PromptVariance + o.NoiseVariance / k);
-                var (l, e) = DomainSummary(domain);
-                _domainSummary[domain] = (l + lambda, e + lambda * (s / k));
-            }
             double precision = 1 / o.GlobalVariance, information = 0;
-            foreach (var domain in _domainSummary.Keys.Order())
+            foreach (var (_, (l, e)) in _domainSummary)
             {
-                var (l, e) = _domainSummary[domain];
-                // the domain's estimate eta / lambda ~ N(theta_0, tau_d^2 + 1 / lambda)
+                if (!(l > 0)) continue;
                 double w = 1 / (o.DomainVariance + 1 / l);
                 precision += w;
                 information += w * (e / l);
@@ -259,6 +278,13 @@ public sealed class HierarchicalThompsonRouter : RouterBase, ICheckpointable
                 w.Write(k);
                 w.Write(s);
             }
+            w.Write(_domainSummary.Count);
+            foreach (var (d, (l, e)) in _domainSummary)
+            {
+                w.Write(d);
+                w.Write(l);
+                w.Write(e);
+            }
         }
 
         public static ArmTree Read(BinaryReader r, int domains, int prompts, string what)
@@ -270,9 +296,19 @@ public sealed class HierarchicalThompsonRouter : RouterBase, ICheckpointable
             {
                 int d = r.ReadInt32(), g = r.ReadInt32(), k = r.ReadInt32();
                 double s = r.ReadDouble();
-                if (d < -1 || d >= domains || g >= prompts || k < 1 || !double.IsFinite(s))
+                if (d < -1 || d >= domains || g < 0 || g >= prompts || k < 1 || !double.IsFinite(s))
                     throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{what}: prompt entry {i} ({d}, {g}, {k}, {s}) is out of range"));
                 t._prompts[(d, g)] = (k, s);
+            }
+            int summaries = r.ReadInt32();
+            if (summaries < 0) throw new InvalidDataException($"{what}: negative domain count");
+            for (int i = 0; i < summaries; i++)
+            {
+                int d = r.ReadInt32();
+                double l = r.ReadDouble(), e = r.ReadDouble();
+                if (d < -1 || d >= domains || !(l >= 0) || !double.IsFinite(l) || !double.IsFinite(e))
+                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{what}: domain entry {i} ({d}, {l}, {e}) is out of range"));
+                t._domainSummary[d] = (l, e);
             }
             return t;
         }
