@@ -58,6 +58,7 @@ public sealed class OfflineCommandTests : IDisposable
     private string[] TrainArgsWith(string router, string epochs, params string[] extra) =>
     [
         "offline", "train", "--pairs", PairsPath, "--pool", "rmA,rmB,rmC", "--seed", "3", "--epochs", epochs, "--validation-fraction", "0",
+        "--tune-epochs", "none", "--tune-embedding-scales", "none",
         "--encoder-cache", CacheDir, "--max-tokens", "64", "--out", router, .. extra,
     ];
 
@@ -116,8 +117,34 @@ public sealed class OfflineCommandTests : IDisposable
     {
         var r = await Run(TrainArgs(Path.Combine(_dir, "quiet.bin")));
         Assert.Equal(0, r.Code);
-        Assert.Single(r.Err.Split('\n'), l => l.StartsWith("training: epoch", StringComparison.Ordinal));
-        Assert.Contains("training: epoch 5/5", r.Err);
+        // one line per training run, not one per epoch: the calibration run on the training side less its validation
+        // part, then the final run on the whole training side
+        var lines = r.Err.Split('\n').Where(l => l.StartsWith("training: epoch", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.All(lines, l => Assert.StartsWith("training: epoch 5/5", l));
+    }
+
+    [Fact]
+    public async Task TrainChoosesItsOptionsOnAValidationPartAndRecordsTheOnlineCalibration()
+    {
+        var router = Path.Combine(_dir, "tuned.bin");
+        var args = TrainArgs(router).ToList();
+        int i = args.IndexOf("--tune-epochs");
+        args[i + 1] = "3,6";
+        var r = await Run(args.ToArray());
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("choosing among 2 option sets", r.Err);
+        var loaded = OfflineRouter.Load(router);
+        Assert.Contains(loaded.Metadata["nested.chosen_epochs"], new[] { "3", "6" });
+        Assert.Equal(loaded.Metadata["nested.chosen_epochs"], loaded.Metadata["train.epochs_run"]);
+        var calibration = OnlineCalibration.FromMetadata(loaded.Metadata);
+        Assert.NotNull(calibration);
+        // the live service's construction picks the calibration up from the artifact
+        Assert.Equal(calibration, new BayesianRouter.Routing.BayesianRouterFactory(loaded).Calibration);
+        // the validation part came from the training side only: never one of the held-out groups
+        // (the final router trained on the whole training side: 15 of the 30 pairs; the validation part is a share of those)
+        Assert.Equal("15", loaded.Metadata["train.pairs"]);
+        Assert.InRange(int.Parse(loaded.Metadata["nested.validation_pairs"]), 1, 14);
     }
 
     [Fact]

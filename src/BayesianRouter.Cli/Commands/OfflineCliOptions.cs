@@ -66,6 +66,59 @@ internal sealed class OfflineCliOptions
     public Option<int> Threads { get; } = new("--threads") { Description = "CPU threads for training (results are reproducible for a given thread count).", DefaultValueFactory = _ => Defaults.Threads };
     public Option<int> Seed { get; } = new("--seed") { Description = "Seed of the held-out split and of every random draw of training (weights, shuffling, dropout, validation split).", DefaultValueFactory = _ => 1 };
 
+    public Option<string> TuneEmbeddingScales { get; } = new("--tune-embedding-scales")
+    {
+        Description = "Embedding scales tried, chosen by routing accuracy on a validation part carved out of the training side (nested: the held-out or online side is never seen); \"none\" keeps --embedding-scale.",
+        DefaultValueFactory = _ => "0.01,0.1,1",
+    };
+
+    public Option<string> TuneEpochs { get; } = new("--tune-epochs")
+    {
+        Description = "Epoch counts tried likewise; \"none\" keeps --epochs.",
+        DefaultValueFactory = _ => "20,40",
+    };
+
+    public Option<double> TuneShare { get; } = new("--tune-share")
+    {
+        Description = "Share of the training groups (of the training domains with --split domain) held out to choose the options above and to calibrate the online stage (written into the router as online.*); the chosen options are then retrained on the whole training side.",
+        DefaultValueFactory = _ => 0.25,
+    };
+
+    /// <summary>Adds the nested-choice options.</summary>
+    public void AddTuning(Command cmd)
+    {
+        cmd.Options.Add(TuneEmbeddingScales);
+        cmd.Options.Add(TuneEpochs);
+        cmd.Options.Add(TuneShare);
+    }
+
+    /// <summary>The candidate option sets of the nested choice (the base options crossed with the listed values).</summary>
+    public IReadOnlyList<OfflineTrainingOptions> Candidates(ParseResult r, OfflineTrainingOptions baseOptions) =>
+        NestedSelection.Grid(baseOptions, NumberList(r.GetValue(TuneEmbeddingScales)!, "--tune-embedding-scales", double.Parse),
+            NumberList(r.GetValue(TuneEpochs)!, "--tune-epochs", int.Parse));
+
+    public double ReadTuneShare(ParseResult r)
+    {
+        double f = r.GetValue(TuneShare);
+        if (!(f > 0 && f < 1)) throw new CliUsageException($"--tune-share {f}: must lie strictly between 0 and 1");
+        return f;
+    }
+
+    /// <summary>A comma-separated list of numbers, or "none" for an empty list.</summary>
+    public static IReadOnlyList<T> NumberList<T>(string text, string option, Func<string, IFormatProvider, T> parse)
+    {
+        if (text.Trim() == "none") return [];
+        try
+        {
+            var values = text.Split(',', StringSplitOptions.TrimEntries).Select(x => parse(x, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            return values;
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            throw new CliUsageException($"{option} {text}: expected comma-separated numbers, or none");
+        }
+    }
+
     public Option<DirectoryInfo?> EncoderCache { get; } = new("--encoder-cache")
     {
         Description = "Folder of the persistent embedding cache (default: $BAYESROUTER_CACHE, else ~/.cache/bayesrouter/embeddings). A second run encodes nothing.",

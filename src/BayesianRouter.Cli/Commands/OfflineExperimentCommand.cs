@@ -28,6 +28,7 @@ public static class OfflineExperimentCommand
         o.AddSplit(cmd);
         cmd.Options.Add(seeds);
         o.AddTraining(cmd);
+        o.AddTuning(cmd);
         o.AddEncoder(cmd, withMaxTokens: true);
         cmd.Options.Add(ablation);
         cmd.Options.Add(json);
@@ -48,8 +49,10 @@ public static class OfflineExperimentCommand
             for (int seed = 1; seed <= n; seed++)
             {
                 var run = new OfflineRunRecord(pairsPath, "", OfflineCliOptions.ParseSplit(r.GetValue(o.Split)), fraction, seed);
-                var result = OfflineExperiment.Run(trainer, pairs, embeddings, pool, options with { Seed = seed }, run.SplitOf(pairs),
-                    r.GetValue(ablation));
+                var split = run.SplitOf(pairs);
+                var chosen = NestedSelection.Run(trainer, split.TrainOf(pairs), split.TrainOf(embeddings), pool,
+                    o.Candidates(r, options with { Seed = seed }), run.Split, o.ReadTuneShare(r), seed).Chosen;
+                var result = OfflineExperiment.Run(trainer, pairs, embeddings, pool, chosen, split, r.GetValue(ablation));
                 reports.Add(result.Report);
                 var f = result.Report.Filtered.All;
                 var line = string.Create(CultureInfo.InvariantCulture,

@@ -29,10 +29,8 @@ public static class SimulateCommand
         baselineFeatures.AcceptOnlyFromAmong("shared", "projection");
         var onlineModel = new Option<string>("--online-model") { Description = "The bayesian-router's online model: hierarchical = calibrated offline prediction + global, domain and prompt random effects (Thompson sampling on the shared levels; see README); paper = linear Thompson sampling on h with prior mean E_bt, sigma_w^2 = 0.02 (also reported as bayesian-router:paper).", DefaultValueFactory = _ => "hierarchical" };
         onlineModel.AcceptOnlyFromAmong("hierarchical", "paper");
+        var exploration = new Option<string>("--exploration") { Description = "Scale of the hierarchical model's Thompson draw at the global, domain and prompt levels (1 = an exact posterior draw, 0 = the posterior mean).", DefaultValueFactory = _ => "1,1,0" };
         var noPrompt = new Option<bool>("--no-prompt-level") { Description = "The hierarchical model learns nothing per prompt (for streams that never revisit a prompt)." };
-        var tuneScales = new Option<string>("--tune-embedding-scales") { Description = "Offline router embedding scales tried per seed, chosen on a validation part of the offline side (nested); \"none\" keeps --embedding-scale.", DefaultValueFactory = _ => "0.01,0.1,1" };
-        var tuneEpochs = new Option<string>("--tune-epochs") { Description = "Epoch counts tried per seed likewise; \"none\" keeps --epochs.", DefaultValueFactory = _ => "20,40" };
-        var tuneShare = new Option<double>("--tune-share") { Description = "Share of the offline groups (of the offline domains with --split domain) held out to choose the offline router's options and calibrate the online stage; the chosen options are then retrained on the whole offline side.", DefaultValueFactory = _ => 0.25 };
         var seeds = new Option<int>("--seeds") { Description = "Number of replays; seed k splits, trains, shuffles and draws anew. Seeds are first-seed, first-seed+1, ...", DefaultValueFactory = _ => 5 };
         var firstSeed = new Option<int>("--first-seed") { Description = "The first seed (a whole number >= 0).", DefaultValueFactory = _ => 1 };
         var feedback = new Option<string>("--feedback") { Description = "What online routers learn from after each batch: truth (reward 1 when the chosen RM is right, else 0); audit:P (truth for a seeded random share P of the routed pairs, no update from the others); agreement:C (1 when the chosen RM agrees with the majority of C other pool RMs sampled for the pair, 0.5 on a tie; their calls count as RM calls).", DefaultValueFactory = _ => "truth" };
@@ -47,9 +45,10 @@ public static class SimulateCommand
             "and an online stream cut into batches. Reports annotation accuracy (mean, std, 95% interval over seeds), RM calls " +
             "and cost per pair, routing shares, accuracy along the stream and per domain, in DIR/results.json, DIR/report.md and PNG plots.");
         foreach (var o in new Option[] { pairs, pool, offlinePairs, fraction, split, batch, composition, promptsPerBatch, pairsPerPrompt, seeds, firstSeed,
-                     feedback, costs, baselineFeatures, onlineModel, noPrompt, tuneScales, tuneEpochs, tuneShare, outDir, json })
+                     feedback, costs, baselineFeatures, onlineModel, exploration, noPrompt, outDir, json })
             cmd.Options.Add(o);
         shared.AddTraining(cmd);
+        shared.AddTuning(cmd);
         shared.AddEncoder(cmd, withMaxTokens: true);
         cmd.SetAction(parse =>
         {
@@ -58,6 +57,9 @@ public static class SimulateCommand
             int first = OfflineCliOptions.NonNegativeSeed(parse, firstSeed);
             var dir = parse.GetValue(outDir)!;
             OutputPath.CheckFolder(dir, "--out");
+            var scales = OfflineCliOptions.NumberList(parse.GetValue(exploration)!, "--exploration", double.Parse);
+            if (scales.Count != 3 || scales.Any(x => !(x >= 0) || !double.IsFinite(x)))
+                throw new CliUsageException($"--exploration {parse.GetValue(exploration)}: expected three numbers >= 0 (global, domain, prompt), e.g. 1,1,0");
             var options = new SimulationOptions
             {
                 Pool = CliParsing.List(parse.GetValue(pool)!, "--pool"),
@@ -72,10 +74,11 @@ public static class SimulateCommand
                 {
                     Model = parse.GetValue(onlineModel) == "paper" ? OnlineModel.Paper : OnlineModel.Hierarchical,
                     UsePrompt = !parse.GetValue(noPrompt),
+                    GlobalExploration = scales[0], DomainExploration = scales[1], PromptExploration = scales[2],
                 },
-                TuneEmbeddingScales = NumberList(parse.GetValue(tuneScales)!, "--tune-embedding-scales", double.Parse),
-                TuneEpochs = NumberList(parse.GetValue(tuneEpochs)!, "--tune-epochs", int.Parse),
-                TuneShare = parse.GetValue(tuneShare),
+                TuneEmbeddingScales = OfflineCliOptions.NumberList(parse.GetValue(shared.TuneEmbeddingScales)!, "--tune-embedding-scales", double.Parse),
+                TuneEpochs = OfflineCliOptions.NumberList(parse.GetValue(shared.TuneEpochs)!, "--tune-epochs", int.Parse),
+                TuneShare = shared.ReadTuneShare(parse),
                 Seeds = Enumerable.Range(first, nSeeds).ToArray(),
                 Feedback = FeedbackModel.Parse(parse.GetValue(feedback)!),
                 Costs = CliParsing.Costs(parse.GetValue(costs)),
@@ -106,19 +109,5 @@ public static class SimulateCommand
             return 0;
         });
         return cmd;
-    }
-
-    /// <summary>A comma-separated list of numbers, or "none" for an empty list.</summary>
-    private static IReadOnlyList<T> NumberList<T>(string text, string option, Func<string, IFormatProvider, T> parse)
-    {
-        if (text.Trim() == "none") return [];
-        try
-        {
-            return text.Split(',', StringSplitOptions.TrimEntries).Select(x => parse(x, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        }
-        catch (FormatException)
-        {
-            throw new CliUsageException($"{option} {text}: expected comma-separated numbers, or none");
-        }
     }
 }
