@@ -57,7 +57,7 @@ internal sealed class RouterNetwork : IDisposable
     private static Parameter Uniform(long[] shape, double bound, Generator g)
     {
         using var u = torch.rand(shape, dtype: ScalarType.Float64, generator: g);
-        using var scaled = u.mul(2 * bound).sub_(bound);
+        using var scaled = u.Mul(2 * bound).SubInPlace(bound);
         return new Parameter(scaled.detach().clone(), requires_grad: true);
     }
 
