@@ -27,8 +27,8 @@ public static class SimulateCommand
         var pairsPerPrompt = new Option<int>("--pairs-per-prompt") { Description = "K, pairs of each prompt per batch with --batch-composition prompts (paper: 4).", DefaultValueFactory = _ => 4 };
         var baselineFeatures = new Option<string>("--baseline-features") { Description = "What ts-no-offline and laser read: shared = the offline router's h, like every other router (the paper's protocol); projection = a seeded random projection of the frozen encoder's vectors without the domain (before issue 10).", DefaultValueFactory = _ => "shared" };
         baselineFeatures.AcceptOnlyFromAmong("shared", "projection");
-        var onlineModel = new Option<string>("--online-model") { Description = "The bayesian-router's online model: hierarchical = calibrated offline prediction + global, domain and prompt random effects (Thompson sampling on the shared levels; see README); paper = linear Thompson sampling on h with prior mean E_bt, sigma_w^2 = 0.02 (also reported as bayesian-router:paper).", DefaultValueFactory = _ => "hierarchical" };
-        onlineModel.AcceptOnlyFromAmong("hierarchical", "paper");
+        var onlineModel = new Option<string>("--online-model") { Description = "The bayesian-router's online model: hierarchical = calibrated offline prediction + global, domain and prompt random effects (Thompson sampling on the shared levels; docs/online-model.md); paper = linear Thompson sampling on h with prior mean E_bt, sigma_w^2 = 0.02 (always also reported as bayesian-router:paper); auto = per seed, whichever of hierarchical, hierarchical without prompt level and paper labels the validation part of the offline side best when it is replayed with this run's feedback.", DefaultValueFactory = _ => "auto" };
+        onlineModel.AcceptOnlyFromAmong("auto", "hierarchical", "paper");
         var exploration = new Option<string>("--exploration") { Description = "Scale of the hierarchical model's Thompson draw at the global, domain and prompt levels (1 = an exact posterior draw, 0 = the posterior mean).", DefaultValueFactory = _ => "1,1,0" };
         var noPrompt = new Option<bool>("--no-prompt-level") { Description = "The hierarchical model learns nothing per prompt (for streams that never revisit a prompt)." };
         var seeds = new Option<int>("--seeds") { Description = "Number of replays; seed k splits, trains, shuffles and draws anew. Seeds are first-seed, first-seed+1, ...", DefaultValueFactory = _ => 5 };
@@ -70,6 +70,7 @@ public static class SimulateCommand
                 PromptsPerBatch = parse.GetValue(promptsPerBatch),
                 PairsPerPrompt = parse.GetValue(pairsPerPrompt),
                 BaselineFeatures = parse.GetValue(baselineFeatures) == "projection" ? BaselineFeatures.RandomProjection : BaselineFeatures.Shared,
+                ChooseOnlineModel = parse.GetValue(onlineModel) == "auto",
                 Online = new BayesianRouterOptions
                 {
                     Model = parse.GetValue(onlineModel) == "paper" ? OnlineModel.Paper : OnlineModel.Hierarchical,

@@ -39,7 +39,7 @@ public static class NestedSelection
         {
             // too little to validate on: the first candidate, default calibration
             var only = trainer.Train(pairs, embeddings, pool, candidates[0], progress);
-            return new NestedSelectionResult(only, candidates[0], OnlineCalibration.Default, [], 0);
+            return new NestedSelectionResult(only, candidates[0], OnlineCalibration.Default, [], 0) { NestedRouter = only };
         }
         var (trainP, trainE) = (split.TrainOf(pairs), split.TrainOf(embeddings));
         var (valP, valE) = (split.TestOf(pairs), split.TestOf(embeddings));
@@ -72,10 +72,21 @@ public static class NestedSelection
             ["nested.chosen_epochs"] = chosen.Epochs.ToString(inv),
             ["nested.validation_accuracy"] = scores[best].ToString("R", inv),
         };
-        return new NestedSelectionResult(final.WithMetadata(meta), chosen, calibration, scores, valP.Count);
+        return new NestedSelectionResult(final.WithMetadata(meta), chosen, calibration, scores, valP.Count)
+        {
+            NestedRouter = bestRouter!, Validation = valP, ValidationEmbeddings = valE,
+        };
     }
 }
 
 /// <summary>The retrained router (with the calibration in its metadata), the chosen options and each candidate's validation accuracy.</summary>
 public sealed record NestedSelectionResult(
-    OfflineRouter Router, OfflineTrainingOptions Chosen, OnlineCalibration Calibration, IReadOnlyList<double> ValidationAccuracy, int ValidationPairs);
+    OfflineRouter Router, OfflineTrainingOptions Chosen, OnlineCalibration Calibration, IReadOnlyList<double> ValidationAccuracy, int ValidationPairs)
+{
+    /// <summary>The chosen candidate as trained without the validation part (what the validation part may score).</summary>
+    public OfflineRouter? NestedRouter { get; init; }
+
+    /// <summary>The validation part (empty when the offline side was too small to carve one).</summary>
+    public IReadOnlyList<PreferencePair> Validation { get; init; } = [];
+    public IReadOnlyList<PairEmbedding> ValidationEmbeddings { get; init; } = [];
+}

@@ -84,7 +84,8 @@ public static class SimulationAggregator
                 ? $"prompts: {options.PromptsPerBatch} prompts x {options.PairsPerPrompt} pairs"
                 : $"shuffled: {options.BatchSize} pairs",
             BaselineFeatures = options.BaselineFeatures == BaselineFeatures.Shared ? "shared" : "projection",
-            OnlineModel = options.Online.Model == Routing.OnlineModel.Paper ? "paper" : options.Online.UsePrompt ? "hierarchical" : "hierarchical, no prompt level",
+            OnlineModel = options.ChooseOnlineModel ? "chosen per seed on the validation part"
+                : options.Online.Model == Routing.OnlineModel.Paper ? "paper" : options.Online.UsePrompt ? "hierarchical" : "hierarchical, no prompt level",
             OfflineFraction = options.OfflineFraction,
             SeparateOfflinePairs = separateOffline,
             PairsOnlinePerSeed = runs.Select(r => r.Stream.Count).ToArray(),

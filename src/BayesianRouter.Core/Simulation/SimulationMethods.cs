@@ -53,8 +53,8 @@ public static class SimulationMethods
                 Seed = Seed("ts-no-offline"),
             }), learns: true, raw: true));
         methods.Add(Routed("offline-only", MethodKind.Router, OfflineGreedyRouter.FromOffline(offline), learns: false));
-        methods.Add(Bayesian(SimulationReport.Main, o.Online));
-        if (o.Online.Model != OnlineModel.Paper)
+        methods.Add(Bayesian(SimulationReport.Main, ctx.Online ?? o.Online));
+        if (o.ChooseOnlineModel || o.Online.Model != OnlineModel.Paper)
         {
             methods.Add(Bayesian(SimulationReport.Main + ":paper", o.Online with
             {

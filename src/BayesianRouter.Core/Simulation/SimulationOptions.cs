@@ -37,6 +37,14 @@ public sealed record SimulationOptions
     public BayesianRouterOptions Online { get; init; } = new();
 
     /// <summary>
+    /// Choose the bayesian-router's online model per seed by replaying the validation part of the offline side as a
+    /// stream with this run's feedback: the hierarchical model, the same without its prompt level, or the paper's model,
+    /// whichever labels that part best (do no harm: a feedback signal that misleads the hierarchical model, such as
+    /// agreement with other RMs, shows there first). False: always <see cref="Online"/>.
+    /// </summary>
+    public bool ChooseOnlineModel { get; init; } = true;
+
+    /// <summary>
     /// Candidate embedding scales and epoch counts of the offline router, chosen per seed on a validation part of the
     /// offline half (<see cref="NestedSelection"/>); empty lists keep <see cref="Offline"/>'s value.
     /// </summary>

@@ -119,7 +119,8 @@ public sealed class SimulationRunner(
             raw = order.Select(i => projection.Apply(streamEmb[i].FusionInput())).ToArray();
         }
 
-        var methods = _methods(new SeedContext(seed, options, router, raw[0].Length, nested.Calibration));
+        var (onlineModel, onlineChoice) = options.ChooseOnlineModel ? ChooseOnline(nested, options, seed) : (options.Online, "fixed");
+        var methods = _methods(new SeedContext(seed, options, router, raw[0].Length, nested.Calibration) { Online = onlineModel });
         var outcomes = new Dictionary<string, PairOutcome[]>(StringComparer.Ordinal);
         var results = new PairOutcome[methods.Count][];
         // Methods are independent (each owns its generators), so they replay in parallel; results do not depend on it.
@@ -128,8 +129,52 @@ public sealed class SimulationRunner(
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         var chosen = string.Create(inv, $"embedding scale {nested.Chosen.EmbeddingScale}, {nested.Chosen.Epochs} epochs (validation accuracy " +
             $"{(nested.ValidationAccuracy.Count > 0 ? nested.ValidationAccuracy.Max() : double.NaN):F4} on {nested.ValidationPairs} pairs); " +
-            $"calibration a={nested.Calibration.Scale:G4} c={nested.Calibration.Offset:G4}; {nested.Calibration.Levels}");
+            $"calibration a={nested.Calibration.Scale:G4} c={nested.Calibration.Offset:G4}; {nested.Calibration.Levels}; online model: {onlineChoice}");
         return new SeedRun(seed, trainPairs.Count, pairs, outcomes, methods.ToDictionary(m => m.Name, m => m.Kind), chosen, bounds.Count - 1);
+    }
+
+    /// <summary>
+    /// The online models the validation replay chooses among, simplest first: a richer model must label the validation
+    /// part strictly better to be chosen (on a tie the simpler one stays).
+    /// </summary>
+    public static IReadOnlyList<(string Name, BayesianRouterOptions Options)> OnlineCandidates(BayesianRouterOptions online) =>
+    [
+        ("paper", online with { Model = OnlineModel.Paper }),
+        ("hierarchical without prompt level", online with { Model = OnlineModel.Hierarchical, UsePrompt = false }),
+        ("hierarchical", online with { Model = OnlineModel.Hierarchical, UsePrompt = true }),
+    ];
+
+    /// <summary>
+    /// Replays the validation part of the offline side (as the nested router, which never trained on it, sees it) as a
+    /// stream with the run's feedback and batches, once per candidate online model; returns the most accurate.
+    /// </summary>
+    public static (BayesianRouterOptions Chosen, string Report) ChooseOnline(NestedSelectionResult nested, SimulationOptions options, int seed)
+    {
+        var val = nested.Validation;
+        if (val.Count == 0 || nested.NestedRouter is not { } router) return (options.Online, "no validation part: the default");
+        var (order, bounds) = StreamBatches(val, options, SeedFor(seed, "validation-replay"));
+        var pairs = order.Select(i => val[i]).ToArray();
+        var features = order.Select(i => router.Features(nested.ValidationEmbeddings[i], val[i].Domain)).ToArray();
+        var costs = options.Pool.Select(options.CostOf).ToArray();
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        (BayesianRouterOptions Options, double Accuracy, string Name)? best = null;
+        var report = new List<string>();
+        foreach (var (name, candidate) in OnlineCandidates(options.Online))
+        {
+            var factory = new BayesianRouterFactory(router, candidate with
+            {
+                Calibration = nested.Calibration, UseDomain = candidate.UseDomain && options.Offline.UseDomain,
+            });
+            var r = factory.Create(SeedFor(seed, "validation/" + name));
+            var method = new RoutedMethod(name, MethodKind.Router, r, true,
+                b => b.Pairs.Select((p, i) => factory.Features(r, b.Features[i], p.Domain, p.Group)).ToArray(),
+                options.Pool, costs, options.Feedback, new Random(SeedFor(seed, "validation/" + name + "/feedback")), seed);
+            var outcomes = Replay(method, pairs, features, features, bounds);
+            double accuracy = outcomes.Average(o => o.Correct ? 1.0 : 0.0);
+            report.Add(string.Create(inv, $"{name} {accuracy:F4}"));
+            if (best == null || accuracy > best.Value.Accuracy + 1e-12) best = (candidate, accuracy, name);
+        }
+        return (best!.Value.Options, $"{best.Value.Name} (validation replay: {string.Join(", ", report)})");
     }
 
     /// <summary>
@@ -234,4 +279,8 @@ public sealed record SeedRun(
 
 /// <summary>What the method catalogue needs to build one seed's methods.</summary>
 public sealed record SeedContext(int Seed, SimulationOptions Options, OfflineRouter OfflineRouter, int RawDimension,
-    OnlineCalibration? Calibration = null);
+    OnlineCalibration? Calibration = null)
+{
+    /// <summary>The bayesian-router's online model for this seed (chosen on the validation part, or the options').</summary>
+    public BayesianRouterOptions? Online { get; init; }
+}
