@@ -232,6 +232,26 @@ public class SimulationRunnerTests
         Assert.True(main > offline + 0.05, $"bayesian-router {main:F3}, offline-only {offline:F3}");
         Assert.True(result.Method(SimulationReport.Main + ":no-prompt").Accuracy.Mean < main - 0.05);
         Assert.Contains(result.Methods, m => m.Name == SimulationReport.Main + ":paper");
+
+        // the online model of each seed was chosen on the validation replay: the most accurate there, simplest on a tie
+        foreach (var info in result.OfflineRouterInfo.Values)
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(info, @"online model: (.+?) \(validation replay: (.+)\)");
+            Assert.True(m.Success, info);
+            var scores = m.Groups[2].Value.Split(", ").Select(x => (Name: x[..x.LastIndexOf(' ')], Acc: double.Parse(x[(x.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture))).ToList();
+            Assert.Equal(new[] { "paper", "hierarchical without prompt level", "hierarchical" }, scores.Select(x => x.Name));
+            var chosen = scores.First(x => x.Acc == scores.Max(y => y.Acc));
+            Assert.Equal(chosen.Name, m.Groups[1].Value);
+            Assert.Equal("hierarchical", chosen.Name);
+        }
+        var fixedPaper = Run(pairs, Options() with
+        {
+            Pool = ["good", "alt", "coin"], Seeds = [1, 2], ChooseOnlineModel = false, Online = new() { Model = BayesianRouter.Routing.OnlineModel.Paper },
+        });
+        Assert.Equal("paper", fixedPaper.OnlineModel);
+        Assert.All(fixedPaper.OfflineRouterInfo.Values, v => Assert.EndsWith("online model: fixed", v));
+        // the paper's model does not learn per prompt: here it stays well below the hierarchical model
+        Assert.True(fixedPaper.Method(SimulationReport.Main).Accuracy.Mean < main - 0.05);
     }
 
     /// <summary>Records the ids of every batch it is shown; labels with arm 0.</summary>
