@@ -12,62 +12,28 @@ namespace BayesianRouter.Training;
 /// </summary>
 internal static class ScalarOps
 {
-    public static Tensor Mul(this Tensor t, double v)
+    /// <summary>Runs <paramref name="op"/> with <paramref name="v"/> as a Scalar that lives until it returns.</summary>
+    private static Tensor With(double v, Func<Scalar, Tensor> op)
     {
         using var s = v.ToScalar();
-        return t.mul(s);
+        return op(s);
     }
 
-    public static Tensor Div(this Tensor t, double v)
-    {
-        using var s = v.ToScalar();
-        return t.div(s);
-    }
-
-    public static Tensor MulInPlace(this Tensor t, double v)
-    {
-        using var s = v.ToScalar();
-        return t.mul_(s);
-    }
-
-    public static Tensor AddInPlace(this Tensor t, double v)
-    {
-        using var s = v.ToScalar();
-        return t.add_(s);
-    }
-
-    public static Tensor ClampMin(this Tensor t, double v)
-    {
-        using var s = v.ToScalar();
-        return t.clamp_min(s);
-    }
-
-    public static Tensor SubInPlace(this Tensor t, double v)
-    {
-        using var s = v.ToScalar();
-        return t.sub_(s);
-    }
+    public static Tensor Mul(this Tensor t, double v) => With(v, s => t.mul(s));
+    public static Tensor Div(this Tensor t, double v) => With(v, s => t.div(s));
+    public static Tensor MulInPlace(this Tensor t, double v) => With(v, s => t.mul_(s));
+    public static Tensor AddInPlace(this Tensor t, double v) => With(v, s => t.add_(s));
+    public static Tensor SubInPlace(this Tensor t, double v) => With(v, s => t.sub_(s));
+    public static Tensor ClampMin(this Tensor t, double v) => With(v, s => t.clamp_min(s));
 
     /// <summary>t += alpha * other.</summary>
-    public static Tensor AddScaledInPlace(this Tensor t, Tensor other, double alpha)
-    {
-        using var s = alpha.ToScalar();
-        return t.add_(other, s);
-    }
+    public static Tensor AddScaledInPlace(this Tensor t, Tensor other, double alpha) => With(alpha, s => t.add_(other, s));
 
     /// <summary>t += value * a * b.</summary>
-    public static Tensor AddProductInPlace(this Tensor t, Tensor a, Tensor b, double value)
-    {
-        using var s = value.ToScalar();
-        return t.addcmul_(a, b, s);
-    }
+    public static Tensor AddProductInPlace(this Tensor t, Tensor a, Tensor b, double value) => With(value, s => t.addcmul_(a, b, s));
 
     /// <summary>t += value * a / b.</summary>
-    public static Tensor AddQuotientInPlace(this Tensor t, Tensor a, Tensor b, double value)
-    {
-        using var s = value.ToScalar();
-        return t.addcdiv_(a, b, s);
-    }
+    public static Tensor AddQuotientInPlace(this Tensor t, Tensor a, Tensor b, double value) => With(value, s => t.addcdiv_(a, b, s));
 }
 
 /// <summary>
