@@ -12,7 +12,7 @@ internal static class MultiTaskLoss
     public static Tensor BradleyTerry(Tensor scores, Tensor delta, Tensor known)
     {
         var diff = scores.unsqueeze(2).sub(scores.unsqueeze(1));                  // [B, N, N]: s_n - s_n'
-        var wrong = known.sub(delta);                                                // known and not right
+        var wrong = known.sub(delta);                                               // known and not right
         var triples = delta.unsqueeze(2).mul(wrong.unsqueeze(1));                    // [B, N, N] indicator
         var count = triples.sum().ClampMin(1.0);
         return nn.functional.logsigmoid(diff).mul(triples).sum().neg().div(count);
@@ -28,6 +28,6 @@ internal static class MultiTaskLoss
     public static Tensor Total(Tensor scores, Tensor logits, Tensor delta, Tensor known, double lambda)
     {
         var bt = BradleyTerry(scores, delta, known);
-        return lambda == 0 ? bt : bt.add(Classification(logits, delta, known).Mul(lambda));
+        return lambda == 0 ? bt : bt.Plus(Classification(logits, delta, known).Mul(lambda));
     }
 }

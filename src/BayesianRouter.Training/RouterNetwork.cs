@@ -64,7 +64,7 @@ internal sealed class RouterNetwork : IDisposable
     /// <summary>h = [act(x W^T + b); 1] with dropout <paramref name="dropout"/> on the fused part when training.</summary>
     public Tensor Features(Tensor x, double dropout, bool training)
     {
-        var pre = x.matmul(W.t()).add(B);
+        var pre = x.matmul(W.t()).Plus(B);
         var act = Activation switch
         {
             FusionActivation.Tanh => pre.tanh(),

@@ -19,10 +19,22 @@ internal static class ScalarOps
         return op(s);
     }
 
+    /// <summary>Likewise with two Scalars (TorchSharp's <c>add(x)</c> and <c>add_(x)</c> make an implicit alpha = 1).</summary>
+    private static Tensor With(double v, double w, Func<Scalar, Scalar, Tensor> op)
+    {
+        using var s = v.ToScalar();
+        using var t = w.ToScalar();
+        return op(s, t);
+    }
+
+    /// <summary>t + other, with an explicitly held alpha = 1.</summary>
+    public static Tensor Plus(this Tensor t, Tensor other) => With(1.0, alpha => t.add(other, alpha));
+
+
     public static Tensor Mul(this Tensor t, double v) => With(v, s => t.mul(s));
     public static Tensor Div(this Tensor t, double v) => With(v, s => t.div(s));
     public static Tensor MulInPlace(this Tensor t, double v) => With(v, s => t.mul_(s));
-    public static Tensor AddInPlace(this Tensor t, double v) => With(v, s => t.add_(s));
+    public static Tensor AddInPlace(this Tensor t, double v) => With(v, 1.0, (s, alpha) => t.add_(s, alpha));
     public static Tensor SubInPlace(this Tensor t, double v) => With(v, s => t.sub_(s));
     public static Tensor ClampMin(this Tensor t, double v) => With(v, s => t.clamp_min(s));
 
