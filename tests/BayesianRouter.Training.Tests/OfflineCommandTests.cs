@@ -191,9 +191,11 @@ public sealed class OfflineCommandTests : IDisposable
     public async Task ExperimentReportsMeanAndSpreadOverSeeds()
     {
         var run = await Run("offline", "experiment", "--pairs", PairsPath, "--pool", "rmA,rmB,rmC", "--seeds", "2", "--epochs", "3",
-            "--validation-fraction", "0", "--encoder-cache", CacheDir, "--max-tokens", "64", "--json");
+            "--tune-epochs", "2,3", "--tune-embedding-scales", "0.01", "--validation-fraction", "0", "--encoder-cache", CacheDir,
+            "--max-tokens", "64", "--json");
         Assert.True(run.Code == 0, run.Err);
         Assert.Contains("seed 2:", run.Err);
+        Assert.Matches(@"seed 1: .*chosen: embedding scale 0\.01, [23] epochs", run.Err);
         using var doc = JsonDocument.Parse(run.Out.TrimEnd().Split('\n')[^1]);
         Assert.Equal(2, doc.RootElement.GetProperty("seeds").GetInt32());
         Assert.Equal(2, doc.RootElement.GetProperty("runs").GetArrayLength());

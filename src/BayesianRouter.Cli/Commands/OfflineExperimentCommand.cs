@@ -56,10 +56,10 @@ public static class OfflineExperimentCommand
                 reports.Add(result.Report);
                 var f = result.Report.Filtered.All;
                 var line = string.Create(CultureInfo.InvariantCulture,
-                    $"seed {seed} (embedding scale {chosen.EmbeddingScale}, {chosen.Epochs} epochs): filtered router {100 * f.Routers[OfflineExperiment.RouterName]:F2}");
+                    $"seed {seed}: filtered router {100 * f.Routers[OfflineExperiment.RouterName]:F2}");
                 if (r.GetValue(ablation)) line += string.Create(CultureInfo.InvariantCulture, $", w/o CLS {100 * f.Routers[OfflineExperiment.RouterWithoutClsName]:F2}");
                 line += string.Create(CultureInfo.InvariantCulture,
-                    $", best single {f.BestSingle.Rm} {100 * f.BestSingle.Accuracy:F2}, majority {100 * f.Majority:F2} ({result.Report.PairsFiltered} pairs, best epoch {result.Router.Metadata["train.best_epoch"]})");
+                    $", best single {f.BestSingle.Rm} {100 * f.BestSingle.Accuracy:F2}, majority {100 * f.Majority:F2} ({result.Report.PairsFiltered} pairs; chosen: embedding scale {chosen.EmbeddingScale}, {chosen.Epochs} epochs)");
                 io.Err.WriteLine(line);
             }
             io.Err.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{n} seeds trained and evaluated in {clock.Elapsed.TotalSeconds:F1} s"));
