@@ -76,18 +76,47 @@ public sealed class HierarchicalThompsonRouter : RouterBase, ICheckpointable
     }
 
     /// <summary>The posterior of arm n's offset theta_g for a prompt of a domain (ids as in <see cref="Context"/>): mean and variance.</summary>
-    public (double Mean, double Variance) OffsetPosterior(int arm, int domain, int prompt)
+    public (double Mean, double Variance) OffsetPosterior(int arm, int domain, int prompt) => Offset(arm, domain, prompt, 1, 1, 1);
+
+    /// <summary>
+    /// Mean and standard deviation of each arm's decision score f_n(h) + theta_g as this router draws it (the
+    /// exploration scales applied), [pair, arm]. The decision is the argmax of independent draws from these normals,
+    /// so a Monte-Carlo estimate of a choice's probability from them has the decisions' distribution (as for
+    /// <see cref="ThompsonSamplingRouter.ScoreMoments"/>).
+    /// </summary>
+    public ScoreMoments ScoreMoments(IReadOnlyList<double[]> contexts)
+    {
+        CheckContexts(contexts, Dimension);
+        var m = new ScoreMoments(contexts.Count, Arms);
+        for (int p = 0; p < contexts.Count; p++)
+        {
+            var (h, domain, prompt) = Split(contexts[p], p);
+            var f = CheckScores(_prior(h), Arms, "the prior prediction");
+            for (int n = 0; n < Arms; n++)
+            {
+                var (mean, variance) = Offset(n, domain, prompt, Options.GlobalExploration, Options.DomainExploration, Options.PromptExploration);
+                m.Means[p * Arms + n] = f[n] + mean;
+                m.StdDevs[p * Arms + n] = Math.Sqrt(variance);
+            }
+        }
+        return m;
+    }
+
+    /// <summary>
+    /// theta_0 ~ N(m0, e0^2 v0); theta_d = ad theta_0 + bd + N(0, ed^2 vd); theta_g = ag theta_d + bg + N(0, ep^2 vg):
+    /// the mean and variance of theta_g as drawn with exploration scales (e0, ed, ep); (1, 1, 1) is the posterior.
+    /// </summary>
+    private (double Mean, double Variance) Offset(int arm, int domain, int prompt, double e0, double ed, double ep)
     {
         var t = _arms[arm];
         var o = Options;
-        // theta_0 ~ N(m0, v0); theta_d | theta_0 ~ N(ad theta_0 + bd, vd); theta_g | theta_d ~ N(ag theta_d + bg, vg).
         double v0 = 1 / t.RootPrecision, m0 = t.RootInformation * v0;
         var (lam, eta) = t.DomainSummary(domain);
         double pd = 1 / o.DomainVariance + lam, ad = 1 / o.DomainVariance / pd, bd = eta / pd, vd = 1 / pd;
         var (k, s) = prompt < 0 ? (0, 0.0) : t.Prompt(domain, prompt);
         double pg = 1 / o.PromptVariance + k / o.NoiseVariance, ag = 1 / o.PromptVariance / pg, bg = s / o.NoiseVariance / pg, vg = 1 / pg;
         double mean = ag * (ad * m0 + bd) + bg;
-        double variance = ag * ag * (ad * ad * v0 + vd) + vg;
+        double variance = ag * ag * (ad * ad * e0 * e0 * v0 + ed * ed * vd) + ep * ep * vg;
         return (mean, variance);
     }
 

@@ -93,6 +93,35 @@ public class HierarchicalThompsonRouterTests
             Assert.Equal(counts[n] / 200000.0, decisions.Count(d => d.Arm == n) / 20000.0, 1.5e-2 * 2);
     }
 
+    [Fact]
+    public void ScoreMomentsDescribeTheDecisionsAtTheDefaultExploration()
+    {
+        // exploration 1, 1, 0: the prompt level at its conditional mean, so the score's variance is smaller than the
+        // posterior's; the moments must still give the decisions' choice frequencies
+        var router = Make();
+        var h = new double[] { 0.0, 1 };
+        foreach (var batch in Observations(60, 4).Chunk(8))
+            router.Update(batch.Select(o => new ArmFeedback(router.Context(h, o.Domain, o.Prompt), o.Arm, o.Reward)).ToArray());
+        var ctx = router.Context(h, "d2", "d2/p1");
+        var moments = router.ScoreMoments([ctx]);
+        for (int n = 0; n < 3; n++)
+        {
+            var (mean, variance) = router.OffsetPosterior(n, (int)ctx[2], (int)ctx[3]);
+            Assert.Equal(Prior(h)[n] + mean, moments.Mean(0, n), 12);
+            Assert.True(moments.Variance(0, n) < variance, "the prompt level's draw is off by default");
+        }
+        var decisions = router.Select(Enumerable.Repeat(ctx, 20000).ToArray());
+        var rng = new Random(5);
+        var counts = new int[3];
+        for (int t = 0; t < 200000; t++)
+        {
+            var s = Enumerable.Range(0, 3).Select(n => moments.Mean(0, n) + moments.StdDev(0, n) * Gaussian(rng)).ToArray();
+            counts[Array.IndexOf(s, s.Max())]++;
+        }
+        for (int n = 0; n < 3; n++)
+            Assert.Equal(counts[n] / 200000.0, decisions.Count(d => d.Arm == n) / 20000.0, 0.03);
+    }
+
     private static double Gaussian(Random rng) =>
         Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
 
