@@ -151,6 +151,7 @@ public static class DataImportCommand
         cmd.SetAction(r =>
         {
             var files = r.GetValue(results)!;
+            OutputPath.CheckFile(r.GetValue(output)!, "--out");
             var name = r.GetValue(rm);
             if (name != null && files.Length > 1) throw new CliUsageException("--rm names one RM: give one result file with it, or name the files after their RMs");
             var importer = new JudgmentsImporter(r.GetValue(pairs)!, name, r.GetValue(replace));
@@ -163,6 +164,7 @@ public static class DataImportCommand
 
     private static int Run(CliIO io, IPairImporter importer, string source, string output)
     {
+        OutputPath.CheckFile(output, "--out");
         var report = new ImportReport();
         return Write(io, importer.Import(source, report), report, output);
     }
