@@ -25,7 +25,7 @@ namespace BayesianRouter.Routing;
 /// saved state); -1 = unknown. An unknown prompt is a fresh prompt every time.
 /// </para>
 /// </summary>
-public sealed class HierarchicalThompsonRouter : RouterBase, ICheckpointable
+public sealed class HierarchicalThompsonRouter : RouterBase, IThompsonRouter, ICheckpointable
 {
     private readonly Func<double[], double[]> _prior;
     private readonly int _featureDimension;
@@ -122,16 +122,39 @@ public sealed class HierarchicalThompsonRouter : RouterBase, ICheckpointable
 
     protected override IReadOnlyList<RoutingDecision> SelectValidated(IReadOnlyList<double[]> contexts)
     {
+        var scores = Sample(contexts);
         var decisions = new RoutingDecision[contexts.Count];
-        var scores = new double[Arms];
+        for (int p = 0; p < decisions.Length; p++) decisions[p] = new RoutingDecision(ArgMax(scores[p]), double.NaN);
+        return decisions;
+    }
+
+    /// <inheritdoc />
+    public double[][] SampleScores(IReadOnlyList<double[]> contexts)
+    {
+        CheckContexts(contexts, Dimension);
+        return Sample(contexts);
+    }
+
+    /// <summary>
+    /// f_n(h) + one draw of theta_g per arm, for every context. Every context's ids and prior are checked before the
+    /// first draw, so a bad batch leaves the decision generator untouched.
+    /// </summary>
+    private double[][] Sample(IReadOnlyList<double[]> contexts)
+    {
+        var parsed = new (int Domain, int Prompt, double[] Prior)[contexts.Count];
         for (int p = 0; p < contexts.Count; p++)
         {
             var (h, domain, prompt) = Split(contexts[p], p);
-            var f = CheckScores(_prior(h), Arms, "the prior prediction");
-            for (int n = 0; n < Arms; n++) scores[n] = f[n] + Draw(_arms[n], domain, prompt);
-            decisions[p] = new RoutingDecision(ArgMax(scores), double.NaN);
+            parsed[p] = (domain, prompt, CheckScores(_prior(h), Arms, "the prior prediction"));
         }
-        return decisions;
+        var scores = new double[contexts.Count][];
+        for (int p = 0; p < contexts.Count; p++)
+        {
+            var (domain, prompt, f) = parsed[p];
+            var s = scores[p] = new double[Arms];
+            for (int n = 0; n < Arms; n++) s[n] = f[n] + Draw(_arms[n], domain, prompt);
+        }
+        return scores;
     }
 
     /// <summary>One draw of theta_g: the root, then the domain given the root, then the prompt given the domain.</summary>
