@@ -52,7 +52,7 @@ public static class OfflineExperimentCommand
                 var split = run.SplitOf(pairs);
                 var chosen = NestedSelection.Run(trainer, split.TrainOf(pairs), split.TrainOf(embeddings), pool,
                     o.Candidates(r, options with { Seed = seed }), run.Split, o.ReadTuneShare(r), seed).Chosen;
-                var result = OfflineExperiment.Run(trainer, pairs, embeddings, pool, chosen, split, r.GetValue(ablation));
+                var result = OfflineExperiment.Run(trainer, pairs, embeddings, pool, chosen, split, r.GetValue(ablation), progress: null);
                 reports.Add(result.Report);
                 var f = result.Report.Filtered.All;
                 var line = string.Create(CultureInfo.InvariantCulture,

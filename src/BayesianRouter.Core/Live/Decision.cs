@@ -68,7 +68,8 @@ public sealed record FailedRm(string Rm, string Reason);
 /// <summary>
 /// How a decision was labelled: the RM that gave the label (the chosen one, or a fallback when it failed), its
 /// judgment, and the RMs that failed before it. No label at all: <see cref="Rm"/> and <see cref="Judgment"/> are null
-/// and <see cref="Error"/> says why.
+/// and <see cref="Error"/> says why. Labelled by the caller (<see cref="ByCaller"/>): <see cref="Rm"/> and
+/// <see cref="Arm"/> are set, the judgment is not known to the router.
 /// </summary>
 public sealed record LabelOutcome
 {
@@ -93,6 +94,9 @@ public sealed record LabelOutcome
     /// <summary>A label by <paramref name="rm"/> after the given failures.</summary>
     public static LabelOutcome Labelled(string rm, int arm, Judgment judgment, IReadOnlyList<FailedRm> fallbackFrom) =>
         new() { Rm = rm, Arm = arm, Judgment = judgment ?? throw new ArgumentNullException(nameof(judgment)), FallbackFrom = fallbackFrom };
+
+    /// <summary>The caller labels the pair with the decision's RM itself: feedback will update that RM.</summary>
+    public static LabelOutcome ByCaller(string rm, int arm) => new() { Rm = rm ?? throw new ArgumentNullException(nameof(rm)), Arm = arm };
 
     /// <summary>No RM could label the pair.</summary>
     public static LabelOutcome Unlabelled(IReadOnlyList<FailedRm> failures, string? reason = null) => new()

@@ -26,7 +26,7 @@ namespace BayesianRouter.Live;
 /// Each arm's posterior is updated once with its pairs (Eq. 5-6), the arm being the RM that labelled the pair. The
 /// router's input is built from the decision's h, domain and group at this point (the hierarchical model's name table
 /// grows only here, in the logged order, so a replay rebuilds it exactly).</item>
-/// <item><see cref="Open"/> restores a checkpoint (<see cref="SaveCheckpointAsync"/>, atomic) and replays the feedback
+/// <item><see cref="Open(RouterSetup, IDecisionStore?, RoutingSessionOptions?, string?)"/> restores a checkpoint (<see cref="SaveCheckpointAsync"/>, atomic) and replays the feedback
 /// logged after it, so the posteriors equal those of a session that never stopped; the random generators continue
 /// from the newest logged cursor.</item>
 /// </list>
@@ -85,6 +85,37 @@ public sealed class RoutingSession : ICheckpointable
         var session = new RoutingSession(setup, store ?? new MemoryDecisionStore(), options ?? new RoutingSessionOptions());
         session.Recover(checkpointPath);
         return session;
+    }
+
+    /// <summary>Opens a session as <see cref="Open(RouterSetup, IDecisionStore?, RoutingSessionOptions?, string?)"/> does, restoring the checkpoint from its bytes (<see cref="Snapshot{T}"/>).</summary>
+    internal static RoutingSession Open(RouterSetup setup, IDecisionStore store, RoutingSessionOptions? options, byte[] checkpoint, string source)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        var session = new RoutingSession(setup, store, options ?? new RoutingSessionOptions());
+        try
+        {
+            CheckpointFile.Restore(checkpoint, session);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{source}: {e.Message}", e);
+        }
+        session.Replay();
+        return session;
+    }
+
+    /// <summary>
+    /// The state a checkpoint file would hold, as bytes, and <paramref name="alongside"/>'s result, both taken under the
+    /// session's lock: no decision or feedback is logged in between (every append to the store happens under it), so
+    /// a snapshot of an in-memory store taken there is consistent with the checkpoint.
+    /// </summary>
+    internal (byte[] Checkpoint, T Alongside) Snapshot<T>(Func<T> alongside)
+    {
+        lock (_gate)
+        {
+            ThrowIfFaulted();
+            return (CheckpointFile.ToBytes(this), alongside());
+        }
     }
 
     public RouterSetup Setup { get; }
@@ -366,6 +397,12 @@ public sealed class RoutingSession : ICheckpointable
     private void Recover(string? checkpointPath)
     {
         if (checkpointPath != null && File.Exists(checkpointPath)) CheckpointFile.Restore(checkpointPath, this);
+        Replay();
+    }
+
+    /// <summary>Replays the feedback logged after the restored state, then takes the cursor and counts from the store.</summary>
+    private void Replay()
+    {
         foreach (var batch in _store.ReadFeedback(_lastBatch))
         {
             if (batch.Batch != _lastBatch + 1)

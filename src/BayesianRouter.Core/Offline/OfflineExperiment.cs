@@ -37,7 +37,7 @@ public static class OfflineExperiment
     public static OfflineExperimentResult Run(
         IOfflineRouterTrainer trainer, IReadOnlyList<PreferencePair> pairs, IReadOnlyList<PairEmbedding> embeddings,
         IReadOnlyList<string> pool, OfflineTrainingOptions options, PairSplit split,
-        bool ablationWithoutCls = false, IProgress<string>? progress = null)
+        bool ablationWithoutCls, IProgress<string>? progress)
     {
         if (embeddings.Count != pairs.Count) throw new ArgumentException($"{embeddings.Count} embeddings for {pairs.Count} pairs");
         if (split.Train.Count == 0) throw new ArgumentException("the split leaves no pair to train on");

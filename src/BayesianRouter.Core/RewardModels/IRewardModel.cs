@@ -26,7 +26,9 @@ public interface IRewardModel
 /// </summary>
 public interface IRewardScorer
 {
+    /// <summary>The RM's name in the pool.</summary>
     string Name { get; }
 
+    /// <summary>Scores a batch of (prompt, response) items: one score per item, in input order.</summary>
     Task<IReadOnlyList<double>> ScoreAsync(IReadOnlyList<ResponseText> items, CancellationToken cancellationToken = default);
 }

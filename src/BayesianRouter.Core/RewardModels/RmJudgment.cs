@@ -21,12 +21,16 @@ public readonly record struct RmJudgment
     /// <summary>Why there is no judgment; null on success.</summary>
     public string? Error { get; }
 
+    /// <summary>True when the RM gave a judgment.</summary>
     public bool Succeeded => Judgment is not null;
 
+    /// <summary>A judgment the RM gave.</summary>
     public static RmJudgment Of(Judgment judgment) => new(judgment ?? throw new ArgumentNullException(nameof(judgment)), null);
 
+    /// <summary>No judgment, and why (a timeout, an HTTP error, a malformed or non-finite answer, ...).</summary>
     public static RmJudgment Failed(string reason) =>
         new(null, string.IsNullOrWhiteSpace(reason) ? throw new ArgumentException("a failure needs a reason", nameof(reason)) : reason);
 
+    /// <summary>"judgment a|b|tie" or "failed: reason".</summary>
     public override string ToString() => Judgment is { } j ? $"judgment {j.Prefers().ToText()}" : $"failed: {Error}";
 }

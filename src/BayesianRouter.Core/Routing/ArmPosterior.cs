@@ -62,7 +62,7 @@ public sealed class ArmPosterior
     /// <summary>Number of observations applied since the prior.</summary>
     public long Observations { get; private set; }
 
-    /// <summary>mu: the posterior mean (up to date after every <see cref="Observe"/> batch's <see cref="RefreshMean"/>).</summary>
+    /// <summary>mu: the posterior mean (up to date after every <see cref="Observe(IReadOnlyList{double[]}, IReadOnlyList{double})"/> batch's <see cref="RefreshMean"/>).</summary>
     public ReadOnlySpan<double> Mean => _mu;
 
     /// <summary>The prior mean mu0.</summary>

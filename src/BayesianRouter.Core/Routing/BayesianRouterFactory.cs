@@ -90,7 +90,7 @@ public sealed class BayesianRouterFactory
             h => Calibration.Probabilities(Offline.BtScores(h)), Levels(seed)),
     };
 
-    /// <summary>The router's input for one pair: computes h from the embedding and the domain, then <see cref="Features(IRouter, double[], string?, string?)"/>.</summary>
+    /// <summary>The router's input for one pair: computes h from the embedding and the domain, then <see cref="Features(IRouter, double[], string?, string?, bool)"/>.</summary>
     public double[] Features(IRouter router, PairEmbedding embedding, string? domain, string? prompt) =>
         Features(router, Offline.Features(embedding, domain), domain, prompt);
 

@@ -23,6 +23,21 @@ public static class StateIO
         return a;
     }
 
+    /// <summary>Reads an array written by <see cref="WriteArray"/> of any length that fits the stream, every value finite.</summary>
+    public static double[] ReadArray(this BinaryReader r, string what)
+    {
+        int n = r.ReadInt32();
+        if (n < 0 || n > (r.BaseStream.Length - r.BaseStream.Position) / sizeof(double))
+            throw new InvalidDataException($"{what}: length {n} does not fit the file");
+        var a = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            a[i] = r.ReadDouble();
+            if (!double.IsFinite(a[i])) throw new InvalidDataException($"{what} holds a non-finite value at index {i}");
+        }
+        return a;
+    }
+
     /// <summary>Reads an int and checks it equals the value this learner was built with.</summary>
     public static int ReadExpected(this BinaryReader r, int expected, string what)
     {

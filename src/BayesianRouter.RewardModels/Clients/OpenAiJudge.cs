@@ -27,7 +27,7 @@ public sealed class OpenAiJudge(RmHttpChannel channel, int seed) : IRewardModel
     }
 
     /// <summary>The request for one pair, with the responses in the order shown.</summary>
-    public static ChatCompletionRequest Request(string model, RmTemplate template, string prompt, string first, string second) => new()
+    internal static ChatCompletionRequest Request(string model, RmTemplate template, string prompt, string first, string second) => new()
     {
         Model = model,
         Messages = [new ChatMessage("user", template.Render(prompt, first, second))],

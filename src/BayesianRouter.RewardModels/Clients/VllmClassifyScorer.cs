@@ -30,7 +30,7 @@ public sealed class VllmClassifyScorer(RmHttpChannel channel) : IRewardScorer
     }
 
     /// <summary>The request for one response.</summary>
-    public static ClassifyRequest Request(string? model, ResponseText item) => new()
+    internal static ClassifyRequest Request(string? model, ResponseText item) => new()
     {
         Model = model,
         Messages = [new ChatMessage("user", item.Prompt), new ChatMessage("assistant", item.Response)],

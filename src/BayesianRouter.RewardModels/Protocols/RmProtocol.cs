@@ -9,7 +9,7 @@ namespace BayesianRouter.RewardModels.Protocols;
 /// (docs/rm-backends.md). Field names are snake_case as the servers write them; fields a server adds that are not
 /// listed here are ignored when reading.
 /// </summary>
-public static class RmProtocol
+internal static class RmProtocol
 {
     /// <summary>vLLM classify endpoint.</summary>
     public const string ClassifyPath = "/classify";
@@ -48,10 +48,10 @@ public static class RmProtocol
 }
 
 /// <summary>One chat message (<c>{"role", "content"}</c>).</summary>
-public sealed record ChatMessage(string Role, string Content);
+internal sealed record ChatMessage(string Role, string Content);
 
 /// <summary>vLLM <c>POST /classify</c>, chat form: one conversation (user = prompt, assistant = response) per request.</summary>
-public sealed record ClassifyRequest
+internal sealed record ClassifyRequest
 {
     public string? Model { get; init; }
     public required IReadOnlyList<ChatMessage> Messages { get; init; }
@@ -60,7 +60,7 @@ public sealed record ClassifyRequest
     public bool? UseActivation { get; init; }
 }
 
-public sealed record ClassifyResponse
+internal sealed record ClassifyResponse
 {
     public string? Id { get; init; }
     public string? Object { get; init; }
@@ -70,7 +70,7 @@ public sealed record ClassifyResponse
 }
 
 /// <summary>One classified input: <c>probs[0]</c> is the reward of a one-class reward model.</summary>
-public sealed record ClassifyData
+internal sealed record ClassifyData
 {
     public int Index { get; init; }
     public string? Label { get; init; }
@@ -79,18 +79,18 @@ public sealed record ClassifyData
 }
 
 /// <summary>OpenRLHF <c>POST /get_reward</c>: one query text per response (prompt + response by a template).</summary>
-public sealed record GetRewardRequest
+internal sealed record GetRewardRequest
 {
     public required IReadOnlyList<string> Query { get; init; }
 }
 
-public sealed record GetRewardResponse
+internal sealed record GetRewardResponse
 {
     public IReadOnlyList<double>? Rewards { get; init; }
 }
 
 /// <summary>OpenAI-compatible <c>POST /v1/chat/completions</c> as a pairwise judge.</summary>
-public sealed record ChatCompletionRequest
+internal sealed record ChatCompletionRequest
 {
     public required string Model { get; init; }
     public required IReadOnlyList<ChatMessage> Messages { get; init; }
@@ -98,7 +98,7 @@ public sealed record ChatCompletionRequest
     public double? Temperature { get; init; }
 }
 
-public sealed record ChatCompletionResponse
+internal sealed record ChatCompletionResponse
 {
     public string? Id { get; init; }
     public string? Object { get; init; }
@@ -107,7 +107,7 @@ public sealed record ChatCompletionResponse
     public IReadOnlyList<ChatChoice>? Choices { get; init; }
 }
 
-public sealed record ChatChoice
+internal sealed record ChatChoice
 {
     public int Index { get; init; }
     public ChatMessage? Message { get; init; }
@@ -115,9 +115,9 @@ public sealed record ChatChoice
 }
 
 /// <summary>An error body, OpenAI style: <c>{"error": {"message", "type"}}</c>.</summary>
-public sealed record ErrorResponse(ErrorDetail Error);
+internal sealed record ErrorResponse(ErrorDetail Error);
 
-public sealed record ErrorDetail(string Message, string Type);
+internal sealed record ErrorDetail(string Message, string Type);
 
 [JsonSerializable(typeof(ClassifyRequest))]
 [JsonSerializable(typeof(ClassifyResponse))]
@@ -126,4 +126,4 @@ public sealed record ErrorDetail(string Message, string Type);
 [JsonSerializable(typeof(ChatCompletionRequest))]
 [JsonSerializable(typeof(ChatCompletionResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
-public sealed partial class RmJsonContext : JsonSerializerContext;
+internal sealed partial class RmJsonContext : JsonSerializerContext;
