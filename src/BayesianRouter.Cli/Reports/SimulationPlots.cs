@@ -198,12 +198,20 @@ public static class SimulationPlots
 
         var costs = r.Methods.Where(m => m.Kind == MethodKind.Single).Select(m => m.CostPerPair)
             .Concat(budgets.SelectMany(b => b.Methods.Select(m => m.CostPerPair))).Concat(budgets.Select(b => b.Budget)).Where(c => c > 0).ToList();
-        double lo = costs.Count > 0 ? costs.Min() / 1.5 : 0.5, hi = costs.Count > 0 ? costs.Max() * 1.6 : 100;
+        double lo = costs.Count > 0 ? costs.Min() / 1.5 : 0.5, hi = costs.Count > 0 ? costs.Max() * 3 : 100; // room for the labels on the right
         var ticks = new[] { 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000 }.Where(t => t >= lo && t <= hi).ToArray();
         plt.Axes.Bottom.SetTicks(ticks.Select(X).ToArray(), ticks.Select(t => t.ToString("G", inv)).ToArray());
         var accs = budgets.SelectMany(b => b.Methods.Select(m => m.Accuracy.Mean)).Concat(singles.Select(m => m.Accuracy.Mean)).Where(double.IsFinite).ToList();
         double ylo = accs.Count > 0 ? accs.Min() - 0.02 : 0, yhi = accs.Count > 0 ? Math.Max(accs.Max(), r.Methods.FirstOrDefault(m => m.Name == SimulationReport.Main)?.Accuracy.Mean ?? 0) + 0.02 : 1;
         plt.Axes.SetLimits(X(lo), X(hi), ylo, yhi);
+        foreach (var b in budgets)
+        {
+            var t = plt.Add.Text(string.Create(inv, $"B = {b.Budget:G4}"), X(b.Budget), ylo);
+            t.LabelFontColor = Color.FromHex("#606060");
+            t.LabelFontSize = 11;
+            t.LabelAlignment = Alignment.LowerCenter;
+            t.OffsetY = -3;
+        }
         plt.Title(string.Create(inv, $"Accuracy for the money: cost-aware router vs single RMs and baselines (budgets {string.Join(", ", budgets.Select(b => b.Budget.ToString("G4", inv)))}; dotted: budgets)"));
         plt.XLabel("realised cost per pair (log scale; mean over seeds)");
         plt.YLabel("annotation accuracy (mean over seeds)");

@@ -127,11 +127,15 @@ public static class SimulationReport
             if (main == null) continue;
             double max = main.CostPerSeed.DefaultIfEmpty(double.NaN).Max();
             lines.Add(string.Create(inv, $"- budget {b.Budget:G4}: {SimulationMethods.CostAware} {main.Accuracy.Mean:F4} at {main.CostPerPair:F3} per pair (highest seed {max:F3}: {(Within(max, b.Budget) ? "within" : "OVER")} the budget)"));
-            foreach (var m in b.Methods.Where(m => m != main))
+            var best = r.Methods.Where(m => m.Kind == MethodKind.Single).MaxBy(m => m.Accuracy.Mean);
+            var compare = b.Methods.Where(m => m != main).ToList();
+            if (best != null && !compare.Any(m => m.Name == best.Name)) compare.Add(best);
+            foreach (var m in compare)
             {
                 double diff = main.Accuracy.Mean - m.Accuracy.Mean;
+                var perSeed = Summary.Of(main.AccuracyPerSeed.Zip(m.AccuracyPerSeed, (a, b) => a - b).ToArray());
                 int won = main.AccuracyPerSeed.Zip(m.AccuracyPerSeed).Count(p => p.First > p.Second);
-                lines.Add(string.Create(inv, $"  - {(diff > 0 ? "beats" : "does NOT beat")} {m.Name}: {diff:+0.0000;-0.0000;0.0000} ({m.Accuracy.Mean:F4} at cost {m.CostPerPair:F3}); higher in {won} of {main.AccuracyPerSeed.Count} seeds"));
+                lines.Add(string.Create(inv, $"  - {(diff > 0 ? "beats" : "does NOT beat")} {m.Name}: {diff:+0.0000;-0.0000;0.0000} ({m.Accuracy.Mean:F4} at cost {m.CostPerPair:F3}{(m == best && !b.Methods.Contains(m) ? ", the most accurate single RM, over the budget: " + (main.CostPerPair / m.CostPerPair).ToString("P1", inv) + " of its cost" : "")}; per-seed difference 95% interval [{perSeed.CiLow:+0.0000;-0.0000;0.0000}, {perSeed.CiHigh:+0.0000;-0.0000;0.0000}]); higher in {won} of {main.AccuracyPerSeed.Count} seeds"));
             }
         }
         return lines;
