@@ -89,6 +89,8 @@ public class CostAwareRouterTests
 
         public double[][] SampleScores(IReadOnlyList<double[]> contexts) => contexts.Select(_ => scores(_pair++)).ToArray();
 
+        public ScoreDraws Sample(IReadOnlyList<double[]> contexts, SeededRandom random) => throw new NotSupportedException();
+
         protected override IReadOnlyList<RoutingDecision> SelectValidated(IReadOnlyList<double[]> contexts) =>
             SampleScores(contexts).Select(s => new RoutingDecision(ArgMax(s), double.NaN)).ToArray();
 
