@@ -122,6 +122,50 @@ public class LabelAndOpeCommandTests : DataTempFolderTest
     }
 
     [Fact]
+    public async Task The_pool_files_budget_limits_what_label_spends_on_the_expensive_judge()
+    {
+        var pairs = RecordedRmFarm.MakePairs(64, seed: 4);
+        await using var farm = await RecordedRmFarm.StartAsync(pairs);
+        var dir = NewFolder();
+        var pool = Path.Combine(dir, "pool.json");
+        // the judge costs 20, the classifiers 1; the budget is 2 per pair
+        farm.WritePoolFile(pool, farm.Specs.Select(s => s with { Cost = s.Name == "judge" ? 20 : 1 }).ToArray(), budget: 2);
+        var input = Path.Combine(dir, "pairs.jsonl");
+        PairFile.Write(input, pairs);
+        string encoderId;
+        using (var e = BayesianRouter.Encoding.CachedPairEmbedder.CreateMiniLm(new BayesianRouter.Encoding.EncoderOptions { MaxTokens = 128 }, useCache: false))
+            encoderId = e.EncoderId;
+        // a prior that puts the judge far ahead on every pair: without a budget it would take nearly every pair
+        string[] rms = ["sky", "judge", "armo", "intern"];
+        int d = 4, feat = d + 1;
+        var ebt = new double[rms.Length * feat];
+        ebt[1 * feat + d] = 3.0;
+        var router = new BayesianRouter.Offline.OfflineRouter(rms, encoderId, 384, 128, [], BayesianRouter.Offline.FusionActivation.Tanh, d,
+            new double[d * 2 * 384], new double[d], ebt, new double[rms.Length * feat]);
+        var routerFile = Path.Combine(dir, "router.bin");
+        router.Save(routerFile);
+        var output = Path.Combine(dir, "out.jsonl");
+        var label = await CliRunner.RunAsync(LabelArgs(pool, input, output, Path.Combine(dir, "cache"), "--router", routerFile));
+        Assert.True(label.ExitCode == 0, label.Err);
+        var routed = PairFile.ReadAll(output).Select(p => p.Routing!).ToArray();
+        double spend = 0;
+        for (int t = 0; t < routed.Length; t++)
+        {
+            spend += routed[t].Chosen == "judge" ? 20 : 1;
+            Assert.True(spend <= 2 * (t + 1), $"pair {t + 1}: spent {spend}");
+        }
+        int judged = routed.Count(r => r.Chosen == "judge");
+        Assert.InRange(judged, 1, 64 / 19);
+        Assert.Contains($"spend: {spend} over 64 pairs", label.Out);
+        Assert.Contains("budget 2 per pair", label.Out);
+
+        File.WriteAllText(pool, File.ReadAllText(pool).Replace("\"budget\":2", "\"budget\":0.5", StringComparison.Ordinal));
+        var refused = await CliRunner.RunAsync(LabelArgs(pool, input, Path.Combine(dir, "x.jsonl"), Path.Combine(dir, "cache"), "--router", routerFile));
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("budget: 0.5 is below the cheapest RM's cost", refused.Err);
+    }
+
+    [Fact]
     public async Task Ope_explains_what_is_missing()
     {
         var missing = await CliRunner.RunAsync("ope", "--state", NewFolder());

@@ -35,6 +35,7 @@ public sealed class BudgetPacer : ICheckpointable
         _costScale = max > 0 ? max : 1;
         _cheapest = BudgetOptions.Cheapest(_costs);
         Price = Options.Budget is null ? 0 : Options.InitialPrice;
+        StepSize = Options.StepSize;
     }
 
     public BudgetOptions Options { get; }
@@ -46,6 +47,9 @@ public sealed class BudgetPacer : ICheckpointable
 
     /// <summary>lambda: what one cost unit is worth in the router's score units now (0 without a budget).</summary>
     public double Price { get; private set; }
+
+    /// <summary>eta: the price step (from the options, or set by <see cref="Start"/>).</summary>
+    public double StepSize { get; private set; }
 
     /// <summary>Everything spent so far: the chosen RMs' costs plus <see cref="Charged"/>.</summary>
     public double Spend { get; private set; }
@@ -62,36 +66,83 @@ public sealed class BudgetPacer : ICheckpointable
     /// <summary>The most the pacer lets the total reach after <paramref name="pairs"/> pairs: B t + R (infinite without a budget).</summary>
     public double Allowance(long pairs) => Options.Budget is { } b ? b * pairs + Options.Overdraft : double.PositiveInfinity;
 
+    /// <summary>What the next pair may buy: the current price and which arms the spending rule affords.</summary>
+    public BudgetQuote Quote()
+    {
+        var affordable = new bool[_costs.Length];
+        if (Options.Budget is null)
+        {
+            Array.Fill(affordable, true);
+            return new BudgetQuote(0, _costs, affordable, unlimited: true);
+        }
+        double limit = Options.Budget.Value * (Pairs + 1) + Options.Overdraft;
+        double slack = 1e-9 * Math.Max(1, Math.Abs(limit)); // the spend is a running sum of doubles
+        for (int n = 0; n < _costs.Length; n++) affordable[n] = Spend + _costs[n] <= limit + slack;
+        return new BudgetQuote(Price, _costs, affordable, unlimited: false);
+    }
+
     /// <summary>
     /// Chooses the arm for the next pair from its sampled scores (one per arm), charges its cost and updates the price.
+    /// <paramref name="explored"/>, when given, is taken instead of the priced choice (an exploration draw: it must be
+    /// affordable, see <see cref="Quote"/>); the price still moves by what the price alone would have bought.
     /// </summary>
-    public int Choose(ReadOnlySpan<double> sampled)
+    public int Choose(ReadOnlySpan<double> sampled, int? explored = null)
     {
         if (sampled.Length != _costs.Length) throw new ArgumentException($"{sampled.Length} sampled scores for {_costs.Length} arms");
         for (int n = 0; n < sampled.Length; n++)
             if (!double.IsFinite(sampled[n])) throw new ArgumentException($"sampled score of arm {n} is not finite ({sampled[n]})");
+        var quote = Quote();
+        if (explored is { } e && (e < 0 || e >= _costs.Length || !quote.IsAffordable(e)))
+            throw new ArgumentException($"arm {e} is not an affordable arm for the next pair");
         if (Options.Budget is not { } budget)
         {
-            int free = RouterBase.ArgMax(sampled);
+            int free = explored ?? RouterBase.ArgMax(sampled);
             Record(free);
             return free;
         }
-        long t = Pairs + 1;
-        double limit = budget * t + Options.Overdraft;
-        double slack = 1e-9 * Math.Max(1, Math.Abs(limit)); // the spend is a running sum of doubles
         int wanted = -1, arm = -1;
         double wantedValue = 0, armValue = 0;
         for (int n = 0; n < _costs.Length; n++)
         {
             double v = sampled[n] - Price * _costs[n];
             if (wanted < 0 || v > wantedValue) (wanted, wantedValue) = (n, v);
-            if (Spend + _costs[n] <= limit + slack && (arm < 0 || v > armValue)) (arm, armValue) = (n, v);
+            if (quote.IsAffordable(n) && (arm < 0 || v > armValue)) (arm, armValue) = (n, v);
         }
         // Nothing affordable only after Charge() pushed the spend past the limit: the cheapest RM repays fastest.
         if (arm < 0) arm = _cheapest;
+        arm = explored ?? arm;
         Record(arm);
-        Price = Math.Max(0, Price + Options.StepSize * (_costs[wanted] - budget) / _costScale);
+        Price = Math.Max(0, Price + StepSize * (_costs[wanted] - budget) / _costScale);
         return arm;
+    }
+
+    /// <summary>
+    /// Sets the starting price and the step before the first pair (e.g. from the first batch's prior scores, when no
+    /// held-out data chose them: <see cref="OfflinePrice"/> and <see cref="ScoreRange"/>).
+    /// </summary>
+    public void Start(double price, double step)
+    {
+        if (Pairs != 0 || Spend != 0) throw new InvalidOperationException("the price can only be set before the first pair");
+        if (!(price >= 0) || !double.IsFinite(price) || !(step >= 0) || !double.IsFinite(step))
+            throw new ArgumentException($"price {price} and step {step} must be finite numbers >= 0");
+        if (Options.Budget is null) return;
+        (Price, StepSize) = (price, step);
+    }
+
+    /// <summary>The dynamic state (price, step, spend, pairs), without the configuration it was made under.</summary>
+    public BudgetProgress Progress => new(Price, StepSize, Spend, Charged, Pairs);
+
+    /// <summary>
+    /// Continues from a saved <see cref="Progress"/> (a live session restarting, perhaps with another budget or costs:
+    /// what was spent stays spent and counts against the new budget).
+    /// </summary>
+    public void Resume(BudgetProgress progress)
+    {
+        ArgumentNullException.ThrowIfNull(progress);
+        progress.Validate();
+        (Price, StepSize, Spend, Charged, Pairs) = Options.Budget is null
+            ? (0, progress.StepSize, progress.Spend, progress.Charged, progress.Pairs)
+            : (progress.Price, progress.StepSize, progress.Spend, progress.Charged, progress.Pairs);
     }
 
     private void Record(int arm)
@@ -166,11 +217,7 @@ public sealed class BudgetPacer : ICheckpointable
         w.WriteArray(_costs);
         w.Write(Options.Budget ?? double.NaN);
         w.Write(Options.Overdraft);
-        w.Write(Options.StepSize);
-        w.Write(Price);
-        w.Write(Spend);
-        w.Write(Charged);
-        w.Write(Pairs);
+        Progress.Write(w);
     }
 
     public Action ReadState(BinaryReader r, int version)
@@ -181,13 +228,80 @@ public sealed class BudgetPacer : ICheckpointable
             throw new InvalidDataException($"the checkpoint's RM costs ({Join(costs)}) are not this pool's ({Join(_costs)})");
         r.ReadExpected(Options.Budget ?? double.NaN, "budget");
         r.ReadExpected(Options.Overdraft, "overdraft");
-        r.ReadDouble(); // the step: a resumed run may change it
-        double price = r.ReadDouble(), spend = r.ReadDouble(), charged = r.ReadDouble();
-        long pairs = r.ReadInt64();
-        if (!(price >= 0) || !double.IsFinite(price) || !(spend >= 0) || !double.IsFinite(spend) || !(charged >= 0) || charged > spend || pairs < 0)
-            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"budget state out of range (price {price}, spend {spend}, charged {charged}, pairs {pairs})"));
-        return () => (Price, Spend, Charged, Pairs) = (price, spend, charged, pairs);
+        var progress = BudgetProgress.Read(r);
+        return () => Resume(progress);
     }
 
     private static string Join(double[] a) => string.Join(",", a.Select(x => x.ToString("G6", CultureInfo.InvariantCulture)));
+}
+
+/// <summary>
+/// What the next pair may buy (<see cref="BudgetPacer.Quote"/>): the price lambda and the arms the spending rule affords.
+/// A Thompson policy under a budget ranks arms by s_n - lambda c_n among the affordable ones; <see cref="Apply"/> maps a
+/// score vector that way (for Monte-Carlo choice probabilities), <see cref="FallbackOrder"/> orders the arms to try when
+/// the chosen RM fails. Without a budget both are the plain scores' (nothing changes).
+/// </summary>
+public sealed class BudgetQuote
+{
+    private readonly IReadOnlyList<double> _costs;
+    private readonly bool[] _affordable;
+
+    internal BudgetQuote(double price, IReadOnlyList<double> costs, bool[] affordable, bool unlimited)
+    {
+        (Price, _costs, _affordable, Unlimited) = (price, costs, affordable, unlimited);
+        AffordableArms = Enumerable.Range(0, affordable.Length).Where(n => affordable[n]).ToArray();
+    }
+
+    public double Price { get; }
+
+    /// <summary>True without a budget: every arm affordable, no price.</summary>
+    public bool Unlimited { get; }
+
+    /// <summary>The affordable arms in index order (never empty while the budget holds; see <see cref="BudgetPacer.Charge"/>).</summary>
+    public IReadOnlyList<int> AffordableArms { get; }
+
+    public bool IsAffordable(int arm) => _affordable[arm];
+
+    /// <summary>scores[n] - lambda c_n for affordable arms, negative infinity for the others (in place).</summary>
+    public void Apply(Span<double> scores)
+    {
+        for (int n = 0; n < scores.Length; n++) scores[n] = _affordable[n] ? scores[n] - Price * _costs[n] : double.NegativeInfinity;
+    }
+
+    /// <summary>The chosen arm, then the affordable arms by priced score (best first), then the others by priced score; lowest index on ties.</summary>
+    public int[] FallbackOrder(int chosen, IReadOnlyList<double> scores)
+    {
+        var rest = Enumerable.Range(0, scores.Count).Where(n => n != chosen)
+            .OrderBy(n => _affordable[n] ? 0 : 1).ThenByDescending(n => scores[n] - Price * _costs[n]).ThenBy(n => n);
+        return [chosen, .. rest];
+    }
+}
+
+/// <summary>A <see cref="BudgetPacer"/>'s dynamic state: price, step, spend (fallback charges included), charged, pairs.</summary>
+public sealed record BudgetProgress(double Price, double StepSize, double Spend, double Charged, long Pairs)
+{
+    public void Write(BinaryWriter w)
+    {
+        w.Write(Price);
+        w.Write(StepSize);
+        w.Write(Spend);
+        w.Write(Charged);
+        w.Write(Pairs);
+    }
+
+    public static BudgetProgress Read(BinaryReader r)
+    {
+        var p = new BudgetProgress(r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadInt64());
+        p.Validate();
+        return p;
+    }
+
+    internal void Validate()
+    {
+        foreach (var v in new[] { Price, StepSize, Spend, Charged })
+            if (!(v >= 0) || !double.IsFinite(v))
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"budget state out of range (price {Price}, step {StepSize}, spend {Spend}, charged {Charged}, pairs {Pairs})"));
+        if (Charged > Spend || Pairs < 0)
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"budget state out of range (spend {Spend}, charged {Charged}, pairs {Pairs})"));
+    }
 }
