@@ -25,6 +25,7 @@ public sealed class BudgetPacer : ICheckpointable
     private readonly double[] _costs;
     private readonly double _costScale;
     private readonly int _cheapest;
+    private BudgetQuote? _unlimited;
 
     public BudgetPacer(IReadOnlyList<double> costs, BudgetOptions? options = null)
     {
@@ -69,12 +70,8 @@ public sealed class BudgetPacer : ICheckpointable
     /// <summary>What the next pair may buy: the current price and which arms the spending rule affords.</summary>
     public BudgetQuote Quote()
     {
+        if (Options.Budget is null) return _unlimited ??= new BudgetQuote(0, _costs, Enumerable.Repeat(true, _costs.Length).ToArray(), unlimited: true);
         var affordable = new bool[_costs.Length];
-        if (Options.Budget is null)
-        {
-            Array.Fill(affordable, true);
-            return new BudgetQuote(0, _costs, affordable, unlimited: true);
-        }
         double limit = Options.Budget.Value * (Pairs + 1) + Options.Overdraft;
         double slack = 1e-9 * Math.Max(1, Math.Abs(limit)); // the spend is a running sum of doubles
         for (int n = 0; n < _costs.Length; n++) affordable[n] = Spend + _costs[n] <= limit + slack;
