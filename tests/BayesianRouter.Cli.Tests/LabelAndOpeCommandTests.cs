@@ -78,6 +78,24 @@ public class LabelAndOpeCommandTests : DataTempFolderTest
         Assert.Contains("single:judge", ope.Out);
     }
 
+    /// <summary>An offline router whose BT head puts "judge" far ahead of the others on every pair (through the constant feature), saved in <paramref name="dir"/>.</summary>
+    private static string JudgeFavouringRouter(string dir)
+    {
+        string encoderId;
+        using (var e = BayesianRouter.Encoding.CachedPairEmbedder.CreateMiniLm(new BayesianRouter.Encoding.EncoderOptions { MaxTokens = 128 }, useCache: false))
+            encoderId = e.EncoderId;
+        string[] rms = ["sky", "judge", "armo", "intern"];
+        int d = 4, feat = d + 1, input2 = 2 * 384;
+        var rng = new Random(1);
+        var ebt = new double[rms.Length * feat];
+        ebt[1 * feat + d] = 3.0;
+        var router = new BayesianRouter.Offline.OfflineRouter(rms, encoderId, 384, 128, [], BayesianRouter.Offline.FusionActivation.Tanh, d,
+            Enumerable.Range(0, d * input2).Select(_ => rng.NextDouble() * 0.02 - 0.01).ToArray(), new double[d], ebt, new double[rms.Length * feat]);
+        var routerFile = Path.Combine(dir, "router.bin");
+        router.Save(routerFile);
+        return routerFile;
+    }
+
     [Fact]
     public async Task With_an_offline_router_label_follows_its_prior_and_ope_evaluates_the_offline_router_alone()
     {
@@ -88,19 +106,7 @@ public class LabelAndOpeCommandTests : DataTempFolderTest
         farm.WritePoolFile(pool);
         var input = Path.Combine(dir, "pairs.jsonl");
         PairFile.Write(input, pairs);
-        string encoderId;
-        using (var e = BayesianRouter.Encoding.CachedPairEmbedder.CreateMiniLm(new BayesianRouter.Encoding.EncoderOptions { MaxTokens = 128 }, useCache: false))
-            encoderId = e.EncoderId;
-        // A router whose BT head puts "judge" far ahead of the others on every pair (through the constant feature).
-        string[] rms = ["sky", "judge", "armo", "intern"];
-        int d = 4, feat = d + 1, input2 = 2 * 384;
-        var rng = new Random(1);
-        var ebt = new double[rms.Length * feat];
-        ebt[1 * feat + d] = 3.0;
-        var router = new BayesianRouter.Offline.OfflineRouter(rms, encoderId, 384, 128, [], BayesianRouter.Offline.FusionActivation.Tanh, d,
-            Enumerable.Range(0, d * input2).Select(_ => rng.NextDouble() * 0.02 - 0.01).ToArray(), new double[d], ebt, new double[rms.Length * feat]);
-        var routerFile = Path.Combine(dir, "router.bin");
-        router.Save(routerFile);
+        var routerFile = JudgeFavouringRouter(dir);
         var output = Path.Combine(dir, "out.jsonl");
         var label = await CliRunner.RunAsync(LabelArgs(pool, input, output, Path.Combine(dir, "cache"), "--router", routerFile));
         Assert.True(label.ExitCode == 0, label.Err);
@@ -132,18 +138,8 @@ public class LabelAndOpeCommandTests : DataTempFolderTest
         farm.WritePoolFile(pool, farm.Specs.Select(s => s with { Cost = s.Name == "judge" ? 20 : 1 }).ToArray(), budget: 2);
         var input = Path.Combine(dir, "pairs.jsonl");
         PairFile.Write(input, pairs);
-        string encoderId;
-        using (var e = BayesianRouter.Encoding.CachedPairEmbedder.CreateMiniLm(new BayesianRouter.Encoding.EncoderOptions { MaxTokens = 128 }, useCache: false))
-            encoderId = e.EncoderId;
         // a prior that puts the judge far ahead on every pair: without a budget it would take nearly every pair
-        string[] rms = ["sky", "judge", "armo", "intern"];
-        int d = 4, feat = d + 1;
-        var ebt = new double[rms.Length * feat];
-        ebt[1 * feat + d] = 3.0;
-        var router = new BayesianRouter.Offline.OfflineRouter(rms, encoderId, 384, 128, [], BayesianRouter.Offline.FusionActivation.Tanh, d,
-            new double[d * 2 * 384], new double[d], ebt, new double[rms.Length * feat]);
-        var routerFile = Path.Combine(dir, "router.bin");
-        router.Save(routerFile);
+        var routerFile = JudgeFavouringRouter(dir);
         var output = Path.Combine(dir, "out.jsonl");
         var label = await CliRunner.RunAsync(LabelArgs(pool, input, output, Path.Combine(dir, "cache"), "--router", routerFile));
         Assert.True(label.ExitCode == 0, label.Err);
