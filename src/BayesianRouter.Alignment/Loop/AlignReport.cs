@@ -21,6 +21,9 @@ public static class AlignReport
         if (r.Methods.FirstOrDefault(m => m.Kind == MethodKind.Oracle) is { } o) yield return o;
     }
 
+    /// <summary>A router with a non-default reward (Table 7's rows).</summary>
+    public static bool IsVariant(MethodSummary m) => m.Kind == MethodKind.Router && m.Name.Contains(':');
+
     private static string Label(string name) => name switch
     {
         "ts-no-offline" => "ts-no-offline (w/o offline)",
@@ -37,7 +40,7 @@ public static class AlignReport
         sb.AppendLine($"| method | policy accuracy (mean) | 95% CI | {string.Join(" | ", domains)} | label accuracy | RM calls / pair | routing share ({string.Join(" / ", r.Pool)}) |");
         sb.AppendLine("|---|---|---|" + string.Concat(domains.Select(_ => "---|")) + "---|---|---|");
         sb.AppendLine($"| start (supervised, no DPO) | {r.Initial.Accuracy:F4} | - | {string.Join(" | ", domains.Select(d => r.Initial.PerDomain.GetValueOrDefault(d).ToString("F3", Inv)))} | - | - | - |");
-        foreach (var m in Table1Rows(r).Concat(r.Methods.Where(m => m.Name.Contains(':'))))
+        foreach (var m in Table1Rows(r).Concat(r.Methods.Where(IsVariant)))
             sb.AppendLine(Row(r, m, Label(m.Name)));
         return sb.ToString();
     }
@@ -61,7 +64,7 @@ public static class AlignReport
     /// <summary>The reward variants of ts-no-offline (and any other router with a variant), Table 7's layout.</summary>
     public static string RewardTable(AlignResult r)
     {
-        var rows = r.Methods.Where(m => m.Name.Contains(':') || m.Name == "ts-no-offline" || (m.Name == AlignMethods.Main && r.Methods.Any(x => x.Name.StartsWith(AlignMethods.Main + ":", StringComparison.Ordinal)))).ToArray();
+        var rows = r.Methods.Where(m => IsVariant(m) || (m.Kind == MethodKind.Router && r.Methods.Any(x => IsVariant(x) && x.Name.Split(':')[0] == m.Name))).ToArray();
         if (rows.Length < 2) return "";
         var sb = new StringBuilder();
         sb.AppendLine("| router : reward | policy accuracy (mean) | 95% CI | label accuracy | RM calls / pair |");
@@ -97,9 +100,9 @@ public static class AlignReport
             double diff = main.Accuracy.Mean - m.Accuracy.Mean;
             int higher = main.AccuracyPerSeed.Zip(m.AccuracyPerSeed).Count(p => p.First > p.Second);
             bool separate = main.Accuracy.CiLow > m.Accuracy.CiHigh || main.Accuracy.CiHigh < m.Accuracy.CiLow;
-            string verb = m.Kind == MethodKind.Oracle ? "gap to the oracle" : diff > 0 ? "beats" : "does NOT beat";
+            string verb = m.Kind == MethodKind.Oracle ? "gap to the oracle" : Math.Abs(diff) < 1e-9 ? "ties with" : diff > 0 ? "beats" : "does NOT beat";
             lines.Add(m.Kind == MethodKind.Oracle
-                ? string.Create(Inv, $"{verb}: {-diff:F4} ({m.Accuracy.Mean:F4} vs {main.Accuracy.Mean:F4})")
+                ? string.Create(Inv, $"{verb}: {-diff:+0.0000;-0.0000;0.0000} ({m.Accuracy.Mean:F4} vs {main.Accuracy.Mean:F4})")
                 : string.Create(Inv, $"{verb} {m.Name}: {diff:+0.0000;-0.0000} ({main.Accuracy.Mean:F4} vs {m.Accuracy.Mean:F4}); higher in {higher} of {main.AccuracyPerSeed.Count} seeds; 95% intervals {(separate ? "do not overlap" : "overlap")}; RM calls/pair {main.RmCallsPerPair:F2} vs {m.RmCallsPerPair:F2}"));
         }
         return lines;

@@ -46,7 +46,7 @@ public sealed record MethodSummary
     /// <summary>Final accuracy per domain, mean over seeds.</summary>
     public required IReadOnlyDictionary<string, double> AccuracyPerDomain { get; init; }
 
-    /// <summary>Share of labelled pairs with a strict graded truth whose label is right, mean over seeds.</summary>
+    /// <summary>Share of labelled pairs with a strict graded truth whose label is right, pooled over seeds.</summary>
     public required double LabelAccuracy { get; init; }
 
     /// <summary>RM calls per pair (feedback calls of the advantage rewards included).</summary>

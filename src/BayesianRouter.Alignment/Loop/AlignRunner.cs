@@ -197,13 +197,20 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
             AccuracyPerSeed = finals,
             Accuracy = Summary.Of(finals),
             AccuracyPerDomain = ArithmeticTask.Domains.ToDictionary(d => d, d => runs.Length == 0 ? double.NaN : runs.Average(r => r.Run.Final.PerDomain.GetValueOrDefault(d, double.NaN))),
-            LabelAccuracy = runs.Length == 0 ? double.NaN : runs.Average(r => r.Run.LabelAccuracy),
+            LabelAccuracy = Pooled(runs.SelectMany(r => r.Run.Steps).ToArray()),
             RmCallsPerPair = runs.Length == 0 ? double.NaN : runs.Average(r => r.Run.RmCallsPerPair),
             Share = share,
             AccuracyOverSteps = overSteps,
             ShareOverSteps = shareOver,
             SecondsPerRun = runs.Length == 0 ? double.NaN : runs.Average(r => r.Seconds),
         };
+    }
+
+    /// <summary>Label accuracy pooled over all steps of all seeds (pairs with a strict graded truth).</summary>
+    private static double Pooled(StepRecord[] steps)
+    {
+        int truth = steps.Sum(s => s.TruthPairs);
+        return truth == 0 ? double.NaN : (double)steps.Sum(s => s.CorrectLabels) / truth;
     }
 
     private static MethodKind KindOf(string name) => name switch

@@ -98,7 +98,7 @@ public static class OnlineDpoRun
     }
 
     /// <summary>One DPO step on the labelled pairs; returns every pair's margin with a preferred (before the update).</summary>
-    private static double[] DpoStep(TaskPolicy policy, optim.Optimizer optimizer, List<OnlinePair> pairs, PairLabel[] labels, double beta, out double meanLoss)
+    internal static double[] DpoStep(TaskPolicy policy, optim.Optimizer optimizer, List<OnlinePair> pairs, PairLabel[] labels, double beta, out double meanLoss)
     {
         var model = policy.Model;
         using var scope = NewDisposeScope();

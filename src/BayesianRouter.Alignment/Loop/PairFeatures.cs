@@ -21,7 +21,7 @@ public sealed class PairFeatures(IPairEmbedder embedder, OfflineRouter offline, 
     /// <summary>Dimension of h (and of the raw projection): d + 1 with the constant bias feature.</summary>
     public int Dimension => Offline.FeatureDimension;
 
-    public int RawDimension => _projection.OutputDimension;
+    public int RawDimension => _projection.OutputDimension + 1; // the projection appends a constant 1
 
     public (double[][] H, double[][] Raw) Of(IReadOnlyList<OnlinePair> pairs)
     {
