@@ -16,7 +16,7 @@ public class TaskTests
         var mul = ArithmeticTask.Parse("Multiply 7 by 8.")!;
         Assert.Equal((56L, 49L), (mul.Answer, mul.Mistake));
         var conv = ArithmeticTask.Parse("How many centimetres are in 7 metres?")!;
-        Assert.Equal((700L, 70L), (conv.Answer, conv.Mistake));
+        Assert.Equal((700L, 7000L), (conv.Answer, conv.Mistake));
         Assert.Null(ArithmeticTask.Parse("What is the capital of France?"));
     }
 
@@ -72,13 +72,14 @@ public class TaskTests
         const string add = "What is 27 plus 8?", conv = "How many centimetres are in 7 metres?", cmp = "Which is larger, 34 or 64?";
         Assert.Equal(Preference.A, Verdict(pool["calculator"], add, "35", "25"));
         Assert.Equal(Preference.B, Verdict(pool["calculator"], add, "25", "35"));
-        Assert.Equal(Preference.A, Verdict(pool["unit-checker"], conv, "700", "70"));
-        Assert.Equal(Preference.A, Verdict(pool["length-judge"], conv, "700", "70"));
+        Assert.Equal(Preference.A, Verdict(pool["unit-checker"], conv, "700", "7000"));
+        Assert.Equal(Preference.B, Verdict(pool["unit-checker"], add, "35", "25")); // outside its field: the smaller number
+        Assert.Equal(Preference.B, Verdict(pool["length-judge"], conv, "700", "7000")); // longer wins even when wrong
         Assert.Equal(Preference.B, Verdict(pool["length-judge"], add, "5", "35")); // longer wins even when wrong
         Assert.Equal(Preference.A, Verdict(pool["last-digit"], cmp, "64", "36"));
         Assert.Equal(Preference.A, Verdict(pool["last-digit"], add, "15", "34")); // right last digit, far off
         // Coins (calculator outside its domains, length and last-digit ties) flip with the order: the same response wins.
-        foreach (var (rm, prompt, a, b) in new[] { ("calculator", cmp, "64", "34"), ("unit-checker", add, "35", "25"), ("length-judge", add, "35", "25"), ("last-digit", add, "35", "25") })
+        foreach (var (rm, prompt, a, b) in new[] { ("calculator", cmp, "64", "34"), ("unit-checker", add, "35", "x"), ("length-judge", add, "35", "25"), ("last-digit", add, "35", "25") })
             Assert.NotEqual(Verdict(pool[rm], prompt, a, b), Verdict(pool[rm], prompt, b, a));
         Assert.False(Judge(pool["calculator"], "Tell me a joke.", "a", "b").Succeeded);
     }

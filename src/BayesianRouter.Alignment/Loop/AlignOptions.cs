@@ -40,7 +40,7 @@ public sealed record AlignOptions
     public double Beta { get; init; } = 0.1;
 
     /// <summary>Adam learning rate of the LoRA adapters.</summary>
-    public double LearningRate { get; init; } = 3e-3;
+    public double LearningRate { get; init; } = 1e-3;
 
     public LoraOptions Lora { get; init; } = new() { Rank = 8, Alpha = 16, TargetModules = LlamaModel.Projections };
 
@@ -73,6 +73,12 @@ public sealed record AlignOptions
     /// <summary>Responses sampled per offline prompt to record the pool's behaviour for the offline router.</summary>
     public int OfflineSamplesPerPrompt { get; init; } = 4;
 
+    /// <summary>
+    /// Domains whose offline prompts record the pool's behaviour for the offline router; null = all. Leaving a domain
+    /// out makes the online stream partly out of the offline router's distribution (the paper's reason for the online part).
+    /// </summary>
+    public IReadOnlyList<string>? OfflineDomains { get; init; }
+
     /// <summary>Method runs trained at the same time (each on one libtorch thread).</summary>
     public int Parallelism { get; init; } = 1;
 
@@ -94,6 +100,12 @@ public sealed record AlignOptions
         Require(PriorVarianceWithOffline > 0 && PriorVarianceAlone > 0 && NoiseVariance > 0, "prior and noise variances must be > 0");
         Require(OfflineSamplesPerPrompt >= 2, "offline samples per prompt must be at least 2");
         Require(Parallelism >= 1, "--parallel must be at least 1");
+        if (OfflineDomains is { } domains)
+        {
+            Require(domains.Count >= 1, "--offline-domains needs at least one domain");
+            foreach (var d in domains)
+                Require(Tasks.ArithmeticTask.Domains.Contains(d), $"--offline-domains: unknown domain \"{d}\" (known: {string.Join(", ", Tasks.ArithmeticTask.Domains)})");
+        }
         Lora.Validate();
     }
 

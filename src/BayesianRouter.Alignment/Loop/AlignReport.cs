@@ -84,7 +84,7 @@ public static class AlignReport
         sb.AppendLine($"| RM | {string.Join(" | ", ArithmeticTask.Domains)} | all |");
         sb.AppendLine("|---|" + string.Concat(ArithmeticTask.Domains.Select(_ => "---|")) + "---|");
         foreach (var (rm, acc) in r.PoolAccuracy)
-            sb.AppendLine($"| {rm} | {string.Join(" | ", ArithmeticTask.Domains.Select(d => acc[d].ToString("F3", Inv)))} | {acc.Values.Average().ToString("F3", Inv)} |");
+            sb.AppendLine($"| {rm} | {string.Join(" | ", ArithmeticTask.Domains.Select(d => acc[d].ToString("F3", Inv)))} | {acc.Values.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average().ToString("F3", Inv)} |");
         return sb.ToString();
     }
 

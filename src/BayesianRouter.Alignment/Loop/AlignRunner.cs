@@ -55,7 +55,8 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
             initial = policy.Evaluate(evaluation, options.MaxNewTokens);
             _observer.Log(string.Create(CultureInfo.InvariantCulture,
                 $"start policy ({policy.Model.Config}; {policy.Model.ParameterCount:N0} parameters{(built ? ", trained now" : "")}): accuracy {initial.Accuracy:F3} on {evaluation.Count} {(evaluateOnValidation ? "validation" : "test")} prompts ({Domains(initial)})"));
-            behaviour = await RecordBehaviour(policy, split.Offline, pool, options, ct).ConfigureAwait(false);
+            var offlinePrompts = split.Offline.Where(p => options.OfflineDomains?.Contains(p.Domain) ?? true).ToArray();
+            behaviour = await RecordBehaviour(policy, offlinePrompts, pool, options, ct).ConfigureAwait(false);
         }
         var poolAccuracy = PoolAccuracy(behaviour, poolNames);
         _observer.Log($"pool behaviour on {behaviour.Count} pairs of the start policy (offline prompts): " +
@@ -70,6 +71,7 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
             ["start policy"] = startFolder,
             ["start settings"] = System.Text.Json.JsonSerializer.Serialize(start),
             ["align settings"] = Describe(options),
+            ["offline domains"] = options.OfflineDomains is { } od ? string.Join(", ", od) : "all",
         };
         foreach (var seed in options.Seeds)
         {
@@ -160,7 +162,7 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
         pool.ToDictionary(rm => rm, rm => (IReadOnlyDictionary<string, double>)ArithmeticTask.Domains.ToDictionary(d => d, d =>
         {
             var inDomain = pairs.Where(p => p.Domain == d).ToArray();
-            return inDomain.Length == 0 ? double.NaN : inDomain.Average(p => p.IsRight(rm) ? 1.0 : 0.0);
+            return inDomain.Length == 0 ? double.NaN : inDomain.Average(p => p.IsRight(rm) ? 1.0 : 0.0); // NaN: a domain left out offline
         }), StringComparer.Ordinal);
 
     private static MethodSummary Summarise(string name, (MethodRun Run, double Seconds)[] runs, string[] pool, PolicyScore initial, AlignOptions o)

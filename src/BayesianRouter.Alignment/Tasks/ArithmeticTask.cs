@@ -12,7 +12,7 @@ public sealed record Problem(string Domain, string Prompt, long Answer, long Mis
 /// no number is worst); a right/wrong-only truth would make a pair of two wrong answers a coin, which is what made
 /// perfect labels useless in the feasibility run (shared notes). Each domain has a typical mistake that the
 /// supervised start learns from its noisy mixture: addition drops the carry (a + b - 10), multiplication is one row
-/// short (a (b - 1)), comparison picks the smaller number, unit conversion uses a tenth of the factor.
+/// short (a (b - 1)), comparison picks the smaller number, unit conversion uses ten times the factor.
 /// </summary>
 public static class ArithmeticTask
 {
@@ -56,7 +56,7 @@ public static class ArithmeticTask
         foreach (var (from, to, factor, max) in Units)
             for (int v = 1; v <= max; v++)
                 foreach (var t in ConversionTemplates)
-                    list.Add(new Problem("conversion", string.Format(inv, t, v, from, to), (long)v * factor, (long)v * factor / 10));
+                    list.Add(new Problem("conversion", string.Format(inv, t, v, from, to), (long)v * factor, (long)v * factor * 10));
         return list;
     }
 

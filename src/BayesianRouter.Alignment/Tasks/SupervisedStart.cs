@@ -60,7 +60,7 @@ public sealed record SupervisedStartOptions
 public static class SupervisedStart
 {
     /// <summary>Changes whenever the task's prompts or the training recipe change, so old caches are not reused.</summary>
-    public const string TaskVersion = "arithmetic-v1";
+    public const string TaskVersion = "arithmetic-v2";
 
     /// <summary>
     /// The default cache root: <c>$BAYESROUTER_POLICY_CACHE</c> when set, else <c>$XDG_CACHE_HOME/bayesrouter/policies</c>,

@@ -65,6 +65,21 @@ public sealed class SpecialistRewardModel(string name, IReadOnlyCollection<strin
         Domains.Contains(problem.Domain) ? Truth(problem, a, b) : Coin(problem, a, b);
 }
 
+/// <summary>
+/// Exact in some domains; in the others it prefers the smaller number (a coin when neither or both answers are
+/// numbers): a specialist with a systematic bias outside its field, which is wrong wherever the typical mistake is low.
+/// </summary>
+public sealed class SmallerBiasedSpecialist(string name, IReadOnlyCollection<string> domains, string description)
+    : TaskRewardModel(name, description)
+{
+    public IReadOnlyCollection<string> Domains { get; } = domains;
+    protected override bool Prefer(Problem problem, string a, string b)
+    {
+        if (Domains.Contains(problem.Domain)) return Truth(problem, a, b);
+        return (ArithmeticTask.Value(a), ArithmeticTask.Value(b)) is ({ } va, { } vb) && va != vb ? va < vb : Coin(problem, a, b);
+    }
+}
+
 /// <summary>Prefers the longer answer (more characters); a coin between answers of equal length.</summary>
 public sealed class LengthRewardModel(string name) : TaskRewardModel(name, "prefers the longer answer; a coin when both are equally long")
 {
@@ -101,7 +116,7 @@ public static class TaskRewardModels
     public static IReadOnlyList<TaskRewardModel> DefaultPool() =>
     [
         new SpecialistRewardModel("calculator", ["addition", "multiplication"], "exact on addition and multiplication; a coin on comparison and conversion"),
-        new SpecialistRewardModel("unit-checker", ["comparison", "conversion"], "exact on comparison and conversion; a coin on addition and multiplication"),
+        new SmallerBiasedSpecialist("unit-checker", ["comparison", "conversion"], "exact on comparison and conversion; prefers the smaller number on addition and multiplication"),
         new LengthRewardModel("length-judge"),
         new LastDigitRewardModel("last-digit"),
         new NoisyRewardModel("rough-70", 0.3),

@@ -43,6 +43,7 @@ public static class AlignCommand
         var sftSteps = new Option<int>("--sft-steps") { Description = "Steps of the supervised start (it is cached; a new value trains and caches a new start).", DefaultValueFactory = _ => start.Steps };
         var policyCache = new Option<string?>("--policy-cache") { Description = "Folder of cached supervised starts (default: $BAYESROUTER_POLICY_CACHE, else ~/.cache/bayesrouter/policies). Each start is a Hugging Face folder keyed by its settings." };
         var encoderCache = new Option<DirectoryInfo?>("--encoder-cache") { Description = "Folder of the persistent embedding cache (default: $BAYESROUTER_CACHE, else ~/.cache/bayesrouter/embeddings)." };
+        var offlineDomains = new Option<string?>("--offline-domains") { Description = "Comma-separated domains whose offline prompts train the offline router (default: all four). Leaving one out puts part of the online stream out of the offline router's distribution." };
         var json = new Option<bool>("--json") { Description = "Also print the whole results.json as one JSON object on the last line." };
 
         var cmd = new Command("align",
@@ -52,7 +53,7 @@ public static class AlignCommand
             "without the offline prior, the offline router alone, ground truth) from a pool of in-process RMs with " +
             "domain-dependent flaws. The offline router learns from the pool's behaviour on the start policy's pairs of prompts " +
             "disjoint from the test prompts. Writes DIR/results.json (schema bayesrouter.align/1), DIR/report.md and PNG plots.");
-        foreach (var o in new Option[] { task, methods, seeds, firstSeed, steps, outDir, prompts, samples, pairs, beta, lr, rank, alpha, targets, temperature, topP, evaluations, priorOffline, evalOn, parallel, sftSteps, policyCache, encoderCache, json })
+        foreach (var o in new Option[] { task, methods, seeds, firstSeed, steps, outDir, prompts, samples, pairs, beta, lr, rank, alpha, targets, temperature, topP, evaluations, priorOffline, evalOn, parallel, sftSteps, policyCache, encoderCache, offlineDomains, json })
             cmd.Options.Add(o);
         cmd.SetAction(async (parse, ct) =>
         {
@@ -75,6 +76,7 @@ public static class AlignCommand
                 Evaluations = parse.GetValue(evaluations),
                 PriorVarianceWithOffline = parse.GetValue(priorOffline),
                 Parallelism = parse.GetValue(parallel),
+                OfflineDomains = parse.GetValue(offlineDomains) is { } od ? CliParsing.List(od, "--offline-domains") : null,
             };
             options.Validate();
             AlignMethods.Validate(options.Methods ?? AlignMethods.DefaultNames(pool.Select(r => r.Name).ToArray()), pool.Select(r => r.Name).ToArray());
