@@ -25,7 +25,7 @@ public sealed record AlignOptions
     public IReadOnlyList<int> Seeds { get; init; } = [1, 2, 3];
 
     /// <summary>DPO steps per method and seed.</summary>
-    public int Steps { get; init; } = 60;
+    public int Steps { get; init; } = 100;
 
     /// <summary>Prompts per step (paper: 16).</summary>
     public int PromptsPerStep { get; init; } = 16;
