@@ -197,6 +197,32 @@ public class ModelTests
         Assert.Equal(alone[0], batched[1]);
     }
 
+    /// <summary>SmolLM2-135M's config.json as published (extra fields ignored, rope_scaling null, a bf16 dtype tag).</summary>
+    [Fact]
+    public void ReadsASmolLm2Config()
+    {
+        var dir = TinyModels.TempFolder();
+        var path = Path.Combine(dir, "config.json");
+        File.WriteAllText(path, """
+            {"architectures": ["LlamaForCausalLM"], "attention_bias": false, "attention_dropout": 0.0, "bos_token_id": 0,
+             "eos_token_id": 0, "hidden_act": "silu", "hidden_size": 576, "initializer_range": 0.041, "intermediate_size": 1536,
+             "is_llama_config": true, "max_position_embeddings": 8192, "model_type": "llama", "num_attention_heads": 9,
+             "num_hidden_layers": 30, "num_key_value_heads": 3, "pretraining_tp": 1, "rms_norm_eps": 1e-05,
+             "rope_interleaved": false, "rope_scaling": null, "rope_theta": 100000, "tie_word_embeddings": true,
+             "torch_dtype": "bfloat16", "transformers_version": "4.40.1", "use_cache": true, "vocab_size": 49152}
+            """);
+        var c = LlamaConfig.Read(path);
+        Assert.Equal((49152, 576, 1536, 30, 9, 3, 64), (c.VocabSize, c.HiddenSize, c.IntermediateSize, c.Layers, c.Heads, c.KeyValueHeads, c.HeadWidth));
+        Assert.True(c.TieWordEmbeddings);
+        Assert.Equal(100000, c.RopeTheta);
+        Assert.Equal(0, c.EosTokenId);
+        var shapes = LlamaModel.ExpectedShapes(c).ToDictionary(x => x.Name, x => x.Shape);
+        Assert.Equal([192L, 576L], shapes["model.layers.29.self_attn.k_proj.weight"]); // 3 key/value heads of 64
+        Assert.False(shapes.ContainsKey("lm_head.weight"));
+        File.WriteAllText(path, File.ReadAllText(path).Replace("\"rope_scaling\": null", "\"rope_scaling\": {\"rope_type\": \"llama3\"}"));
+        Assert.Contains("rope_scaling", Assert.Throws<InvalidDataException>(() => LlamaConfig.Read(path)).Message);
+    }
+
     [Fact]
     public void BadConfigAndMissingFilesNameTheProblem()
     {

@@ -107,6 +107,7 @@ public sealed record AlignOptions
                 Require(Tasks.ArithmeticTask.Domains.Contains(d), $"--offline-domains: unknown domain \"{d}\" (known: {string.Join(", ", Tasks.ArithmeticTask.Domains)})");
         }
         Lora.Validate();
+        Offline.Validate();
     }
 
     /// <summary>The steps after which the policy is scored (the last step always).</summary>

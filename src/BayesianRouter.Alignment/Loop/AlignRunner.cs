@@ -49,7 +49,7 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
         var evaluation = evaluateOnValidation ? split.Validation : split.Test;
         string startFolder = SupervisedStart.Folder(policyCache, start);
         PolicyScore initial;
-        List<PreferencePair> behaviour;
+        List<PreferencePair> behaviour, validationBehaviour;
         using (var policy = SupervisedStart.LoadOrBuild(policyCache, start, split, new LineLog(_observer), out bool built))
         {
             initial = policy.Evaluate(evaluation, options.MaxNewTokens);
@@ -57,12 +57,14 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
                 $"start policy ({policy.Model.Config}; {policy.Model.ParameterCount:N0} parameters{(built ? ", trained now" : "")}): accuracy {initial.Accuracy:F3} on {evaluation.Count} {(evaluateOnValidation ? "validation" : "test")} prompts ({Domains(initial)})"));
             var offlinePrompts = split.Offline.Where(p => options.OfflineDomains?.Contains(p.Domain) ?? true).ToArray();
             behaviour = await RecordBehaviour(policy, offlinePrompts, pool, options, ct).ConfigureAwait(false);
+            validationBehaviour = await RecordBehaviour(policy, split.Validation.ToArray(), pool, options, ct).ConfigureAwait(false);
         }
         var poolAccuracy = PoolAccuracy(behaviour, poolNames);
         _observer.Log($"pool behaviour on {behaviour.Count} pairs of the start policy (offline prompts): " +
                       string.Join("; ", poolNames.Select(n => $"{n} {string.Join("/", ArithmeticTask.Domains.Select(d => poolAccuracy[n][d].ToString("F2", CultureInfo.InvariantCulture)))}")) +
                       $" ({string.Join("/", ArithmeticTask.Domains)})");
         var behaviourEmb = embedder.Embed(behaviour);
+        var validationEmb = embedder.Embed(validationBehaviour);
         _observer.Log($"embedded the behaviour pairs with {embedder.EncoderId} ({clock.Elapsed.TotalSeconds:F0} s)");
 
         var runs = new ConcurrentBag<(MethodRun Run, double Seconds)>();
@@ -77,10 +79,12 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
         {
             var offline = trainer.Train(behaviour, behaviourEmb, poolNames, options.Offline with { Seed = seed, EncoderId = embedder.EncoderId, MaxTokens = embedder.MaxTokens });
             set_num_threads(1);
-            var routed = offline.Route(behaviourEmb, behaviour);
-            double offlineAcc = behaviour.Select((p, i) => p.IsRight(poolNames[routed[i]]) ? 1.0 : 0.0).Average();
-            info[$"seed {seed} offline router"] = string.Create(CultureInfo.InvariantCulture, $"routing accuracy {offlineAcc:F3} on its own {behaviour.Count} training pairs");
-            _observer.Log(string.Create(CultureInfo.InvariantCulture, $"seed {seed}: offline router trained (routing accuracy {offlineAcc:F3} on its training pairs; {clock.Elapsed.TotalSeconds:F0} s)"));
+            double offlineAcc = RoutingAccuracy(offline, behaviour, behaviourEmb, poolNames);
+            double validationAcc = RoutingAccuracy(offline, validationBehaviour, validationEmb, poolNames);
+            info[$"seed {seed} offline router"] = string.Create(CultureInfo.InvariantCulture,
+                $"routing accuracy {offlineAcc:F3} on its {behaviour.Count} training pairs, {validationAcc:F3} on {validationBehaviour.Count} pairs of the validation prompts");
+            _observer.Log(string.Create(CultureInfo.InvariantCulture,
+                $"seed {seed}: offline router trained (routing accuracy {offlineAcc:F3} on its training pairs, {validationAcc:F3} on validation pairs; {clock.Elapsed.TotalSeconds:F0} s)"));
             var features = new PairFeatures(embedder, offline, seed);
             var stream = TaskSplit.Stream(split.Train, options.Steps, options.PromptsPerStep, SimulationRunner.SeedFor(seed, "stream"));
             var ctx = new AlignSeedContext(seed, options, pool, offline, features.RawDimension);
@@ -124,6 +128,14 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
             OfflinePairs = behaviour.Count,
             Info = info,
         };
+    }
+
+    /// <summary>Share of pairs on which the offline router's argmax-BT choice labels right.</summary>
+    private static double RoutingAccuracy(OfflineRouter router, List<PreferencePair> pairs, IReadOnlyList<PairEmbedding> embeddings, string[] pool)
+    {
+        if (pairs.Count == 0) return double.NaN;
+        var routed = router.Route(embeddings, pairs.Select(p => p with { Domain = null }).ToArray());
+        return pairs.Select((p, i) => p.IsRight(pool[routed[i]]) ? 1.0 : 0.0).Average();
     }
 
     private static string Domains(PolicyScore s) =>

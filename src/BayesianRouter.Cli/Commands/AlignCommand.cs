@@ -44,6 +44,8 @@ public static class AlignCommand
         var policyCache = new Option<string?>("--policy-cache") { Description = "Folder of cached supervised starts (default: $BAYESROUTER_POLICY_CACHE, else ~/.cache/bayesrouter/policies). Each start is a Hugging Face folder keyed by its settings." };
         var encoderCache = new Option<DirectoryInfo?>("--encoder-cache") { Description = "Folder of the persistent embedding cache (default: $BAYESROUTER_CACHE, else ~/.cache/bayesrouter/embeddings)." };
         var offlineDomains = new Option<string?>("--offline-domains") { Description = "Comma-separated domains whose offline prompts train the offline router (default: all four). Leaving one out puts part of the online stream out of the offline router's distribution." };
+        var routerScale = new Option<double>("--router-embedding-scale") { Description = "The offline router's --embedding-scale (see `offline train --help`).", DefaultValueFactory = _ => d.Offline.EmbeddingScale };
+        var routerEpochs = new Option<int>("--router-epochs") { Description = "The offline router's training epochs.", DefaultValueFactory = _ => d.Offline.Epochs };
         var json = new Option<bool>("--json") { Description = "Also print the whole results.json as one JSON object on the last line." };
 
         var cmd = new Command("align",
@@ -53,7 +55,7 @@ public static class AlignCommand
             "without the offline prior, the offline router alone, ground truth) from a pool of in-process RMs with " +
             "domain-dependent flaws. The offline router learns from the pool's behaviour on the start policy's pairs of prompts " +
             "disjoint from the test prompts. Writes DIR/results.json (schema bayesrouter.align/1), DIR/report.md and PNG plots.");
-        foreach (var o in new Option[] { task, methods, seeds, firstSeed, steps, outDir, prompts, samples, pairs, beta, lr, rank, alpha, targets, temperature, topP, evaluations, priorOffline, evalOn, parallel, sftSteps, policyCache, encoderCache, offlineDomains, json })
+        foreach (var o in new Option[] { task, methods, seeds, firstSeed, steps, outDir, prompts, samples, pairs, beta, lr, rank, alpha, targets, temperature, topP, evaluations, priorOffline, evalOn, parallel, sftSteps, policyCache, encoderCache, offlineDomains, routerScale, routerEpochs, json })
             cmd.Options.Add(o);
         cmd.SetAction(async (parse, ct) =>
         {
@@ -77,6 +79,7 @@ public static class AlignCommand
                 PriorVarianceWithOffline = parse.GetValue(priorOffline),
                 Parallelism = parse.GetValue(parallel),
                 OfflineDomains = parse.GetValue(offlineDomains) is { } od ? CliParsing.List(od, "--offline-domains") : null,
+                Offline = d.Offline with { EmbeddingScale = parse.GetValue(routerScale), Epochs = parse.GetValue(routerEpochs) },
             };
             options.Validate();
             AlignMethods.Validate(options.Methods ?? AlignMethods.DefaultNames(pool.Select(r => r.Name).ToArray()), pool.Select(r => r.Name).ToArray());
