@@ -97,9 +97,9 @@ public static class AlignCommand
             {
                 Info = new Dictionary<string, string>(result.Info)
                 {
-                    ["peak RSS (MB)"] = Memory.PeakRssMegabytes().ToString("F0", CultureInfo.InvariantCulture),
+                    ["peak RSS (MB)"] = ProcessStats.PeakRssMegabytes().ToString("F0", CultureInfo.InvariantCulture),
                     ["RSS after each run (MB)"] = string.Join(" ", observer.RssAfterRuns.Select(x => x.ToString("F0", CultureInfo.InvariantCulture))),
-                    ["load average at the end (1 min)"] = Memory.LoadAverage(),
+                    ["load average at the end (1 min)"] = ProcessStats.LoadAverage(),
                 },
             };
 
@@ -113,7 +113,7 @@ public static class AlignCommand
             foreach (var v in AlignReport.Verdicts(result)) io.Out.WriteLine("- " + v);
             var rewards = AlignReport.RewardTable(result);
             if (rewards.Length > 0) io.Out.WriteLine("\n" + rewards);
-            io.Out.WriteLine($"peak RSS {Memory.PeakRssMegabytes():F0} MB; wrote {Path.Combine(dir, "results.json")}, report.md and {plots.Count} plots in {(DateTime.UtcNow - started).TotalSeconds:F0} s");
+            io.Out.WriteLine($"peak RSS {ProcessStats.PeakRssMegabytes():F0} MB; wrote {Path.Combine(dir, "results.json")}, report.md and {plots.Count} plots in {(DateTime.UtcNow - started).TotalSeconds:F0} s");
             if (parse.GetValue(json)) io.Out.WriteLine(AlignJson.ToJson(result).ToJsonString());
             return 0;
         });
@@ -156,36 +156,7 @@ public static class AlignCommand
 
         public void RunFinished(string key, double accuracy)
         {
-            lock (_gate) _rss.Add(Memory.RssMegabytes());
+            lock (_gate) _rss.Add(ProcessStats.RssMegabytes());
         }
-    }
-}
-
-/// <summary>Resident memory of this process (Linux /proc), for the memory-discipline figures.</summary>
-internal static class Memory
-{
-    public static double RssMegabytes() => Read("VmRSS:");
-
-    public static double PeakRssMegabytes() => Read("VmHWM:");
-
-    private static double Read(string field)
-    {
-        try
-        {
-            foreach (var line in File.ReadLines("/proc/self/status"))
-                if (line.StartsWith(field, StringComparison.Ordinal))
-                    return double.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        return double.NaN;
-    }
-
-    /// <summary>The 1-minute load average, or "unknown".</summary>
-    public static string LoadAverage()
-    {
-        try { return File.ReadAllText("/proc/loadavg").Split(' ')[0]; }
-        catch (IOException) { return "unknown"; }
-        catch (UnauthorizedAccessException) { return "unknown"; }
     }
 }

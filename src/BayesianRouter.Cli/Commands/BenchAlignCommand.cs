@@ -24,8 +24,8 @@ public static class BenchAlignCommand
             var start = new SupervisedStartOptions();
             var log = new SyncProgress<string>(m => io.Err.WriteLine($"[bench align] {m}"));
             using var policy = SupervisedStart.LoadOrBuild(parse.GetValue(policyCache) ?? SupervisedStart.DefaultCacheRoot(), start, new TaskSplit(seed: start.Seed), log, out _);
-            string load = Memory.LoadAverage();
-            var r = AlignBenchmark.Run(policy, options, n, Memory.RssMegabytes);
+            string load = ProcessStats.LoadAverage();
+            var r = AlignBenchmark.Run(policy, options, n, ProcessStats.RssMegabytes);
             var inv = CultureInfo.InvariantCulture;
             io.Out.WriteLine($"policy: {policy.Model.Config} ({policy.Model.ParameterCount:N0} parameters), LoRA r {options.Lora.Rank} on {string.Join(",", options.Lora.TargetModules)}; one libtorch thread; load average {load}");
             io.Out.WriteLine(string.Create(inv, $"generated tokens/s (KV cache, batch {r.SequencesPerStep}): {r.GeneratedTokensPerSecond:F0}; without the cache: {r.GeneratedTokensPerSecondNoCache:F0} (cache speed-up x{r.GeneratedTokensPerSecond / r.GeneratedTokensPerSecondNoCache:F2})"));

@@ -1,5 +1,4 @@
 using BayesianRouter.Alignment.Loop;
-using BayesianRouter.IO;
 using BayesianRouter.Simulation;
 using ScottPlot;
 
@@ -13,20 +12,23 @@ public static class AlignPlots
 
     public static IReadOnlyList<string> WriteAll(AlignResult r, string dir) =>
     [
-        Write(Path.Combine(dir, AccuracyFile), Accuracy(r)),
-        Write(Path.Combine(dir, RoutingShareFile), RoutingShare(r)),
+        SimulationPlots.Write(Path.Combine(dir, AccuracyFile), Accuracy(r)),
+        SimulationPlots.Write(Path.Combine(dir, RoutingShareFile), RoutingShare(r)),
     ];
 
     /// <summary>Policy accuracy on the evaluation prompts after each evaluation step, one line per method (mean over seeds).</summary>
     public static Plot Accuracy(AlignResult r)
     {
         var plt = new Plot();
-        foreach (var m in r.Methods)
+        for (int i = 0; i < r.Methods.Count; i++)
         {
+            var m = r.Methods[i];
             var line = plt.Add.ScatterLine(m.AccuracyOverSteps.Select(x => (double)x.Step).ToArray(), m.AccuracyOverSteps.Select(x => x.Accuracy).ToArray());
             line.LegendText = m.Name;
             line.LineWidth = m.Name == AlignMethods.Main ? 3 : 1.5f;
+            // The palette has ten colours: later methods are dotted so that no two lines look alike.
             if (m.Kind == MethodKind.Oracle) line.LinePattern = LinePattern.Dashed;
+            else if (i >= 10) line.LinePattern = LinePattern.Dotted;
         }
         plt.Title($"Policy accuracy over DPO steps ({r.EvaluatedOn} prompts, mean of {r.Seeds.Count} seeds)");
         plt.XLabel("DPO step");
@@ -55,12 +57,5 @@ public static class AlignPlots
         plt.YLabel("share of pairs routed to the RM");
         plt.ShowLegend(Edge.Right);
         return plt;
-    }
-
-    private static string Write(string path, Plot plot)
-    {
-        var bytes = plot.GetImageBytes(1100, 600, ImageFormat.Png);
-        AtomicFile.Write(path, s => s.Write(bytes));
-        return path;
     }
 }

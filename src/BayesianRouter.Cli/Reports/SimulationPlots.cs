@@ -77,7 +77,8 @@ public static class SimulationPlots
     private static double[] WindowCentres(int windows, int pairs) =>
         Enumerable.Range(0, windows).Select(i => (i + 0.5) / windows * pairs).ToArray();
 
-    private static string Write(string path, Plot plot)
+    /// <summary>Writes a plot as a 1100 x 600 PNG, atomically.</summary>
+    internal static string Write(string path, Plot plot)
     {
         var bytes = plot.GetImageBytes(1100, 600, ImageFormat.Png);
         AtomicFile.Write(path, s => s.Write(bytes));
