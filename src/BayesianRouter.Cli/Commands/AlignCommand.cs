@@ -138,16 +138,27 @@ public static class AlignCommand
                 _bar = ctx.AddTask("align: DPO steps of all methods and seeds", maxValue: Math.Max(1, totalSteps));
                 result = await run();
                 _bar.Value = _bar.MaxValue;
+                _bar.Description = "align: done";
             });
+            _bar = null;
             return result!;
         }
 
         public void Log(string line)
         {
-            lock (_gate) io.Err.WriteLine($"[align] {line}");
+            lock (_gate)
+            {
+                // While the bar is live, lines go through Spectre.Console so they print above it instead of through it.
+                if (_bar != null) AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]");
+                else io.Err.WriteLine($"[align] {line}");
+            }
         }
 
-        public void RunStarted(string key, int steps) { }
+        public void RunStarted(string key, int steps)
+        {
+            lock (_gate)
+                if (_bar != null) _bar.Description = Markup.Escape($"align: seed {key.Replace("/", ", ")}");
+        }
 
         public void StepDone(string key, int step)
         {
