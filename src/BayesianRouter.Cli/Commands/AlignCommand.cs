@@ -39,7 +39,7 @@ public static class AlignCommand
         var priorOffline = new Option<double>("--prior-variance") { Description = "sigma_w^2 of bayesian-router around the offline prior (paper: 0.02).", DefaultValueFactory = _ => d.PriorVarianceWithOffline };
         var evalOn = new Option<string>("--eval-on") { Description = "Score policies on the held-out test prompts (test) or on the validation prompts carved out of the training prompts (validation: for choosing hyper-parameters).", DefaultValueFactory = _ => "test" };
         evalOn.AcceptOnlyFromAmong("test", "validation");
-        var parallel = new Option<int>("--parallel") { Description = "Method runs trained side by side (each on one libtorch thread). 1 is best on a busy 2-core machine.", DefaultValueFactory = _ => d.Parallelism };
+        var parallel = new Option<int>("--parallel") { Description = "Method runs trained side by side, each on one libtorch thread; the results do not depend on it (the measured runs in docs/alignment.md used 1).", DefaultValueFactory = _ => d.Parallelism };
         var sftSteps = new Option<int>("--sft-steps") { Description = "Steps of the supervised start (it is cached; a new value trains and caches a new start).", DefaultValueFactory = _ => start.Steps };
         var policyCache = new Option<string?>("--policy-cache") { Description = "Folder of cached supervised starts (default: $BAYESROUTER_POLICY_CACHE, else ~/.cache/bayesrouter/policies). Each start is a Hugging Face folder keyed by its settings." };
         var encoderCache = new Option<DirectoryInfo?>("--encoder-cache") { Description = "Folder of the persistent embedding cache (default: $BAYESROUTER_CACHE, else ~/.cache/bayesrouter/embeddings)." };
