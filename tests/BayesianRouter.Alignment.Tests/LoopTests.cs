@@ -110,3 +110,20 @@ public class LoopTests
         Assert.Contains("twice", Assert.Throws<ArgumentException>(() => AlignMethods.Validate(["random", "random"], pool)).Message);
     }
 }
+
+public class AlignBenchmarkTests
+{
+    [Fact]
+    public void BenchmarkTimesSamplingAndDpoStepsAndReadsMemoryEveryStep()
+    {
+        var start = new SupervisedStartOptions { HiddenSize = 16, IntermediateSize = 32, Layers = 1, Heads = 2, KeyValueHeads = 1, Merges = 40, Steps = 60, BatchSize = 16, LearningRate = 1e-2 };
+        using var policy = SupervisedStart.Train(start, new TaskSplit(), null);
+        int reads = 0;
+        var r = AlignBenchmark.Run(policy, new AlignOptions { PromptsPerStep = 4, MaxNewTokens = 5 }, steps: 3, () => ++reads);
+        Assert.Equal(3, r.Steps);
+        Assert.Equal([1.0, 2.0, 3.0], r.RssMegabytesAlongSteps);
+        Assert.Equal(16, r.SequencesPerStep);
+        Assert.True(r.GeneratedTokensPerSecond > 0 && r.GeneratedTokensPerSecondNoCache > 0);
+        Assert.True(r.DpoStepsPerSecond > 0 && r.LoopStepsPerSecond > 0);
+    }
+}

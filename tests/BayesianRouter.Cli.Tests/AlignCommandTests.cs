@@ -35,6 +35,16 @@ public class AlignCommandTests : DataTempFolderTest
         Assert.Contains("Table 1", File.ReadAllText(Path.Combine(outDir, "report.md")));
     }
 
+    [Fact]
+    public async Task BenchAlignRefusesTooFewSteps()
+    {
+        var dir = NewFolder();
+        var run = await CliRunner.RunAsync("bench", "align", "--steps", "1", "--policy-cache", Path.Combine(dir, "p"));
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("--steps 1", run.Err);
+        Assert.False(Directory.Exists(Path.Combine(dir, "p")));
+    }
+
     [Theory]
     [InlineData("--methods", "single:nope", "nope")]
     [InlineData("--methods", "random:full-advantage", "only ts-no-offline")]
