@@ -18,6 +18,10 @@ public static class BayesRouterCli
         root.Subcommands.Add(SimulateCommand.Create(io));
         root.Subcommands.Add(AlignCommand.Create(io));
         root.Subcommands.Add(BenchCommand.Create(io));
+        root.Subcommands.Add(ServeCommand.Create(io));
+        root.Subcommands.Add(LabelCommand.Create(io));
+        root.Subcommands.Add(OpeCommand.Create(io));
+        root.Subcommands.Add(RmServeCommand.Create(io));
         return root;
     }
 
@@ -39,7 +43,7 @@ public static class BayesRouterCli
     }
 
     /// <summary>Errors caused by the user's input: reported as one line, never as a stack trace.</summary>
-    public static bool IsUserError(Exception e) => e is PairFileException or CliUsageException or FileNotFoundException
+    public static bool IsUserError(Exception e) => e is PairFileException or RewardModels.PoolFileException or CliUsageException or FileNotFoundException
         or DirectoryNotFoundException or InvalidDataException or ArgumentException or UnauthorizedAccessException;
 }
 

@@ -12,9 +12,9 @@ internal static class MultiTaskLoss
     public static Tensor BradleyTerry(Tensor scores, Tensor delta, Tensor known)
     {
         var diff = scores.unsqueeze(2).sub(scores.unsqueeze(1));                  // [B, N, N]: s_n - s_n'
-        var wrong = known.sub(delta);                                                // known and not right
+        var wrong = known.sub(delta);                                               // known and not right
         var triples = delta.unsqueeze(2).mul(wrong.unsqueeze(1));                    // [B, N, N] indicator
-        var count = triples.sum().clamp_min(1.0);
+        var count = triples.sum().ClampMin(1.0);
         return nn.functional.logsigmoid(diff).mul(triples).sum().neg().div(count);
     }
 
@@ -22,12 +22,12 @@ internal static class MultiTaskLoss
     public static Tensor Classification(Tensor logits, Tensor delta, Tensor known)
     {
         var bce = nn.functional.binary_cross_entropy_with_logits(logits, delta, weight: known, reduction: nn.Reduction.Sum);
-        return bce.div(known.sum().clamp_min(1.0));
+        return bce.div(known.sum().ClampMin(1.0));
     }
 
     public static Tensor Total(Tensor scores, Tensor logits, Tensor delta, Tensor known, double lambda)
     {
         var bt = BradleyTerry(scores, delta, known);
-        return lambda == 0 ? bt : bt.add(Classification(logits, delta, known).mul(lambda));
+        return lambda == 0 ? bt : bt.Plus(Classification(logits, delta, known).Mul(lambda));
     }
 }

@@ -41,7 +41,7 @@ public sealed class MultiTaskRouterTrainer : IOfflineRouterTrainer
         using var scope = torch.NewDisposeScope();
         using var generator = new Generator((ulong)o.Seed);
         using var net = new RouterNetwork(data.InputDimension, o.Dimension, pool.Count, o.Activation, generator);
-        using var optimizer = torch.optim.AdamW(net.Parameters(), lr: o.LearningRate, weight_decay: o.WeightDecay);
+        using var optimizer = new ExplicitAdamW(net.Parameters(), o.LearningRate, o.WeightDecay);
 
         var train = data.Tensors(data.TrainRows);
         var validation = data.ValidationRows.Length > 0 ? data.Tensors(data.ValidationRows) : null;
@@ -63,9 +63,9 @@ public sealed class MultiTaskRouterTrainer : IOfflineRouterTrainer
                 var h = net.Features(train.X.index_select(0, idx), o.Dropout, training: true);
                 var loss = MultiTaskLoss.Total(net.BtScores(h), net.ClsLogits(h),
                     train.Delta.index_select(0, idx), train.Known.index_select(0, idx), o.Lambda);
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 loss.backward();
-                optimizer.step();
+                optimizer.Step();
                 trainLoss += loss.item<double>() * len;
             }
             trainLoss /= order.Length;

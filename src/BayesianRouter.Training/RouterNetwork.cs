@@ -57,14 +57,14 @@ internal sealed class RouterNetwork : IDisposable
     private static Parameter Uniform(long[] shape, double bound, Generator g)
     {
         using var u = torch.rand(shape, dtype: ScalarType.Float64, generator: g);
-        using var scaled = u.mul(2 * bound).sub_(bound);
+        using var scaled = u.Mul(2 * bound).SubInPlace(bound);
         return new Parameter(scaled.detach().clone(), requires_grad: true);
     }
 
     /// <summary>h = [act(x W^T + b); 1] with dropout <paramref name="dropout"/> on the fused part when training.</summary>
     public Tensor Features(Tensor x, double dropout, bool training)
     {
-        var pre = x.matmul(W.t()).add(B);
+        var pre = x.matmul(W.t()).Plus(B);
         var act = Activation switch
         {
             FusionActivation.Tanh => pre.tanh(),

@@ -16,7 +16,7 @@ public class BenchRoutingCommandTests
     [Fact]
     public async Task OneConfigurationPrintsTheTableAndJsonOnTheLastLine()
     {
-        var (code, output, err) = await Run("bench", "routing", "--dim", "12", "--arms", "3", "--batch", "8", "--batches", "2", "--warmup", "1", "--json");
+        var (code, output, err) = await Run("bench", "routing", "--dim", "12", "--arms", "3", "--batch-size", "8", "--batches", "2", "--warmup", "1", "--json");
         Assert.Equal(0, code);
         Assert.Contains("measuring d=12 arms=3 batch=8", err);
         var lines = output.TrimEnd().Split('\n');
@@ -33,7 +33,7 @@ public class BenchRoutingCommandTests
     [Fact]
     public async Task WithoutArmsItMeasuresEveryDefaultPoolSize()
     {
-        var (code, output, _) = await Run("bench", "routing", "--dim", "8", "--batch", "4", "--batches", "1", "--warmup", "0", "--json");
+        var (code, output, _) = await Run("bench", "routing", "--dim", "8", "--batch-size", "4", "--batches", "1", "--warmup", "0", "--json");
         Assert.Equal(0, code);
         using var json = JsonDocument.Parse(output.TrimEnd().Split('\n')[^1]);
         var results = json.RootElement.GetProperty("results").EnumerateArray().ToArray();
@@ -44,7 +44,7 @@ public class BenchRoutingCommandTests
     [Theory]
     [InlineData("--dim must be positive", "--dim", "0", "--arms", "2")]
     [InlineData("--arms must be positive", "--dim", "4", "--arms", "0")]
-    [InlineData("--batch must be positive", "--dim", "4", "--arms", "2", "--batch", "0")]
+    [InlineData("--batch-size must be positive", "--dim", "4", "--arms", "2", "--batch-size", "0")]
     [InlineData("--batches must be positive", "--dim", "4", "--arms", "2", "--batches", "0")]
     [InlineData("--warmup cannot be negative", "--dim", "4", "--arms", "2", "--warmup", "-1")]
     [InlineData("--forgetting must be in (0, 1]", "--dim", "4", "--arms", "2", "--forgetting", "1.5")]
@@ -62,7 +62,7 @@ public class BenchRoutingCommandTests
     {
         var (code, output, _) = await Run("bench", "routing", "--help");
         Assert.Equal(0, code);
-        foreach (var option in new[] { "--dim", "--arms", "--batch", "--batches", "--warmup", "--seed", "--forgetting", "--mc-draws", "--json" }) Assert.Contains(option, output);
+        foreach (var option in new[] { "--dim", "--arms", "--batch-size", "--batches", "--warmup", "--seed", "--forgetting", "--mc-draws", "--json" }) Assert.Contains(option, output);
         Assert.Contains("microseconds", output);
     }
 }

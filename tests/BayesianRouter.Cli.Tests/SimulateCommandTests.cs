@@ -47,7 +47,7 @@ public class SimulateCommandTests : DataTempFolderTest
 
     private static async Task<(CliResult Run, JsonElement Json)> Simulate(string dir, params string[] extra)
     {
-        var args = new List<string> { "simulate", "--pool", string.Join(",", Rms), "--seeds", "2", "--batch-size", "8", "--epochs", "5",
+        var args = new List<string> { "simulate", "--pool", string.Join(",", Rms), "--seeds", "2", "--batch-size", "8", "--epochs", "5", "--tune-epochs", "3,5",
             "--encoder-cache", Path.Combine(dir, "cache"), "--json" };
         args.AddRange(extra);
         var run = await CliRunner.RunAsync(args.ToArray());

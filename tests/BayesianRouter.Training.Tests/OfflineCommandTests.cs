@@ -53,9 +53,12 @@ public sealed class OfflineCommandTests : IDisposable
         return (code, o.ToString(), e.ToString());
     }
 
-    private string[] TrainArgs(string router, params string[] extra) =>
+    private string[] TrainArgs(string router, params string[] extra) => TrainArgsWith(router, "5", extra);
+
+    private string[] TrainArgsWith(string router, string epochs, params string[] extra) =>
     [
-        "offline", "train", "--pairs", PairsPath, "--pool", "rmA,rmB,rmC", "--seed", "3", "--epochs", "5", "--validation-fraction", "0",
+        "offline", "train", "--pairs", PairsPath, "--pool", "rmA,rmB,rmC", "--seed", "3", "--epochs", epochs, "--validation-fraction", "0",
+        "--tune-epochs", "none", "--tune-embedding-scales", "none",
         "--encoder-cache", CacheDir, "--max-tokens", "64", "--out", router, .. extra,
     ];
 
@@ -63,7 +66,8 @@ public sealed class OfflineCommandTests : IDisposable
     public async Task TrainThenEvalOnTheHeldOutGroups()
     {
         var router = Path.Combine(_dir, "router.bin");
-        var train = await Run(TrainArgs(router, "--use-domain"));
+        // Long enough, with a large step, to learn the data's rule: rmA is right on algebra, rmB on the rest.
+        var train = await Run(TrainArgsWith(router, "150", "--use-domain", "--lr", "0.05"));
         Assert.True(train.Code == 0, train.Err);
         Assert.True(File.Exists(router));
         var heldOut = OfflineRunRecord.ReadHeldOut(OfflineRunRecord.HeldOutPath(router));
@@ -84,12 +88,63 @@ public sealed class OfflineCommandTests : IDisposable
         Assert.Equal(15, root.GetProperty("pairs").GetInt32());
         var f = root.GetProperty("filtered");
         Assert.Equal(1.0, f.GetProperty("oracle").GetDouble());
-        Assert.InRange(f.GetProperty("router").GetDouble(), 0, 1);
-        Assert.InRange(f.GetProperty("router_no_cls").GetDouble(), 0, 1);
+        // Every held-out pair has rmA or rmB right, by domain: the router must have learned the per-domain choice,
+        // which no single RM matches (each is wrong on the other domain's held-out pairs).
+        Assert.Equal(1.0, f.GetProperty("router").GetDouble());
+        Assert.Equal(1.0, f.GetProperty("router_no_cls").GetDouble());
+        Assert.All(f.GetProperty("single").EnumerateObject(), p => Assert.True(p.Value.GetDouble() < 1.0, $"{p.Name} {p.Value}"));
         Assert.Equal(new[] { "rmA", "rmB", "rmC" }, f.GetProperty("single").EnumerateObject().Select(p => p.Name));
         // Single-RM rows are facts of the held-out pairs: the command must agree with the pair file.
         var pairs = PairFile.ReadAll(PairsPath).Where(p => heldOut.Contains(p.Group)).ToList();
         Assert.Equal(pairs.Count(p => p.IsRight("rmA")) / 15.0, root.GetProperty("unfiltered").GetProperty("single").GetProperty("rmA").GetDouble(), 6);
+    }
+
+    [Fact]
+    public async Task TrainRefusesAFolderOrAPathThroughAFileAsItsOutputBeforeTraining()
+    {
+        var folder = await Run(TrainArgs(_dir));
+        Assert.Equal(1, folder.Code);
+        Assert.Contains("is a folder", folder.Err);
+        Assert.DoesNotContain("   at ", folder.Err);
+        Assert.DoesNotContain("embedding", folder.Err);   // no work before the check
+        var through = await Run(TrainArgs(Path.Combine(PairsPath, "router.bin")));
+        Assert.Equal(1, through.Code);
+        Assert.Contains("is a file, not a folder", through.Err);
+    }
+
+    [Fact]
+    public async Task TrainPrintsOneTrainingLineWhenRedirected()
+    {
+        var r = await Run(TrainArgs(Path.Combine(_dir, "quiet.bin")));
+        Assert.Equal(0, r.Code);
+        // one line per training run, not one per epoch: the calibration run on the training side less its validation
+        // part, then the final run on the whole training side
+        var lines = r.Err.Split('\n').Where(l => l.StartsWith("training: epoch", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.All(lines, l => Assert.StartsWith("training: epoch 5/5", l));
+    }
+
+    [Fact]
+    public async Task TrainChoosesItsOptionsOnAValidationPartAndRecordsTheOnlineCalibration()
+    {
+        var router = Path.Combine(_dir, "tuned.bin");
+        var args = TrainArgs(router).ToList();
+        int i = args.IndexOf("--tune-epochs");
+        args[i + 1] = "3,6";
+        var r = await Run(args.ToArray());
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("choosing among 2 option sets", r.Err);
+        var loaded = OfflineRouter.Load(router);
+        Assert.Contains(loaded.Metadata["nested.chosen_epochs"], new[] { "3", "6" });
+        Assert.Equal(loaded.Metadata["nested.chosen_epochs"], loaded.Metadata["train.epochs_run"]);
+        var calibration = OnlineCalibration.FromMetadata(loaded.Metadata);
+        Assert.NotNull(calibration);
+        // the live service's construction picks the calibration up from the artifact
+        Assert.Equal(calibration, new BayesianRouter.Routing.BayesianRouterFactory(loaded).Calibration);
+        // the validation part came from the training side only: never one of the held-out groups
+        // (the final router trained on the whole training side: 15 of the 30 pairs; the validation part is a share of those)
+        Assert.Equal("15", loaded.Metadata["train.pairs"]);
+        Assert.InRange(int.Parse(loaded.Metadata["nested.validation_pairs"]), 1, 14);
     }
 
     [Fact]
@@ -136,9 +191,11 @@ public sealed class OfflineCommandTests : IDisposable
     public async Task ExperimentReportsMeanAndSpreadOverSeeds()
     {
         var run = await Run("offline", "experiment", "--pairs", PairsPath, "--pool", "rmA,rmB,rmC", "--seeds", "2", "--epochs", "3",
-            "--validation-fraction", "0", "--encoder-cache", CacheDir, "--max-tokens", "64", "--json");
+            "--tune-epochs", "2,3", "--tune-embedding-scales", "0.01", "--validation-fraction", "0", "--encoder-cache", CacheDir,
+            "--max-tokens", "64", "--json");
         Assert.True(run.Code == 0, run.Err);
         Assert.Contains("seed 2:", run.Err);
+        Assert.Matches(@"seed 1: .*chosen: embedding scale 0\.01, [23] epochs", run.Err);
         using var doc = JsonDocument.Parse(run.Out.TrimEnd().Split('\n')[^1]);
         Assert.Equal(2, doc.RootElement.GetProperty("seeds").GetInt32());
         Assert.Equal(2, doc.RootElement.GetProperty("runs").GetArrayLength());

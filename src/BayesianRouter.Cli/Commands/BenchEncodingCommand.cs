@@ -28,9 +28,9 @@ public static class BenchEncodingCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var limit = new Option<int?>("--limit") { Description = "Encode only the first N distinct texts of the file (default: all)." };
-        var batchSize = new Option<int>("--batch-size")
+        var batchSize = new Option<int>("--encoder-batch-size")
         {
-            Description = "Texts per ONNX Runtime call, for both encoders (default: the encoder's default).",
+            Description = "Texts per ONNX Runtime call, for both encoders.",
             DefaultValueFactory = _ => new EncoderOptions().BatchSize,
         };
         var spin = new Option<bool>("--spin-wait")
@@ -39,7 +39,7 @@ public static class BenchEncodingCommand
         };
         var threads = new Option<int>("--threads")
         {
-            Description = "ONNX Runtime intra-op threads, for both encoders (default: every core).",
+            Description = "ONNX Runtime intra-op threads, for both encoders; the default is this machine's core count.",
             DefaultValueFactory = _ => Environment.ProcessorCount,
         };
         var rounds = new Option<int>("--rounds")

@@ -19,7 +19,7 @@ public static class BenchRoutingCommand
         {
             Description = "Number of arms N (reward models in the pool). Omit it to measure N in {4, 8, 16}.",
         };
-        var batch = new Option<int>("--batch", "-b")
+        var batch = new Option<int>("--batch-size", "-b")
         {
             Description = "Pairs per batch: each timed step routes a batch (select) and learns from all its pairs (update).",
             DefaultValueFactory = _ => 64,
@@ -55,6 +55,13 @@ public static class BenchRoutingCommand
             Description = "Also print the result as JSON on the last line: {\"dim\": D, \"arms\": N, \"batch\": B, \"us_per_pair\": X} " +
                           "for one configuration, {\"batch\": B, \"results\": [...]} for a table.",
         };
+        var model = new Option<string>("--online-model")
+        {
+            Description = "The router measured: paper = linear Thompson sampling on h (the tables in docs/routing.md); hierarchical = the " +
+                          "bayesian-router's default online model (random BT head over h, 8 domains, 1,000 revisited prompts).",
+            DefaultValueFactory = _ => "paper",
+        };
+        model.AcceptOnlyFromAmong("paper", "hierarchical");
         var cmd = new Command("routing",
             "Measure the Thompson-sampling router's select + update time per pair (microseconds) on seeded random " +
             "features: one configuration with --dim and --arms, otherwise the table over d in {64, 128, 384, 576} and " +
@@ -62,20 +69,22 @@ public static class BenchRoutingCommand
             "timed batches, \"fastest batch\" the same for the quickest batch (close to the cost on idle cores: other " +
             "processes on the machine inflate the mean, rarely the fastest batch), \"cpu us per pair\" the process CPU time " +
             "over the timed batches (all threads).");
-        foreach (var o in new Option[] { dim, arms, batch, batches, warmup, seed, forgetting, draws, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { dim, arms, batch, batches, warmup, seed, forgetting, draws, model, json }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             int? d = parse.GetValue(dim), n = parse.GetValue(arms);
             int b = parse.GetValue(batch), k = parse.GetValue(batches), w = parse.GetValue(warmup);
             if (d is <= 0) throw new CliUsageException($"--dim must be positive (got {d})");
             if (n is <= 0) throw new CliUsageException($"--arms must be positive (got {n})");
-            if (b <= 0) throw new CliUsageException($"--batch must be positive (got {b})");
+            if (b <= 0) throw new CliUsageException($"--batch-size must be positive (got {b})");
             if (k <= 0) throw new CliUsageException($"--batches must be positive (got {k})");
             if (w < 0) throw new CliUsageException($"--warmup cannot be negative (got {w})");
             double gamma = parse.GetValue(forgetting);
             if (!(gamma > 0 && gamma <= 1)) throw new CliUsageException($"--forgetting must be in (0, 1] (got {gamma})");
             int m = parse.GetValue(draws);
             if (m < 0) throw new CliUsageException($"--mc-draws cannot be negative (got {m})");
+            if (parse.GetValue(model) == "hierarchical" && (gamma < 1 || m > 0))
+                throw new CliUsageException("--forgetting and --mc-draws apply to --online-model paper only");
             var dims = d is { } dd ? [dd] : RoutingSpeedBenchmark.DefaultDimensions;
             var armCounts = n is { } nn ? [nn] : RoutingSpeedBenchmark.DefaultArms;
             var results = new List<RoutingSpeed>();
@@ -83,7 +92,8 @@ public static class BenchRoutingCommand
                 foreach (var nv in armCounts)
                 {
                     io.Err.WriteLine($"measuring d={dv} arms={nv} batch={b} ({w} warm-up + {k} timed batches)");
-                    results.Add(RoutingSpeedBenchmark.Measure(dv, nv, b, k, parse.GetValue(seed), w, forgetting: gamma, monteCarloDraws: m));
+                    results.Add(RoutingSpeedBenchmark.Measure(dv, nv, b, k, parse.GetValue(seed), w, forgetting: gamma, monteCarloDraws: m,
+                        model: parse.GetValue(model) == "hierarchical" ? OnlineModel.Hierarchical : OnlineModel.Paper));
                 }
             Print(io, results);
             if (parse.GetValue(json))

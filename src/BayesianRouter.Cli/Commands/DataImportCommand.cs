@@ -52,16 +52,30 @@ public static class DataImportCommand
                 "verdicts), judges (direct + pairwise), all.",
             DefaultValueFactory = _ => RewardMathImporter.DefaultScorers,
         };
+        var part = new Option<string>("--part")
+        {
+            Description = "Which results to import: rewardmath (results/RewardMATH: 4,347 pairs, no response texts) or rewardbench " +
+                "(results/Rewardbench: the 447 RewardBench math pairs WITH chosen and rejected solution texts, scored by the 9 " +
+                "classifier RMs and the 4 process RMs under their RewardMATH names; id rewardbench-math/<problem_id>, domain = subject).",
+            DefaultValueFactory = _ => "rewardmath",
+        };
+        part.AcceptOnlyFromAmong("rewardmath", "rewardbench");
         var output = OutOption();
         var seed = SeedOption();
         var cmd = new Command("rewardmath",
             "RewardMATH results (483 MATH problems x 9 incorrect solutions = 4,347 pairs; id rewardmath/<problem>/<j>, " +
-            "group = the problem, domain = the MATH subject where known, response texts empty: the data has none).");
+            "group = the problem, domain = the MATH subject where known, response texts empty: the data has none). " +
+            "--part rewardbench imports the folder's 447 RewardBench math pairs with response texts instead.");
         cmd.Arguments.Add(source);
         cmd.Options.Add(output);
         cmd.Options.Add(seed);
         cmd.Options.Add(scorers);
-        cmd.SetAction(r => Run(io, new RewardMathImporter(r.GetValue(seed), r.GetValue(scorers)!), r.GetValue(source)!, r.GetValue(output)!));
+        cmd.Options.Add(part);
+        cmd.SetAction(r => Run(io,
+            r.GetValue(part) == "rewardbench"
+                ? new RewardBenchMathImporter(r.GetValue(seed), r.GetValue(scorers)!)
+                : new RewardMathImporter(r.GetValue(seed), r.GetValue(scorers)!),
+            r.GetValue(source)!, r.GetValue(output)!));
         return cmd;
     }
 
@@ -137,6 +151,7 @@ public static class DataImportCommand
         cmd.SetAction(r =>
         {
             var files = r.GetValue(results)!;
+            OutputPath.CheckFile(r.GetValue(output)!, "--out");
             var name = r.GetValue(rm);
             if (name != null && files.Length > 1) throw new CliUsageException("--rm names one RM: give one result file with it, or name the files after their RMs");
             var importer = new JudgmentsImporter(r.GetValue(pairs)!, name, r.GetValue(replace));
@@ -149,6 +164,7 @@ public static class DataImportCommand
 
     private static int Run(CliIO io, IPairImporter importer, string source, string output)
     {
+        OutputPath.CheckFile(output, "--out");
         var report = new ImportReport();
         return Write(io, importer.Import(source, report), report, output);
     }

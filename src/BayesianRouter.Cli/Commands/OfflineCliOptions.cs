@@ -7,7 +7,7 @@ using BayesianRouter.Offline;
 namespace BayesianRouter.Cli.Commands;
 
 /// <summary>Options shared by the <c>offline</c> commands: training hyper-parameters, the split, the encoder.</summary>
-internal sealed class OfflineCliOptions(string trainingBatchOption = "--batch-size")
+internal sealed class OfflineCliOptions
 {
     private static readonly OfflineTrainingOptions Defaults = new();
 
@@ -27,18 +27,34 @@ internal sealed class OfflineCliOptions(string trainingBatchOption = "--batch-si
         DefaultValueFactory = _ => 0.5,
     };
 
-    public Option<SplitKind> Split { get; } = new("--split")
+    public Option<string> Split { get; } = SplitOption(
+        "How the held-out side is drawn: random = a seeded random share of the groups (in-distribution); " +
+        "domain = a seeded random share of the domains, whole (out-of-distribution), pairs without a domain by group.");
+
+    /// <summary>The <c>--split random|domain</c> option, one vocabulary for every command.</summary>
+    public static Option<string> SplitOption(string description)
     {
-        Description = "How the held-out side is drawn: group = a seeded random share of the groups (in-distribution); " +
-                      "domain = a seeded random share of the domains, whole (out-of-distribution), pairs without a domain by group.",
-        DefaultValueFactory = _ => SplitKind.Group,
-    };
+        var o = new Option<string>("--split") { Description = description, DefaultValueFactory = _ => "random" };
+        o.AcceptOnlyFromAmong("random", "domain");
+        return o;
+    }
+
+    /// <summary>The split kind named by <c>--split</c>.</summary>
+    public static SplitKind ParseSplit(string? text) => text == "domain" ? SplitKind.Domain : SplitKind.Group;
+
+    /// <summary>A seed option's value, refused when negative.</summary>
+    public static int NonNegativeSeed(ParseResult r, Option<int> option)
+    {
+        int v = r.GetValue(option);
+        if (v < 0) throw new CliUsageException($"{option.Name} {v}: seeds are whole numbers >= 0");
+        return v;
+    }
 
     public Option<int> Dim { get; } = new("--dim") { Description = "d, the size of the fused pair feature h (the BT and CLS heads have d + 1 columns: h plus a constant 1 bias feature).", DefaultValueFactory = _ => Defaults.Dimension };
     public Option<double> Lambda { get; } = new("--lambda") { Description = "Weight of the CLS loss in L_bt + lambda L_cls (paper: 0.2; 0 = the \"w/o CLS\" ablation).", DefaultValueFactory = _ => Defaults.Lambda };
     public Option<int> Epochs { get; } = new("--epochs") { Description = "Passes over the training pairs (with --validation-fraction, early stopping may stop sooner).", DefaultValueFactory = _ => Defaults.Epochs };
-    /// <summary>Pairs per AdamW step; named <c>--train-batch-size</c> where <c>--batch-size</c> means something else (simulate).</summary>
-    public Option<int> BatchSize { get; } = new(trainingBatchOption) { Description = "Pairs per AdamW step of offline router training.", DefaultValueFactory = _ => Defaults.BatchSize };
+    /// <summary>Pairs per AdamW step: <c>--train-batch-size</c> in every command (<c>--batch-size</c> is always the online batch).</summary>
+    public Option<int> BatchSize { get; } = new("--train-batch-size") { Description = "Pairs per AdamW step of offline router training.", DefaultValueFactory = _ => Defaults.BatchSize };
     public Option<double> LearningRate { get; } = new("--lr") { Description = "AdamW learning rate.", DefaultValueFactory = _ => Defaults.LearningRate };
     public Option<double> WeightDecay { get; } = new("--weight-decay") { Description = "AdamW decoupled weight decay (paper: 0.01).", DefaultValueFactory = _ => Defaults.WeightDecay };
     public Option<double> Dropout { get; } = new("--dropout") { Description = "Dropout probability on h during training (0 = none).", DefaultValueFactory = _ => Defaults.Dropout };
@@ -49,6 +65,59 @@ internal sealed class OfflineCliOptions(string trainingBatchOption = "--batch-si
     public Option<FusionActivation> Activation { get; } = new("--activation") { Description = "Non-linearity of the fusing layer h = act(W x + b).", DefaultValueFactory = _ => Defaults.Activation };
     public Option<int> Threads { get; } = new("--threads") { Description = "CPU threads for training (results are reproducible for a given thread count).", DefaultValueFactory = _ => Defaults.Threads };
     public Option<int> Seed { get; } = new("--seed") { Description = "Seed of the held-out split and of every random draw of training (weights, shuffling, dropout, validation split).", DefaultValueFactory = _ => 1 };
+
+    public Option<string> TuneEmbeddingScales { get; } = new("--tune-embedding-scales")
+    {
+        Description = "Embedding scales tried, chosen by routing accuracy on a validation part carved out of the training side (nested: the held-out or online side is never seen); \"none\" keeps --embedding-scale.",
+        DefaultValueFactory = _ => "0.01,0.1,1",
+    };
+
+    public Option<string> TuneEpochs { get; } = new("--tune-epochs")
+    {
+        Description = "Epoch counts tried likewise; \"none\" keeps --epochs.",
+        DefaultValueFactory = _ => "20,40",
+    };
+
+    public Option<double> TuneShare { get; } = new("--tune-share")
+    {
+        Description = "Share of the training groups (of the training domains with --split domain) held out to choose the options above and to calibrate the online stage (written into the router as online.*); the chosen options are then retrained on the whole training side.",
+        DefaultValueFactory = _ => 0.25,
+    };
+
+    /// <summary>Adds the nested-choice options.</summary>
+    public void AddTuning(Command cmd)
+    {
+        cmd.Options.Add(TuneEmbeddingScales);
+        cmd.Options.Add(TuneEpochs);
+        cmd.Options.Add(TuneShare);
+    }
+
+    /// <summary>The candidate option sets of the nested choice (the base options crossed with the listed values).</summary>
+    public IReadOnlyList<OfflineTrainingOptions> Candidates(ParseResult r, OfflineTrainingOptions baseOptions) =>
+        NestedSelection.Grid(baseOptions, NumberList(r.GetValue(TuneEmbeddingScales)!, "--tune-embedding-scales", double.Parse),
+            NumberList(r.GetValue(TuneEpochs)!, "--tune-epochs", int.Parse));
+
+    public double ReadTuneShare(ParseResult r)
+    {
+        double f = r.GetValue(TuneShare);
+        if (!(f > 0 && f < 1)) throw new CliUsageException($"--tune-share {f}: must lie strictly between 0 and 1");
+        return f;
+    }
+
+    /// <summary>A comma-separated list of numbers, or "none" for an empty list.</summary>
+    public static IReadOnlyList<T> NumberList<T>(string text, string option, Func<string, IFormatProvider, T> parse)
+    {
+        if (text.Trim() == "none") return [];
+        try
+        {
+            var values = text.Split(',', StringSplitOptions.TrimEntries).Select(x => parse(x, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            return values;
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            throw new CliUsageException($"{option} {text}: expected comma-separated numbers, or none");
+        }
+    }
 
     public Option<DirectoryInfo?> EncoderCache { get; } = new("--encoder-cache")
     {
@@ -135,11 +204,15 @@ internal sealed class OfflineCliOptions(string trainingBatchOption = "--batch-si
         return embedder.Embed(pairs, progress);
     }
 
-    /// <summary>Training progress: every fifth epoch as one line on the error stream.</summary>
+    /// <summary>
+    /// Training progress: one line per run, redrawn in place on a terminal (the last epoch's line stays), and only the
+    /// last epoch's line when the error stream is redirected.
+    /// </summary>
     public static IProgress<string> TrainingProgress(CliIO io, string prefix) => new SyncProgress<string>(line =>
     {
-        var epoch = line.StartsWith("epoch ", StringComparison.Ordinal) ? line["epoch ".Length..].Split('/')[0] : "";
-        if (int.TryParse(epoch, out var e) && e % 5 != 0 && e != 1) return;
-        io.Err.WriteLine(prefix + line);
+        var epoch = line.StartsWith("epoch ", StringComparison.Ordinal) ? line["epoch ".Length..].Split(':')[0].Split('/') : [];
+        bool last = epoch.Length == 2 && epoch[0] == epoch[1];
+        if (io.Interactive) io.Err.Write("\r" + prefix + line + (last ? "\n" : ""));
+        else if (last || epoch.Length != 2) io.Err.WriteLine(prefix + line);
     });
 }

@@ -28,6 +28,7 @@ public static class OfflineExperimentCommand
         o.AddSplit(cmd);
         cmd.Options.Add(seeds);
         o.AddTraining(cmd);
+        o.AddTuning(cmd);
         o.AddEncoder(cmd, withMaxTokens: true);
         cmd.Options.Add(ablation);
         cmd.Options.Add(json);
@@ -47,16 +48,18 @@ public static class OfflineExperimentCommand
             var clock = Stopwatch.StartNew();
             for (int seed = 1; seed <= n; seed++)
             {
-                var run = new OfflineRunRecord(pairsPath, "", r.GetValue(o.Split), fraction, seed);
-                var result = OfflineExperiment.Run(trainer, pairs, embeddings, pool, options with { Seed = seed }, run.SplitOf(pairs),
-                    r.GetValue(ablation));
+                var run = new OfflineRunRecord(pairsPath, "", OfflineCliOptions.ParseSplit(r.GetValue(o.Split)), fraction, seed);
+                var split = run.SplitOf(pairs);
+                var chosen = NestedSelection.Run(trainer, split.TrainOf(pairs), split.TrainOf(embeddings), pool,
+                    o.Candidates(r, options with { Seed = seed }), run.Split, o.ReadTuneShare(r), seed).Chosen;
+                var result = OfflineExperiment.Run(trainer, pairs, embeddings, pool, chosen, split, r.GetValue(ablation));
                 reports.Add(result.Report);
                 var f = result.Report.Filtered.All;
                 var line = string.Create(CultureInfo.InvariantCulture,
                     $"seed {seed}: filtered router {100 * f.Routers[OfflineExperiment.RouterName]:F2}");
                 if (r.GetValue(ablation)) line += string.Create(CultureInfo.InvariantCulture, $", w/o CLS {100 * f.Routers[OfflineExperiment.RouterWithoutClsName]:F2}");
                 line += string.Create(CultureInfo.InvariantCulture,
-                    $", best single {f.BestSingle.Rm} {100 * f.BestSingle.Accuracy:F2}, majority {100 * f.Majority:F2} ({result.Report.PairsFiltered} pairs, best epoch {result.Router.Metadata["train.best_epoch"]})");
+                    $", best single {f.BestSingle.Rm} {100 * f.BestSingle.Accuracy:F2}, majority {100 * f.Majority:F2} ({result.Report.PairsFiltered} pairs; chosen: embedding scale {chosen.EmbeddingScale}, {chosen.Epochs} epochs)");
                 io.Err.WriteLine(line);
             }
             io.Err.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{n} seeds trained and evaluated in {clock.Elapsed.TotalSeconds:F1} s"));

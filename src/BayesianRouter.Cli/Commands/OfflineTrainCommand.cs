@@ -28,18 +28,21 @@ public static class OfflineTrainCommand
         o.AddSplit(cmd);
         cmd.Options.Add(o.Seed);
         o.AddTraining(cmd);
+        o.AddTuning(cmd);
         o.AddEncoder(cmd, withMaxTokens: true);
         cmd.Options.Add(output);
         cmd.SetAction(r =>
         {
             var pairsPath = r.GetValue(o.Pairs)!.FullName;
             var outPath = r.GetValue(output)!.FullName;
-            int seed = r.GetValue(o.Seed);
+            OutputPath.CheckFile(outPath, "--out");
+            OutputPath.CheckFile(OfflineRunRecord.HeldOutPath(outPath), "--out (its held-out list)");
+            int seed = OfflineCliOptions.NonNegativeSeed(r, o.Seed);
             var options = o.Training(r, seed);
             double fraction = o.ReadTestFraction(r);
             var (pairs, pool) = OfflineCliOptions.ReadPairs(pairsPath, r.GetValue(o.Pool)!);
 
-            var run = new OfflineRunRecord(pairsPath, OfflineRunRecord.FileSha256(pairsPath), r.GetValue(o.Split), fraction, seed);
+            var run = new OfflineRunRecord(pairsPath, OfflineRunRecord.FileSha256(pairsPath), OfflineCliOptions.ParseSplit(r.GetValue(o.Split)), fraction, seed);
             var split = run.SplitOf(pairs);
             if (split.Train.Count == 0 || split.Test.Count == 0)
                 throw new CliUsageException($"--test-fraction {fraction}: the split leaves {split.Train.Count} training and {split.Test.Count} held-out pairs; both need some");
@@ -49,12 +52,15 @@ public static class OfflineTrainCommand
             var embeddings = OfflineCliOptions.Embed(trainPairs, r.GetValue(o.MaxTokens), r.GetValue(o.EncoderCache), io, null, out var encoderId);
             options = options with { EncoderId = encoderId, MaxTokens = r.GetValue(o.MaxTokens) };
             var clock = Stopwatch.StartNew();
-            var router = new MultiTaskRouterTrainer().Train(trainPairs, embeddings, pool, options, OfflineCliOptions.TrainingProgress(io, "training: "));
-            router = router.WithMetadata(run.ToMetadata());
+            var candidates = o.Candidates(r, options);
+            if (candidates.Count > 1) io.Err.WriteLine($"choosing among {candidates.Count} option sets on a validation part of the training side, then retraining");
+            var nested = NestedSelection.Run(new MultiTaskRouterTrainer(), trainPairs, embeddings, pool, candidates, run.Split,
+                o.ReadTuneShare(r), seed, OfflineCliOptions.TrainingProgress(io, "training: "));
+            var router = nested.Router.WithMetadata(run.ToMetadata());
             router.Save(outPath);
             OfflineRunRecord.WriteHeldOut(OfflineRunRecord.HeldOutPath(outPath), split.TestGroups);
             io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"trained in {clock.Elapsed.TotalSeconds:F1} s (best epoch {router.Metadata["train.best_epoch"]} of {router.Metadata["train.epochs_run"]}); wrote {outPath} and {OfflineRunRecord.HeldOutPath(outPath)}"));
+                $"trained in {clock.Elapsed.TotalSeconds:F1} s (chosen: embedding scale {nested.Chosen.EmbeddingScale}, {nested.Chosen.Epochs} epochs; online calibration a={nested.Calibration.Scale:G4} c={nested.Calibration.Offset:G4}, {nested.Calibration.Levels}); wrote {outPath} and {OfflineRunRecord.HeldOutPath(outPath)}"));
             io.Out.WriteLine($"evaluate on the held-out groups: bayesrouter offline eval --router {outPath}");
             return 0;
         });

@@ -3,6 +3,7 @@ using BayesianRouter.Cli.Reports;
 using BayesianRouter.Encoding;
 using BayesianRouter.IO;
 using BayesianRouter.Offline;
+using BayesianRouter.Routing;
 using BayesianRouter.Simulation;
 using BayesianRouter.Training;
 
@@ -13,16 +14,25 @@ public static class SimulateCommand
 {
     public static Command Create(CliIO io)
     {
-        var shared = new OfflineCliOptions(trainingBatchOption: "--train-batch-size");
+        var shared = new OfflineCliOptions();
         var pairs = new Option<string>("--pairs") { Description = "Pair file (JSON Lines) to replay, with ground truth and the pool RMs' judgments; or a RewardMATH folder (e.g. ../shared/datasets/rewardmath), imported on the fly with the default scorers.", Required = true };
         var pool = new Option<string>("--pool") { Description = "Comma-separated RM names of the pool, in arm order (e.g. ArmoRM,skywork_llama3,internlm2_20b,grm_gemma).", Required = true };
         var offlinePairs = new Option<string?>("--offline-pairs") { Description = "Train the offline router on this pair file (or RewardMATH folder) instead of a split of --pairs: a cross-benchmark, out-of-distribution run; all of --pairs is then the online stream." };
         var fraction = new Option<double>("--offline-fraction") { Description = "Share of the groups (pairs sharing a prompt) of --pairs used offline; the rest is the online stream.", DefaultValueFactory = _ => 0.5 };
-        var split = new Option<string>("--split") { Description = "random: groups are split at random; domain: a seeded random half of the domains goes offline and the other domains online (pairs without a domain split at random by group), so the stream is out of the offline router's distribution.", DefaultValueFactory = _ => "random" };
-        split.AcceptOnlyFromAmong("random", "domain");
-        var batch = new Option<int>("--batch-size") { Description = "Pairs per online batch; the online routers learn after each batch (paper: 64).", DefaultValueFactory = _ => 64 };
+        var split = OfflineCliOptions.SplitOption("random: groups are split at random; domain: a seeded random half of the domains goes offline and the other domains online (pairs without a domain split at random by group), so the stream is out of the offline router's distribution.");
+        var batch = new Option<int>("--batch-size") { Description = "Pairs per online batch with --batch-composition shuffled; the online routers learn after each batch (paper: 64).", DefaultValueFactory = _ => 64 };
+        var composition = new Option<string>("--batch-composition") { Description = "shuffled: the stream's pairs shuffled once, cut into batches of --batch-size; prompts: the paper's batches of --prompts-per-batch prompts x --pairs-per-prompt pairs of each (a prompt's pairs are routed together, and a prompt with more pairs comes back in later rounds).", DefaultValueFactory = _ => "shuffled" };
+        composition.AcceptOnlyFromAmong("shuffled", "prompts");
+        var promptsPerBatch = new Option<int>("--prompts-per-batch") { Description = "P, prompts per batch with --batch-composition prompts (paper: 16).", DefaultValueFactory = _ => 16 };
+        var pairsPerPrompt = new Option<int>("--pairs-per-prompt") { Description = "K, pairs of each prompt per batch with --batch-composition prompts (paper: 4).", DefaultValueFactory = _ => 4 };
+        var baselineFeatures = new Option<string>("--baseline-features") { Description = "What ts-no-offline and laser read: shared = the offline router's h, like every other router (the paper's protocol); projection = a seeded random projection of the frozen encoder's vectors without the domain (before issue 10).", DefaultValueFactory = _ => "shared" };
+        baselineFeatures.AcceptOnlyFromAmong("shared", "projection");
+        var onlineModel = new Option<string>("--online-model") { Description = "The bayesian-router's online model: hierarchical = calibrated offline prediction + global, domain and prompt random effects (Thompson sampling on the shared levels; docs/online-model.md); paper = linear Thompson sampling on h with prior mean E_bt, sigma_w^2 = 0.02 (always also reported as bayesian-router:paper); auto = per seed, whichever of hierarchical, hierarchical without prompt level and paper labels the validation part of the offline side best when it is replayed with this run's feedback.", DefaultValueFactory = _ => "auto" };
+        onlineModel.AcceptOnlyFromAmong("auto", "hierarchical", "paper");
+        var exploration = new Option<string>("--exploration") { Description = "Scale of the hierarchical model's Thompson draw at the global, domain and prompt levels (1 = an exact posterior draw, 0 = the posterior mean).", DefaultValueFactory = _ => "1,1,0" };
+        var noPrompt = new Option<bool>("--no-prompt-level") { Description = "The hierarchical model learns nothing per prompt (for streams that never revisit a prompt)." };
         var seeds = new Option<int>("--seeds") { Description = "Number of replays; seed k splits, trains, shuffles and draws anew. Seeds are first-seed, first-seed+1, ...", DefaultValueFactory = _ => 5 };
-        var firstSeed = new Option<int>("--first-seed") { Description = "The first seed.", DefaultValueFactory = _ => 1 };
+        var firstSeed = new Option<int>("--first-seed") { Description = "The first seed (a whole number >= 0).", DefaultValueFactory = _ => 1 };
         var feedback = new Option<string>("--feedback") { Description = "What online routers learn from after each batch: truth (reward 1 when the chosen RM is right, else 0); audit:P (truth for a seeded random share P of the routed pairs, no update from the others); agreement:C (1 when the chosen RM agrees with the majority of C other pool RMs sampled for the pair, 0.5 on a tie; their calls count as RM calls).", DefaultValueFactory = _ => "truth" };
         var costs = new Option<string?>("--costs") { Description = "Cost units of one call per RM, e.g. ArmoRM=1,internlm2_20b=4 (default 1 each): gives cost per pair." };
         var outDir = new Option<string>("--out") { Description = "Folder for results.json, report.md and the PNG plots (created if missing; files are replaced atomically).", Required = true };
@@ -34,33 +44,56 @@ public static class SimulateCommand
             "weighted-score:<alpha>, oracle. Per seed the groups are split into an offline part (trains the offline router) " +
             "and an online stream cut into batches. Reports annotation accuracy (mean, std, 95% interval over seeds), RM calls " +
             "and cost per pair, routing shares, accuracy along the stream and per domain, in DIR/results.json, DIR/report.md and PNG plots.");
-        foreach (var o in new Option[] { pairs, pool, offlinePairs, fraction, split, batch, seeds, firstSeed, feedback, costs, outDir, json })
+        foreach (var o in new Option[] { pairs, pool, offlinePairs, fraction, split, batch, composition, promptsPerBatch, pairsPerPrompt, seeds, firstSeed,
+                     feedback, costs, baselineFeatures, onlineModel, exploration, noPrompt, outDir, json })
             cmd.Options.Add(o);
         shared.AddTraining(cmd);
+        shared.AddTuning(cmd);
         shared.AddEncoder(cmd, withMaxTokens: true);
         cmd.SetAction(parse =>
         {
             int nSeeds = parse.GetValue(seeds);
             if (nSeeds < 1) throw new CliUsageException($"--seeds {nSeeds}: need at least 1");
+            int first = OfflineCliOptions.NonNegativeSeed(parse, firstSeed);
+            var dir = parse.GetValue(outDir)!;
+            OutputPath.CheckFolder(dir, "--out");
+            var scales = OfflineCliOptions.NumberList(parse.GetValue(exploration)!, "--exploration", double.Parse);
+            if (scales.Count != 3 || scales.Any(x => !(x >= 0) || !double.IsFinite(x)))
+                throw new CliUsageException($"--exploration {parse.GetValue(exploration)}: expected three numbers >= 0 (global, domain, prompt), e.g. 1,1,0");
             var options = new SimulationOptions
             {
                 Pool = CliParsing.List(parse.GetValue(pool)!, "--pool"),
                 OfflineFraction = parse.GetValue(fraction),
-                Split = parse.GetValue(split) == "domain" ? SplitKind.Domain : SplitKind.Group,
+                Split = OfflineCliOptions.ParseSplit(parse.GetValue(split)),
                 BatchSize = parse.GetValue(batch),
-                Seeds = Enumerable.Range(parse.GetValue(firstSeed), nSeeds).ToArray(),
+                Composition = parse.GetValue(composition) == "prompts" ? BatchComposition.Prompts : BatchComposition.Shuffled,
+                PromptsPerBatch = parse.GetValue(promptsPerBatch),
+                PairsPerPrompt = parse.GetValue(pairsPerPrompt),
+                BaselineFeatures = parse.GetValue(baselineFeatures) == "projection" ? BaselineFeatures.RandomProjection : BaselineFeatures.Shared,
+                ChooseOnlineModel = parse.GetValue(onlineModel) == "auto",
+                Online = new BayesianRouterOptions
+                {
+                    Model = parse.GetValue(onlineModel) == "paper" ? OnlineModel.Paper : OnlineModel.Hierarchical,
+                    UsePrompt = !parse.GetValue(noPrompt),
+                    GlobalExploration = scales[0], DomainExploration = scales[1], PromptExploration = scales[2],
+                },
+                TuneEmbeddingScales = OfflineCliOptions.NumberList(parse.GetValue(shared.TuneEmbeddingScales)!, "--tune-embedding-scales", double.Parse),
+                TuneEpochs = OfflineCliOptions.NumberList(parse.GetValue(shared.TuneEpochs)!, "--tune-epochs", int.Parse),
+                TuneShare = shared.ReadTuneShare(parse),
+                Seeds = Enumerable.Range(first, nSeeds).ToArray(),
                 Feedback = FeedbackModel.Parse(parse.GetValue(feedback)!),
                 Costs = CliParsing.Costs(parse.GetValue(costs)),
-                Offline = shared.Training(parse, seed: parse.GetValue(firstSeed)),
+                Offline = shared.Training(parse, seed: first),
             };
             options.Validate();
-            var dir = parse.GetValue(outDir)!;
             var online = PairSources.Load(parse.GetValue(pairs)!, io.Err);
             var offline = parse.GetValue(offlinePairs) is { } op ? PairSources.Load(op, io.Err) : null;
 
             using var embedder = CachedPairEmbedder.CreateMiniLm(
                 new EncoderOptions { MaxTokens = parse.GetValue(shared.MaxTokens) }, parse.GetValue(shared.EncoderCache)?.FullName);
             var log = new SyncProgress<string>(m => io.Err.WriteLine($"[simulate] {m}"));
+            io.Err.WriteLine($"[simulate] per seed: nested choice among {NestedSelection.Grid(options.Offline, options.TuneEmbeddingScales, options.TuneEpochs).Count} offline router option sets, " +
+                             $"retraining, then {(options.Composition == BatchComposition.Prompts ? $"batches of {options.PromptsPerBatch} prompts x {options.PairsPerPrompt} pairs" : $"shuffled batches of {options.BatchSize}")}; one line per seed");
             var started = DateTime.UtcNow;
             var result = new SimulationRunner(embedder, new MultiTaskRouterTrainer(), log).Run(online, offline, options);
 

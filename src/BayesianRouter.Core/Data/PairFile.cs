@@ -54,7 +54,11 @@ public static class PairFile
 
     /// <summary>The fields a pair line may have; any other field is refused (a misspelt "preferred" must not pass).</summary>
     public static IReadOnlyList<string> Fields { get; } =
-        ["id", "group", "prompt", "response_a", "response_b", "preferred", "domain", "judgments"];
+        ["id", "group", "prompt", "response_a", "response_b", "preferred", "domain", "judgments", "routing"];
+
+    /// <summary>The fields of a pair's <c>routing</c> object.</summary>
+    public static IReadOnlyList<string> RoutingFields { get; } =
+        ["decision_id", "chosen", "probability", "rm", "label", "fallback_from", "error", "features_hash"];
 
     /// <summary>Strict JSON: no comments, no trailing commas, no property given twice.</summary>
     internal static readonly JsonDocumentOptions StrictJson = new()
@@ -102,8 +106,12 @@ public static class PairFile
             }
         }
 
+        RoutingRecord? routing = null;
+        if (root.TryGetProperty("routing", out var rt) && rt.ValueKind != JsonValueKind.Null) routing = ParseRouting(rt);
+
         return new PreferencePair
         {
+            Routing = routing,
             Id = id,
             Group = group,
             Prompt = prompt,
@@ -112,6 +120,43 @@ public static class PairFile
             Preferred = preferred,
             Domain = domain,
             Judgments = judgments,
+        };
+    }
+
+    private static RoutingRecord ParseRouting(JsonElement e)
+    {
+        if (e.ValueKind != JsonValueKind.Object) throw new FormatException("field \"routing\" must be an object");
+        foreach (var field in e.EnumerateObject())
+            if (!RoutingFields.Contains(field.Name))
+                throw new FormatException($"routing: unknown field \"{field.Name}\" (routing has: {string.Join(", ", RoutingFields)})");
+        string Required(string name) => OptionalString(e, name) is { } v ? v : throw new FormatException($"routing: missing field \"{name}\"");
+        if (!e.TryGetProperty("probability", out var p) || p.ValueKind != JsonValueKind.Number || !p.TryGetDouble(out var probability)
+            || !(probability > 0 && probability <= 1))
+            throw new FormatException("routing.probability must be a number in (0, 1]");
+        Preference? label = null;
+        if (OptionalString(e, "label") is { } l)
+            label = PreferenceText.TryParse(l, out var pl) ? pl : throw new FormatException($"routing.label must be \"a\", \"b\" or \"tie\", got \"{l}\"");
+        var fallbacks = new List<(string, string)>();
+        if (e.TryGetProperty("fallback_from", out var fb) && fb.ValueKind != JsonValueKind.Null)
+        {
+            if (fb.ValueKind != JsonValueKind.Array) throw new FormatException("routing.fallback_from must be an array");
+            foreach (var item in fb.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.Object || OptionalString(item, "rm") is not { } rm || OptionalString(item, "reason") is not { } reason)
+                    throw new FormatException("routing.fallback_from items must be {\"rm\": ..., \"reason\": ...}");
+                fallbacks.Add((rm, reason));
+            }
+        }
+        return new RoutingRecord
+        {
+            DecisionId = Required("decision_id"),
+            Chosen = Required("chosen"),
+            Probability = probability,
+            Rm = OptionalString(e, "rm"),
+            Label = label,
+            FallbackFrom = fallbacks,
+            Error = OptionalString(e, "error"),
+            FeaturesHash = Required("features_hash"),
         };
     }
 
@@ -233,6 +278,32 @@ public static class PairFile
                 }
                 w.WriteEndObject();
             }
+            w.WriteEndObject();
+        }
+        if (p.Routing is { } r)
+        {
+            w.WriteStartObject("routing");
+            w.WriteString("decision_id", r.DecisionId);
+            w.WriteString("chosen", r.Chosen);
+            w.WriteNumber("probability", r.Probability);
+            if (r.Rm is null) w.WriteNull("rm");
+            else w.WriteString("rm", r.Rm);
+            if (r.Label is { } label) w.WriteString("label", label.ToText());
+            else w.WriteNull("label");
+            if (r.FallbackFrom.Count > 0)
+            {
+                w.WriteStartArray("fallback_from");
+                foreach (var (rm, reason) in r.FallbackFrom)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("rm", rm);
+                    w.WriteString("reason", reason);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            }
+            if (r.Error != null) w.WriteString("error", r.Error);
+            w.WriteString("features_hash", r.FeaturesHash);
             w.WriteEndObject();
         }
         w.WriteEndObject();

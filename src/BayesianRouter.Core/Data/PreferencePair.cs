@@ -23,6 +23,9 @@ public sealed record PreferencePair
     public IReadOnlyDictionary<string, Judgment> Judgments { get; init; } =
         new Dictionary<string, Judgment>(StringComparer.Ordinal);
 
+    /// <summary>What live routing decided for the pair (<c>bayesrouter label</c>); null when it was not routed.</summary>
+    public RoutingRecord? Routing { get; init; }
+
     /// <summary>
     /// The paper's behaviour label delta: true when RM <paramref name="rm"/> strictly prefers the preferred
     /// response. A tie, a missing judgment or an unknown ground truth is not right.

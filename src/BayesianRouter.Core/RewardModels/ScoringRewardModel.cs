@@ -5,7 +5,8 @@ namespace BayesianRouter.RewardModels;
 /// <summary>
 /// A scalar RM as a pairwise <see cref="IRewardModel"/>: both responses of every pair are scored in one call
 /// (2 x pairs items: a0, b0, a1, b1, ...); the judgment is the two scores (equal scores are a tie). A pair with a
-/// non-finite score, or a reply of the wrong length, is a failed judgment, never a label.
+/// non-finite score, or a reply of the wrong length, is a failed judgment (reasons <see cref="RmFailure.NonFinite"/>,
+/// <see cref="RmFailure.Malformed"/>), never a label.
 /// </summary>
 public sealed class ScoringRewardModel(IRewardScorer scorer) : IRewardModel
 {
@@ -27,7 +28,7 @@ public sealed class ScoringRewardModel(IRewardScorer scorer) : IRewardModel
         var results = new RmJudgment[pairs.Count];
         if (scores is null || scores.Count != items.Length)
         {
-            var failed = RmJudgment.Failed($"{Name} returned {scores?.Count ?? 0} scores for {items.Length} responses");
+            var failed = RmFailure.Judgment(RmFailure.Malformed, $"{Name} returned {scores?.Count ?? 0} scores for {items.Length} responses");
             Array.Fill(results, failed);
             return results;
         }
@@ -36,7 +37,7 @@ public sealed class ScoringRewardModel(IRewardScorer scorer) : IRewardModel
             double a = scores[2 * i], b = scores[2 * i + 1];
             results[i] = double.IsFinite(a) && double.IsFinite(b)
                 ? RmJudgment.Of(Judgment.FromScores(a, b))
-                : RmJudgment.Failed($"{Name} returned a non-finite score ({a}, {b})");
+                : RmFailure.Judgment(RmFailure.NonFinite, $"{Name} returned a non-finite score ({a}, {b})");
         }
         return results;
     }

@@ -25,8 +25,11 @@ public static class RoutingSpeedBenchmark
     /// <paramref name="minimumWarmup"/>), so the runtime has compiled the optimised code before timing.</param>
     /// <param name="forgetting">The router's forgetting factor (1 = the paper; below 1 adds an O(d^3) step per arm per batch).</param>
     /// <param name="monteCarloDraws">Draws of the selection-probability estimate per pair (0 = not estimated).</param>
+    /// <param name="model">Paper: <see cref="ThompsonSamplingRouter"/> on h. Hierarchical: <see cref="HierarchicalThompsonRouter"/>
+    /// on a random BT head over h (calibrated by a sigmoid), pairs from 8 domains and 1,000 prompts that the stream revisits;
+    /// the time includes building each pair's context (interning its domain and prompt).</param>
     public static RoutingSpeed Measure(int dimension, int arms, int batch = 64, int batches = 20, long seed = 0, int warmupBatches = 20,
-        TimeSpan? minimumWarmup = null, double forgetting = 1.0, int monteCarloDraws = 0)
+        TimeSpan? minimumWarmup = null, double forgetting = 1.0, int monteCarloDraws = 0, OnlineModel model = OnlineModel.Paper)
     {
         if (dimension <= 0) throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "dimension must be positive");
         if (arms <= 0) throw new ArgumentOutOfRangeException(nameof(arms), arms, "arms must be positive");
@@ -34,12 +37,32 @@ public static class RoutingSpeedBenchmark
         if (batches <= 0) throw new ArgumentOutOfRangeException(nameof(batches), batches, "number of batches must be positive");
         if (warmupBatches < 0) throw new ArgumentOutOfRangeException(nameof(warmupBatches), warmupBatches, "warm-up batches cannot be negative");
         var rng = new SeededRandom(seed, stream: 7);
-        var router = new ThompsonSamplingRouter(arms, dimension, new ThompsonSamplingOptions
+        IRouter router;
+        Func<double[], double[]> context = h => h;
+        if (model == OnlineModel.Hierarchical)
         {
-            Seed = seed, Forgetting = forgetting, MonteCarloDraws = monteCarloDraws,
-        });
-        void Step(double[][] contexts, double[] rewards)
+            var head = Batch(rng, arms, dimension);
+            var calibration = new Offline.OnlineCalibration(1, 0.5, new HierarchicalOptions());
+            var tree = new HierarchicalThompsonRouter(arms, dimension,
+                h => calibration.Probabilities(head.Select(row => VectorDot(row, h)).ToArray()), new HierarchicalOptions { Seed = seed });
+            var keys = new SeededRandom(seed, stream: 8);
+            context = h =>
+            {
+                int prompt = keys.NextInt(1000);
+                return tree.Context(h, $"domain {prompt % 8}", $"prompt {prompt}");
+            };
+            router = tree;
+        }
+        else
         {
+            router = new ThompsonSamplingRouter(arms, dimension, new ThompsonSamplingOptions
+            {
+                Seed = seed, Forgetting = forgetting, MonteCarloDraws = monteCarloDraws,
+            });
+        }
+        void Step(double[][] features, double[] rewards)
+        {
+            var contexts = features.Select(context).ToArray();
             var decisions = router.Select(contexts);
             var feedback = new ArmFeedback[contexts.Length];
             for (int i = 0; i < feedback.Length; i++) feedback[i] = new ArmFeedback(contexts[i], decisions[i].Arm, rewards[i]);
@@ -66,6 +89,13 @@ public static class RoutingSpeedBenchmark
         double pairs = (double)batch * batches;
         return new RoutingSpeed(dimension, arms, batch, batches, watch.Elapsed.TotalMicroseconds / pairs, fastest / batch,
             (process.TotalProcessorTime - cpu0).TotalMicroseconds / pairs);
+    }
+
+    private static double VectorDot(double[] a, double[] b)
+    {
+        double s = 0;
+        for (int k = 0; k < a.Length; k++) s += a[k] * b[k];
+        return s;
     }
 
     private static double[][] Batch(SeededRandom rng, int batch, int dimension)

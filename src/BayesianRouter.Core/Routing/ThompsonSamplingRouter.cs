@@ -13,7 +13,7 @@ namespace BayesianRouter.Routing;
 /// O(d^2) per arm per pair with no factorisation (see <see cref="ArmPosterior"/>).
 /// </para>
 /// </summary>
-public sealed class ThompsonSamplingRouter : RouterBase, ICheckpointable
+public sealed class ThompsonSamplingRouter : RouterBase, IThompsonRouter, ICheckpointable
 {
     private readonly ArmPosteriorSet _posteriors;
     private SeededRandom _random;       // decisions
@@ -41,6 +41,9 @@ public sealed class ThompsonSamplingRouter : RouterBase, ICheckpointable
         CheckContexts(contexts, Dimension);
         return _posteriors.Moments(contexts);
     }
+
+    /// <inheritdoc />
+    public double[][] SampleScores(IReadOnlyList<double[]> contexts) => SampleScores(ScoreMoments(contexts));
 
     /// <summary>
     /// Thompson draws of h_p^T w_n for every pair and arm, [pair][arm], from the decision generator (this is what

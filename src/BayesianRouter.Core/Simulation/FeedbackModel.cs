@@ -15,7 +15,10 @@ public abstract record FeedbackModel
         public override string ToString() => "truth";
     }
 
-    /// <summary>Truth feedback for a seeded random share <paramref name="Share"/> of routed pairs; the rest give no update.</summary>
+    /// <summary>
+    /// Truth feedback for a seeded random share <paramref name="Share"/> of routed pairs; the rest give no update. Whether
+    /// a pair is audited depends only on the run's seed and the pair's id, so every method is audited on the same pairs.
+    /// </summary>
     public sealed record Audit(double Share) : FeedbackModel
     {
         public override string ToString() => $"audit:{Share.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
@@ -54,7 +57,15 @@ public abstract record FeedbackModel
     /// The reward for one routed pair, or null when the pair gives no feedback. <paramref name="extraArms"/> lists the
     /// RMs called only to compute the feedback (agreement feedback), whose calls and costs are counted.
     /// </summary>
-    public double? Reward(PreferencePair pair, IReadOnlyList<string> pool, int arm, Random rng, out int[] extraArms)
+    public double? Reward(PreferencePair pair, IReadOnlyList<string> pool, int arm, Random rng, out int[] extraArms) =>
+        Reward(pair, pool, arm, rng, 0, out extraArms);
+
+    /// <summary>Whether the audit of seed <paramref name="seed"/> checks <paramref name="pair"/> (the same for every method).</summary>
+    public static bool Audited(PreferencePair pair, int seed, double share) =>
+        Convert.ToUInt64(StableHash.Hex($"{seed}/audit/{pair.Id}", 13), 16) / (double)(1UL << 52) < share;
+
+    /// <summary>The reward for one routed pair in the run of <paramref name="seed"/> (see the overload without a seed).</summary>
+    public double? Reward(PreferencePair pair, IReadOnlyList<string> pool, int arm, Random rng, int seed, out int[] extraArms)
     {
         extraArms = [];
         switch (this)
@@ -62,12 +73,13 @@ public abstract record FeedbackModel
             case Truth:
                 return pair.IsRight(pool[arm]) ? 1 : 0;
             case Audit a:
-                return rng.NextDouble() < a.Share ? (pair.IsRight(pool[arm]) ? 1 : 0) : null;
+                return Audited(pair, seed, a.Share) ? (pair.IsRight(pool[arm]) ? 1 : 0) : null;
             case Agreement g:
             {
                 var others = Enumerable.Range(0, pool.Count).Where(n => n != arm).ToArray();
-                int c = Math.Min(g.Others, others.Length);
-                if (c == 0) return null;
+                if (g.Others > others.Length)
+                    throw new ArgumentException($"--feedback {g}: the pool has only {others.Length} other RMs");
+                int c = g.Others;
                 rng.Shuffle(others);
                 extraArms = others[..c];
                 var chosen = Prefers(pair, pool[arm]);

@@ -5,11 +5,11 @@ namespace BayesianRouter.Simulation;
 /// <summary>
 /// A router replayed on the stream: for each batch it selects one RM per pair, the chosen RM labels the pair, and —
 /// if the router learns — the batch's feedback (<see cref="FeedbackModel"/>) updates it. <c>context</c> picks the
-/// router's view of the batch (the offline router's h, or untrained features).
+/// router's view of the batch (the offline router's h, the baselines' features, or the bayesian-router's [h; domain; prompt]).
 /// </summary>
 public sealed class RoutedMethod(
     string name, MethodKind kind, IRouter router, bool learns, Func<SimulationBatch, IReadOnlyList<double[]>> context,
-    IReadOnlyList<string> pool, IReadOnlyList<double> costs, FeedbackModel feedback, Random feedbackRng)
+    IReadOnlyList<string> pool, IReadOnlyList<double> costs, FeedbackModel feedback, Random feedbackRng, int seed = 0)
     : AnnotationMethod(name, kind)
 {
     public IRouter Router { get; } = router;
@@ -28,7 +28,7 @@ public sealed class RoutedMethod(
             double cost = costs[arm];
             if (updates != null)
             {
-                var reward = feedback.Reward(pair, pool, arm, feedbackRng, out var extra);
+                var reward = feedback.Reward(pair, pool, arm, feedbackRng, seed, out var extra);
                 calls += extra.Length;
                 foreach (var e in extra) cost += costs[e];
                 if (reward is { } r) updates.Add(new ArmFeedback(contexts[i], arm, r));

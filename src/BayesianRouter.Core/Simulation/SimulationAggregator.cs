@@ -80,6 +80,12 @@ public static class SimulationAggregator
             Feedback = options.Feedback.ToString()!,
             Split = separateOffline ? "offline-pairs" : options.Split == SplitKind.Domain ? "domain" : "random",
             BatchSize = options.BatchSize,
+            Batches = options.Composition == BatchComposition.Prompts
+                ? $"prompts: {options.PromptsPerBatch} prompts x {options.PairsPerPrompt} pairs"
+                : $"shuffled: {options.BatchSize} pairs",
+            BaselineFeatures = options.BaselineFeatures == BaselineFeatures.Shared ? "shared" : "projection",
+            OnlineModel = options.ChooseOnlineModel ? "chosen per seed on the validation part"
+                : options.Online.Model == Routing.OnlineModel.Paper ? "paper" : options.Online.UsePrompt ? "hierarchical" : "hierarchical, no prompt level",
             OfflineFraction = options.OfflineFraction,
             SeparateOfflinePairs = separateOffline,
             PairsOnlinePerSeed = runs.Select(r => r.Stream.Count).ToArray(),

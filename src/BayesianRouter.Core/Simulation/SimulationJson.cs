@@ -43,6 +43,11 @@ public static class SimulationJson
             ["feedback"] = r.Feedback,
             ["split"] = r.Split,
             ["batch_size"] = r.BatchSize,
+            ["batches"] = r.Batches,
+            ["baseline_features"] = r.BaselineFeatures,
+            ["online_model"] = r.OnlineModel,
+            ["offline_router"] = new JsonObject(r.OfflineRouterInfo.OrderBy(kv => kv.Key, StringComparer.Ordinal)
+                .Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
             ["offline_fraction"] = r.SeparateOfflinePairs ? null : r.OfflineFraction,
             ["pairs_online"] = r.PairsOnline,
             ["pairs_online_per_seed"] = new JsonArray(r.PairsOnlinePerSeed.Select(s => (JsonNode)s).ToArray()),

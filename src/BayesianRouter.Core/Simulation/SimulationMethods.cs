@@ -7,7 +7,8 @@ namespace BayesianRouter.Simulation;
 /// <summary>
 /// The methods of the simulation, by the names used in results and tables (issue "controlled simulation"):
 /// <c>single:&lt;rm&gt;</c>, <c>random</c>, <c>majority</c>, <c>uwo</c>, <c>laser</c>, <c>ts-no-offline</c>,
-/// <c>offline-only</c>, <c>bayesian-router</c>, <c>weighted-score:&lt;alpha&gt;</c>, <c>oracle</c>.
+/// <c>offline-only</c>, <c>bayesian-router</c> (with <c>bayesian-router:paper</c>, the paper's online model, and
+/// <c>bayesian-router:no-prompt</c>, without the prompt level), <c>weighted-score:&lt;alpha&gt;</c>, <c>oracle</c>.
 /// Each method draws from its own generators, seeded from the run's seed and the method's name.
 /// </summary>
 public static class SimulationMethods
@@ -22,8 +23,19 @@ public static class SimulationMethods
         int dim = offline.FeatureDimension;
         long Seed(string purpose) => SimulationRunner.SeedFor(ctx.Seed, purpose);
 
-        RoutedMethod Routed(string name, MethodKind kind, IRouter router, bool learns, bool raw = false) =>
-            new(name, kind, router, learns, raw ? b => b.RawFeatures : b => b.Features, pool, costs, o.Feedback, new Random((int)Seed(name + "/feedback")));
+        RoutedMethod Routed(string name, MethodKind kind, IRouter router, bool learns, bool raw = false,
+            Func<SimulationBatch, IReadOnlyList<double[]>>? context = null) =>
+            new(name, kind, router, learns, context ?? (raw ? b => b.RawFeatures : b => b.Features), pool, costs, o.Feedback,
+                new Random((int)Seed(name + "/feedback")), ctx.Seed);
+
+        // The bayesian-router and its variants, built where every user builds it (BayesianRouterFactory).
+        RoutedMethod Bayesian(string name, BayesianRouterOptions online)
+        {
+            var factory = new BayesianRouterFactory(offline, online with { Calibration = ctx.Calibration, UseDomain = online.UseDomain && o.Offline.UseDomain });
+            var router = factory.Create(Seed(name));
+            return Routed(name, MethodKind.Router, router, learns: true,
+                context: b => b.Pairs.Select((p, i) => factory.Features(router, b.Features[i], p.Domain, p.Group)).ToArray());
+        }
 
         var methods = new List<AnnotationMethod>();
         for (int n = 0; n < arms; n++)
@@ -41,9 +53,15 @@ public static class SimulationMethods
                 Seed = Seed("ts-no-offline"),
             }), learns: true, raw: true));
         methods.Add(Routed("offline-only", MethodKind.Router, OfflineGreedyRouter.FromOffline(offline), learns: false));
-        methods.Add(Routed(SimulationReport.Main, MethodKind.Router,
-            new ThompsonSamplingRouter(arms, dim, ThompsonSamplingOptions.WithOfflinePrior(offline, Seed(SimulationReport.Main), o.PriorVarianceWithOffline)
-                with { NoiseVariance = o.NoiseVariance }), learns: true));
+        methods.Add(Bayesian(SimulationReport.Main, ctx.Online ?? o.Online));
+        if (o.ChooseOnlineModel || o.Online.Model != OnlineModel.Paper)
+        {
+            methods.Add(Bayesian(SimulationReport.Main + ":paper", o.Online with
+            {
+                Model = OnlineModel.Paper, PaperPriorVariance = o.PriorVarianceWithOffline, PaperNoiseVariance = o.NoiseVariance,
+            }));
+            if (o.Online.UsePrompt) methods.Add(Bayesian(SimulationReport.Main + ":no-prompt", o.Online with { UsePrompt = false }));
+        }
         foreach (var alpha in o.WeightedScoreAlphas)
         {
             string name = $"weighted-score:{alpha.ToString(CultureInfo.InvariantCulture)}";

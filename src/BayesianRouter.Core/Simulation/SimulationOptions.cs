@@ -1,4 +1,5 @@
 using BayesianRouter.Offline;
+using BayesianRouter.Routing;
 
 namespace BayesianRouter.Simulation;
 
@@ -14,8 +15,44 @@ public sealed record SimulationOptions
     /// <summary>How pairs are divided into the offline part and the online stream: groups at random, or by domain.</summary>
     public SplitKind Split { get; init; } = SplitKind.Group;
 
-    /// <summary>Pairs per online batch (paper: 64).</summary>
+    /// <summary>Pairs per online batch with <see cref="BatchComposition.Shuffled"/> (paper: 64).</summary>
     public int BatchSize { get; init; } = 64;
+
+    /// <summary>How the stream is cut into batches: shuffled pairs, or the paper's P prompts x K pairs of each.</summary>
+    public BatchComposition Composition { get; init; } = BatchComposition.Shuffled;
+
+    /// <summary>P: prompts per batch with <see cref="BatchComposition.Prompts"/> (paper: 16).</summary>
+    public int PromptsPerBatch { get; init; } = 16;
+
+    /// <summary>K: pairs of each prompt per batch with <see cref="BatchComposition.Prompts"/> (paper: 4).</summary>
+    public int PairsPerPrompt { get; init; } = 4;
+
+    /// <summary>
+    /// What ts-no-offline and laser read: the offline router's h like every other router (default, as in the paper), or
+    /// a fixed seeded random projection of the frozen encoder's [e + e'; |e - e'|] (the features before issue 10).
+    /// </summary>
+    public BaselineFeatures BaselineFeatures { get; init; } = BaselineFeatures.Shared;
+
+    /// <summary>The bayesian-router's online model (<see cref="BayesianRouterFactory"/>).</summary>
+    public BayesianRouterOptions Online { get; init; } = new();
+
+    /// <summary>
+    /// Choose the bayesian-router's online model per seed by replaying the validation part of the offline side as a
+    /// stream with this run's feedback: the hierarchical model, the same without its prompt level, or the paper's model,
+    /// whichever labels that part best (do no harm: a feedback signal that misleads the hierarchical model, such as
+    /// agreement with other RMs, shows there first). False: always <see cref="Online"/>.
+    /// </summary>
+    public bool ChooseOnlineModel { get; init; } = true;
+
+    /// <summary>
+    /// Candidate embedding scales and epoch counts of the offline router, chosen per seed on a validation part of the
+    /// offline half (<see cref="NestedSelection"/>); empty lists keep <see cref="Offline"/>'s value.
+    /// </summary>
+    public IReadOnlyList<double> TuneEmbeddingScales { get; init; } = [0.01, 0.1, 1];
+    public IReadOnlyList<int> TuneEpochs { get; init; } = [20, 40];
+
+    /// <summary>Share of the offline groups (or domains, with the domain split) held out to choose and calibrate.</summary>
+    public double TuneShare { get; init; } = 0.25;
 
     /// <summary>One full replay per seed: split, offline training, stream order and every router's draws.</summary>
     public IReadOnlyList<int> Seeds { get; init; } = [1, 2, 3, 4, 5];
@@ -54,6 +91,13 @@ public sealed record SimulationOptions
         if (Pool.Distinct(StringComparer.Ordinal).Count() != Pool.Count) throw new ArgumentException("--pool lists an RM twice");
         if (!(OfflineFraction > 0 && OfflineFraction < 1)) throw new ArgumentException("--offline-fraction must be in (0, 1)");
         if (BatchSize < 1) throw new ArgumentException("--batch-size must be at least 1");
+        if (PromptsPerBatch < 1) throw new ArgumentException("--prompts-per-batch must be at least 1");
+        if (PairsPerPrompt < 1) throw new ArgumentException("--pairs-per-prompt must be at least 1");
+        if (!(TuneShare > 0 && TuneShare < 1)) throw new ArgumentException("--tune-share must be in (0, 1)");
+        if (TuneEmbeddingScales.Any(x => !(x > 0) || !double.IsFinite(x))) throw new ArgumentException("--tune-embedding-scales: each scale must be a finite number > 0");
+        if (TuneEpochs.Any(x => x < 1)) throw new ArgumentException("--tune-epochs: each epoch count must be at least 1");
+        if (Feedback is FeedbackModel.Agreement g && g.Others > Pool.Count - 1)
+            throw new ArgumentException($"--feedback {g}: the pool has only {Pool.Count - 1} other RMs to agree with; use agreement:1 .. agreement:{Pool.Count - 1}");
         if (Seeds.Count < 1) throw new ArgumentException("--seeds must be at least 1");
         foreach (var (rm, c) in Costs)
         {
@@ -61,4 +105,28 @@ public sealed record SimulationOptions
             if (!(c >= 0) || !double.IsFinite(c)) throw new ArgumentException($"--costs {rm}={c}: a cost must be a finite number >= 0");
         }
     }
+}
+
+/// <summary>How the online stream is cut into batches.</summary>
+public enum BatchComposition
+{
+    /// <summary>The stream's pairs shuffled once and cut into batches of <c>BatchSize</c>.</summary>
+    Shuffled,
+
+    /// <summary>
+    /// The paper's batches (appendix A: 16 prompts x 4 pairs): each prompt's pairs are shuffled and cut into chunks of K;
+    /// round e visits, in a fresh seeded order, every prompt that still has an e-th chunk, P prompts per batch, so the
+    /// pairs of one prompt are routed together and a prompt comes back in later rounds (like online DPO's epochs).
+    /// </summary>
+    Prompts,
+}
+
+/// <summary>What the baselines without an offline prior (ts-no-offline, laser) read.</summary>
+public enum BaselineFeatures
+{
+    /// <summary>The offline router's h, like every other router (the paper's protocol).</summary>
+    Shared,
+
+    /// <summary>A fixed seeded random projection of the frozen encoder's [e + e'; |e - e'|], without the domain.</summary>
+    RandomProjection,
 }

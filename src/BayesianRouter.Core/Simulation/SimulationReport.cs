@@ -15,7 +15,7 @@ public static class SimulationReport
         sb.AppendLine("# Controlled simulation");
         sb.AppendLine();
         sb.AppendLine(inv, $"Pool: {string.Join(", ", r.Pool)}. Feedback: `{r.Feedback}`. Split: `{r.Split}`. " +
-                           $"Batch size {r.BatchSize}. Seeds: {string.Join(", ", r.Seeds)}. " +
+                           $"Batches: {r.Batches}. Baseline features: {r.BaselineFeatures}. Online model: {r.OnlineModel}. Seeds: {string.Join(", ", r.Seeds)}. " +
                            $"Online pairs per seed: {string.Join(", ", r.PairsOnlinePerSeed)}; offline pairs: {string.Join(", ", r.PairsOfflinePerSeed)}.");
         if (r.PairsWithoutTruth > 0) sb.AppendLine(inv, $"{r.PairsWithoutTruth} input pairs had no ground truth and were left out.");
         sb.AppendLine();
@@ -26,6 +26,13 @@ public static class SimulationReport
         sb.AppendLine();
         foreach (var line in Verdicts(r)) sb.AppendLine("- " + line);
         sb.AppendLine();
+        if (r.OfflineRouterInfo.Count > 0)
+        {
+            sb.AppendLine("## Offline router per seed (nested choice and online calibration)");
+            sb.AppendLine();
+            foreach (var (k, v) in r.OfflineRouterInfo.OrderBy(kv => kv.Key, StringComparer.Ordinal)) sb.AppendLine($"- {k}: {v}");
+            sb.AppendLine();
+        }
         sb.AppendLine("## Accuracy per domain (pooled over seeds)");
         sb.AppendLine();
         sb.AppendLine(DomainTable(r));

@@ -8,6 +8,15 @@ public sealed record SimulationResult
     public required string Feedback { get; init; }
     public required string Split { get; init; }
     public required int BatchSize { get; init; }
+
+    /// <summary>How the stream was cut into batches, in words (<c>shuffled: 64 pairs</c>, <c>prompts: 16 prompts x 4 pairs</c>).</summary>
+    public string Batches { get; init; } = "";
+
+    /// <summary>What ts-no-offline and laser read (<c>shared</c> or <c>projection</c>).</summary>
+    public string BaselineFeatures { get; init; } = "shared";
+
+    /// <summary>The bayesian-router's online model.</summary>
+    public string OnlineModel { get; init; } = "hierarchical";
     public required double OfflineFraction { get; init; }
     public required bool SeparateOfflinePairs { get; init; }
 

@@ -3,6 +3,7 @@ using BayesianRouter.Data;
 using BayesianRouter.Data.Splits;
 using BayesianRouter.Features;
 using BayesianRouter.Offline;
+using BayesianRouter.Routing;
 
 namespace BayesianRouter.Simulation;
 
@@ -22,16 +23,20 @@ public sealed class SimulationRunner(
     public SimulationResult Run(IReadOnlyList<PreferencePair> pairs, IReadOnlyList<PreferencePair>? offlinePairs, SimulationOptions options)
     {
         options.Validate();
+        if (pairs.Count == 0) throw new ArgumentException("the pair file holds no pair to replay");
         var online = WithTruth(pairs, out int withoutTruth);
+        if (online.Count == 0)
+            throw new ArgumentException($"none of the {pairs.Count} pairs has a ground truth (\"preferred\": \"a\" or \"b\"): the simulation scores RMs against it");
         var offline = offlinePairs == null ? null : WithTruth(offlinePairs, out _);
-        CheckPool(online, options.Pool, "the online pairs");
-        if (offline != null) CheckPool(offline, options.Pool, "the offline pairs");
-        if (online.Count == 0) throw new ArgumentException("no pair with a known ground truth (\"preferred\") to replay");
+        if (offlinePairs != null && offline!.Count == 0)
+            throw new ArgumentException($"none of the {offlinePairs.Count} offline pairs has a ground truth (\"preferred\") to train on");
+        CheckPool(online, options.Pool, "the online pairs with a ground truth");
+        if (offline != null) CheckPool(offline, options.Pool, "the offline pairs with a ground truth");
 
         var clock = Stopwatch.StartNew();
         log?.Report($"embedding {online.Count + (offline?.Count ?? 0)} pairs with {embedder.EncoderId}");
-        var onlineEmb = embedder.Embed(online, EmbeddingProgress("online"));
-        var offlineEmb = offline == null ? null : embedder.Embed(offline, EmbeddingProgress("offline"));
+        var onlineEmb = embedder.Embed(online, EmbeddingProgress(offline == null ? "pairs (offline and online parts)" : "online pairs (--pairs)"));
+        var offlineEmb = offline == null ? null : embedder.Embed(offline, EmbeddingProgress("offline pairs (--offline-pairs)"));
         log?.Report($"embedded in {clock.Elapsed.TotalSeconds:F1} s");
 
         var runs = new List<SeedRun>();
@@ -40,7 +45,7 @@ public sealed class SimulationRunner(
         {
             var run = RunSeed(seed, online, onlineEmb, offline, offlineEmb, options);
             runs.Add(run);
-            info[$"seed {seed}"] = $"offline pairs {run.OfflineCount}, online pairs {run.Stream.Count}";
+            info[$"seed {seed}"] = $"offline pairs {run.OfflineCount}, online pairs {run.Stream.Count} in {run.Batches} batches; offline router: {run.OfflineChoice}";
             log?.Report($"seed {seed}: {run.OfflineCount} offline / {run.Stream.Count} online pairs, " +
                         $"bayesian-router {Accuracy(run, "bayesian-router"):F4}, best single {BestSingleAccuracy(run):F4} " +
                         $"({clock.Elapsed.TotalSeconds:F1} s)");
@@ -58,7 +63,7 @@ public sealed class SimulationRunner(
             int tenth = p.Total == 0 ? 10 : (int)(10L * p.Done / p.Total);
             if (tenth == last) return;
             last = tenth;
-            log.Report($"embedding {what} pairs: {p.Done}/{p.Total}");
+            log.Report($"embedding the {what}: {p.Done}/{p.Total}");
         });
     }
 
@@ -95,35 +100,131 @@ public sealed class SimulationRunner(
         if (trainPairs.Count == 0 || streamPairs.Count == 0)
             throw new ArgumentException($"seed {seed}: the split left {trainPairs.Count} offline and {streamPairs.Count} online pairs; both need some");
 
-        // 2. The offline router of this seed.
-        var router = trainer.Train(trainPairs, trainEmb, options.Pool,
-            options.Offline with { Seed = seed, EncoderId = embedder.EncoderId, MaxTokens = embedder.MaxTokens }, log);
+        // 2. The offline router of this seed: hyper-parameters chosen and the online stage calibrated on a validation
+        //    part of the offline side only (nested), then retrained on the whole offline side.
+        var baseOptions = options.Offline with { Seed = seed, EncoderId = embedder.EncoderId, MaxTokens = embedder.MaxTokens };
+        var candidates = NestedSelection.Grid(baseOptions, options.TuneEmbeddingScales, options.TuneEpochs);
+        var validationSplit = offline == null && options.Split == SplitKind.Domain ? SplitKind.Domain : SplitKind.Group;
+        var nested = NestedSelection.Run(trainer, trainPairs, trainEmb, options.Pool, candidates, validationSplit, options.TuneShare, seed);
+        var router = nested.Router;
 
-        // 3. The stream: shuffled once, then the same batches for every method.
-        var order = Enumerable.Range(0, streamPairs.Count).ToArray();
-        new Random(SeedFor(seed, "stream")).Shuffle(order);
+        // 3. The stream: ordered once, cut into batches, the same batches for every method.
+        var (order, bounds) = StreamBatches(streamPairs, options, seed);
         var pairs = order.Select(i => streamPairs[i]).ToArray();
         var features = order.Select(i => router.Features(streamEmb[i], streamPairs[i].Domain)).ToArray();
-        var projection = new RandomProjection(2 * router.EncoderDimension, router.FusedDimension, SeedFor(seed, "projection"));
-        var raw = order.Select(i => projection.Apply(streamEmb[i].FusionInput())).ToArray();
+        IReadOnlyList<double[]> raw = features;
+        if (options.BaselineFeatures == BaselineFeatures.RandomProjection)
+        {
+            var projection = new RandomProjection(2 * router.EncoderDimension, router.FusedDimension, SeedFor(seed, "projection"));
+            raw = order.Select(i => projection.Apply(streamEmb[i].FusionInput())).ToArray();
+        }
 
-        var methods = _methods(new SeedContext(seed, options, router, raw[0].Length));
+        var (onlineModel, onlineChoice) = options.ChooseOnlineModel ? ChooseOnline(nested, options, seed) : (options.Online, "fixed");
+        var methods = _methods(new SeedContext(seed, options, router, raw[0].Length, nested.Calibration) { Online = onlineModel });
         var outcomes = new Dictionary<string, PairOutcome[]>(StringComparer.Ordinal);
         var results = new PairOutcome[methods.Count][];
         // Methods are independent (each owns its generators), so they replay in parallel; results do not depend on it.
-        Parallel.For(0, methods.Count, m => results[m] = Replay(methods[m], pairs, features, raw, options.BatchSize));
+        Parallel.For(0, methods.Count, m => results[m] = Replay(methods[m], pairs, features, raw, bounds));
         for (int m = 0; m < methods.Count; m++) outcomes[methods[m].Name] = results[m];
-        return new SeedRun(seed, trainPairs.Count, pairs, outcomes, methods.ToDictionary(m => m.Name, m => m.Kind));
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var chosen = string.Create(inv, $"embedding scale {nested.Chosen.EmbeddingScale}, {nested.Chosen.Epochs} epochs (validation accuracy " +
+            $"{(nested.ValidationAccuracy.Count > 0 ? nested.ValidationAccuracy.Max() : double.NaN):F4} on {nested.ValidationPairs} pairs); " +
+            $"calibration a={nested.Calibration.Scale:G4} c={nested.Calibration.Offset:G4}; {nested.Calibration.Levels}; online model: {onlineChoice}");
+        return new SeedRun(seed, trainPairs.Count, pairs, outcomes, methods.ToDictionary(m => m.Name, m => m.Kind), chosen, bounds.Count - 1);
     }
 
-    /// <summary>Replays the stream through one method, batch by batch.</summary>
+    /// <summary>
+    /// The online models the validation replay chooses among, simplest first: a richer model must label the validation
+    /// part strictly better to be chosen (on a tie the simpler one stays).
+    /// </summary>
+    public static IReadOnlyList<(string Name, BayesianRouterOptions Options)> OnlineCandidates(BayesianRouterOptions online) =>
+    [
+        ("paper", online with { Model = OnlineModel.Paper }),
+        ("hierarchical without prompt level", online with { Model = OnlineModel.Hierarchical, UsePrompt = false }),
+        ("hierarchical", online with { Model = OnlineModel.Hierarchical, UsePrompt = true }),
+    ];
+
+    /// <summary>
+    /// Replays the validation part of the offline side (as the nested router, which never trained on it, sees it) as a
+    /// stream with the run's feedback and batches, once per candidate online model; returns the most accurate.
+    /// </summary>
+    public static (BayesianRouterOptions Chosen, string Report) ChooseOnline(NestedSelectionResult nested, SimulationOptions options, int seed)
+    {
+        var val = nested.Validation;
+        if (val.Count == 0 || nested.NestedRouter is not { } router) return (options.Online, "no validation part: the default");
+        var (order, bounds) = StreamBatches(val, options, SeedFor(seed, "validation-replay"));
+        var pairs = order.Select(i => val[i]).ToArray();
+        var features = order.Select(i => router.Features(nested.ValidationEmbeddings[i], val[i].Domain)).ToArray();
+        var costs = options.Pool.Select(options.CostOf).ToArray();
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        (BayesianRouterOptions Options, double Accuracy, string Name)? best = null;
+        var report = new List<string>();
+        foreach (var (name, candidate) in OnlineCandidates(options.Online))
+        {
+            var factory = new BayesianRouterFactory(router, candidate with
+            {
+                Calibration = nested.Calibration, UseDomain = candidate.UseDomain && options.Offline.UseDomain,
+            });
+            var r = factory.Create(SeedFor(seed, "validation/" + name));
+            var method = new RoutedMethod(name, MethodKind.Router, r, true,
+                b => b.Pairs.Select((p, i) => factory.Features(r, b.Features[i], p.Domain, p.Group)).ToArray(),
+                options.Pool, costs, options.Feedback, new Random(SeedFor(seed, "validation/" + name + "/feedback")), seed);
+            var outcomes = Replay(method, pairs, features, features, bounds);
+            double accuracy = outcomes.Average(o => o.Correct ? 1.0 : 0.0);
+            report.Add(string.Create(inv, $"{name} {accuracy:F4}"));
+            if (best == null || accuracy > best.Value.Accuracy + 1e-12) best = (candidate, accuracy, name);
+        }
+        return (best!.Value.Options, $"{best.Value.Name} (validation replay: {string.Join(", ", report)})");
+    }
+
+    /// <summary>
+    /// The stream's replay order and its batch boundaries (batch b is order[bounds[b] .. bounds[b + 1])), by
+    /// <see cref="SimulationOptions.Composition"/>.
+    /// </summary>
+    public static (int[] Order, IReadOnlyList<int> Bounds) StreamBatches(IReadOnlyList<PreferencePair> stream, SimulationOptions options, int seed)
+    {
+        var rng = new Random(SeedFor(seed, "stream"));
+        var bounds = new List<int> { 0 };
+        if (options.Composition == BatchComposition.Shuffled)
+        {
+            var order = Enumerable.Range(0, stream.Count).ToArray();
+            rng.Shuffle(order);
+            for (int start = options.BatchSize; start < order.Length; start += options.BatchSize) bounds.Add(start);
+            bounds.Add(order.Length);
+            return (order, bounds);
+        }
+        // P prompts x K pairs: each prompt's pairs shuffled and chunked by K; round e visits the prompts with an e-th chunk.
+        var groups = stream.Select((p, i) => (p.Group, i)).GroupBy(x => x.Group, StringComparer.Ordinal)
+            .Select(g => g.Select(x => x.i).ToArray()).ToList();
+        var chunks = groups.Select(g =>
+        {
+            rng.Shuffle(g);
+            return g.Chunk(options.PairsPerPrompt).ToArray();
+        }).ToList();
+        var list = new List<int>(stream.Count);
+        for (int round = 0; ; round++)
+        {
+            var visiting = Enumerable.Range(0, chunks.Count).Where(g => chunks[g].Length > round).ToArray();
+            if (visiting.Length == 0) break;
+            rng.Shuffle(visiting);
+            foreach (var batch in visiting.Chunk(options.PromptsPerBatch))
+            {
+                foreach (var g in batch) list.AddRange(chunks[g][round]);
+                bounds.Add(list.Count);
+            }
+        }
+        return (list.ToArray(), bounds);
+    }
+
+    /// <summary>Replays the stream through one method, batch by batch (batch b = pairs[bounds[b] .. bounds[b + 1])).</summary>
     public static PairOutcome[] Replay(AnnotationMethod method, IReadOnlyList<PreferencePair> pairs,
-        IReadOnlyList<double[]> features, IReadOnlyList<double[]> raw, int batchSize)
+        IReadOnlyList<double[]> features, IReadOnlyList<double[]> raw, IReadOnlyList<int> bounds)
     {
         var outcomes = new PairOutcome[pairs.Count];
-        for (int start = 0; start < pairs.Count; start += batchSize)
+        for (int b = 0; b + 1 < bounds.Count; b++)
         {
-            int count = Math.Min(batchSize, pairs.Count - start);
+            int start = bounds[b], count = bounds[b + 1] - start;
+            if (count == 0) continue;
             var batch = new SimulationBatch
             {
                 Pairs = Slice(pairs, start, count),
@@ -133,6 +234,15 @@ public sealed class SimulationRunner(
             method.Annotate(batch, outcomes.AsSpan(start, count));
         }
         return outcomes;
+    }
+
+    /// <summary>Batch boundaries of equal batches of <paramref name="batchSize"/> over <paramref name="count"/> pairs.</summary>
+    public static IReadOnlyList<int> EqualBatches(int count, int batchSize)
+    {
+        var bounds = new List<int> { 0 };
+        for (int start = batchSize; start < count; start += batchSize) bounds.Add(start);
+        bounds.Add(count);
+        return bounds;
     }
 
     private static T[] Slice<T>(IReadOnlyList<T> list, int start, int count)
@@ -164,7 +274,13 @@ public sealed class SimulationRunner(
 /// <summary>Everything one seed's run produced: the stream in replay order and each method's outcome per pair.</summary>
 public sealed record SeedRun(
     int Seed, int OfflineCount, IReadOnlyList<PreferencePair> Stream,
-    IReadOnlyDictionary<string, PairOutcome[]> Outcomes, IReadOnlyDictionary<string, MethodKind> Kinds);
+    IReadOnlyDictionary<string, PairOutcome[]> Outcomes, IReadOnlyDictionary<string, MethodKind> Kinds,
+    string OfflineChoice = "", int Batches = 0);
 
 /// <summary>What the method catalogue needs to build one seed's methods.</summary>
-public sealed record SeedContext(int Seed, SimulationOptions Options, OfflineRouter OfflineRouter, int RawDimension);
+public sealed record SeedContext(int Seed, SimulationOptions Options, OfflineRouter OfflineRouter, int RawDimension,
+    OnlineCalibration? Calibration = null)
+{
+    /// <summary>The bayesian-router's online model for this seed (chosen on the validation part, or the options').</summary>
+    public BayesianRouterOptions? Online { get; init; }
+}

@@ -56,10 +56,29 @@ public class OfflineRouterTests
     [InlineData(FusionActivation.Relu)]
     public void ActivationIsApplied(FusionActivation act)
     {
-        var h = Small(act).Features(Emb, "x");
-        var identity = Small(FusionActivation.Identity).Features(Emb, "x");
+        // The pre-activation W x + b for domain "y", worked by hand from the weights of Small(): x = [1.4, 1.4, 0.2, 0.2, 0, 1].
+        double e0 = 0.6f, e1 = 0.8f, f0 = 0.8f, f1 = 0.6f;
+        double[] x = [e0 + f0, e1 + f1, Math.Abs(e0 - f0), Math.Abs(e1 - f1), 0, 1];
+        double pre0 = 0.05 + 0.1 * x[0] - 0.2 * x[1] + 0.3 * x[2] + 0.0 * x[3] + 1.0 * x[4] - 1.0 * x[5];
+        double pre1 = -0.1 + 0.5 * x[0] + 0.5 * x[1] - 0.5 * x[2] + 0.25 * x[3] + 0.0 * x[4] + 2.0 * x[5];
+        double[] pre = [pre0, pre1];
+        var h = Small(act).Features(Emb, "y");
         for (int k = 0; k < 2; k++)
-            Assert.Equal(act == FusionActivation.Relu ? Math.Max(0, identity[k]) : identity[k], h[k], 12);
+            Assert.Equal(act == FusionActivation.Relu ? Math.Max(0, pre[k]) : pre[k], h[k], 12);
+        // the two activations differ where the pre-activation is negative, so the theory cannot pass by accident
+        Assert.True(pre.Any(v => v < 0) || act == FusionActivation.Identity);
+        Assert.Equal(1.0, h[2]);
+    }
+
+    [Fact]
+    public void ReluZeroesANegativePreActivationWhereIdentityKeepsIt()
+    {
+        var identity = Small(FusionActivation.Identity).Features(Emb, "y");
+        var relu = Small(FusionActivation.Relu).Features(Emb, "y");
+        int negative = Array.FindIndex(identity[..2], v => v < 0);
+        Assert.True(negative >= 0, "the fixture needs a negative pre-activation for domain y");
+        Assert.Equal(0.0, relu[negative]);
+        Assert.NotEqual(identity[negative], relu[negative]);
     }
 
     [Fact]

@@ -49,7 +49,9 @@ public class SeededRandomTests
     {
         var rng = new SeededRandom(4);
         var u = Enumerable.Range(0, 20000).Select(_ => rng.NextDouble()).ToArray();
-        Assert.All(u, v => Assert.InRange(v, 0.0, 1.0 - double.Epsilon));
+        // [0, 1): 1.0 itself is excluded (1.0 - double.Epsilon rounds to 1.0, so InRange could not tell)
+        Assert.All(u, v => Assert.True(v >= 0.0 && v < 1.0, $"{v} is outside [0, 1)"));
+        Assert.True(u.Max() < 1.0 && u.Max() > 0.999, $"max {u.Max()}");
         Assert.True(KolmogorovSmirnov(u, v => v) < 1.36 / Math.Sqrt(u.Length));
         var counts = new int[7];
         for (int i = 0; i < 70000; i++) counts[rng.NextInt(7)]++;

@@ -1,0 +1,141 @@
+using System.CommandLine;
+using System.Diagnostics;
+using BayesianRouter.Data;
+using BayesianRouter.Live;
+using BayesianRouter.RewardModels;
+using BayesianRouter.Service;
+
+namespace BayesianRouter.Cli.Commands;
+
+/// <summary>
+/// <c>bayesrouter label</c>: live routing of a whole pair file without a server. Every batch is committed to the decision
+/// log under --state before the next starts, so a rerun after a crash continues where it stopped; the output is written
+/// (atomically) once every pair has a decision.
+/// </summary>
+public static class LabelCommand
+{
+    public static Command Create(CliIO io)
+    {
+        var live = new LiveCliOptions();
+        var pairs = new Option<FileInfo>("--pairs") { Description = "Pair file to label (JSON Lines; README \"The pair file\"): prompts and the two responses.", Required = true };
+        var output = new Option<FileInfo>("--out") { Description = "Output pair file: the input pairs, each with the labelling RM's judgment added under \"judgments\" and the decision under \"routing\" (docs/pair-file.md).", Required = true };
+        var state = new Option<DirectoryInfo?>("--state") { Description = "Folder of the decision log (default: OUT.state beside --out). Rerunning with the same folder resumes: pairs already decided are not routed again." };
+        var batch = new Option<int>("--batch-size") { Description = "Pairs per routing batch (one RM call per RM per batch; one commit).", DefaultValueFactory = _ => 64 };
+        var feedback = new Option<string>("--feedback") { Description = "none: only label. truth: after each batch, learn from reward 1 when the label matches the pair's \"preferred\" (pairs without it give no feedback): a dry run of the online router on recorded data.", DefaultValueFactory = _ => "none" };
+        feedback.AcceptOnlyFromAmong("none", "truth");
+        var cmd = new Command("label",
+            "Label a whole pair file with live routing: each pair goes to one RM of the pool (Thompson sampling, with fallback to the " +
+            "router's next choice when an RM fails), every decision is logged under --state, and the output pair file holds the " +
+            "chosen RM's judgment and the decision fields. Resumable: rerun the same command after a crash.");
+        live.AddTo(cmd);
+        foreach (var o in new Option[] { pairs, output, state, batch, feedback }) cmd.Options.Add(o);
+        cmd.SetAction(async (parse, cancellationToken) =>
+        {
+            int batchSize = parse.GetValue(batch);
+            if (batchSize < 1) throw new CliUsageException($"--batch-size {batchSize}: must be at least 1");
+            bool truth = parse.GetValue(feedback) == "truth";
+            var outFile = parse.GetValue(output)!.FullName;
+            var dir = parse.GetValue(state)?.FullName ?? outFile + ".state";
+            var input = PairFile.ReadAll(parse.GetValue(pairs)!.FullName);
+            using var parts = live.Build(parse);
+            Directory.CreateDirectory(dir);
+            LiveCliOptions.KeepRouter(parts.Offline, dir);
+            using var store = SqliteDecisionStore.Open(dir);
+            var checkpoint = Path.Combine(dir, RoutingServer.CheckpointFileName);
+            var session = RoutingSession.Open(parts.Setup, store, live.SessionOptions(parse), checkpoint);
+            var byId = input.ToDictionary(p => p.Id, StringComparer.Ordinal);
+
+            // Resume: what the log already holds.
+            var logged = new Dictionary<string, DecisionLogEntry>(StringComparer.Ordinal);
+            foreach (var e in store.ReadDecisions())
+            {
+                if (!byId.ContainsKey(e.Decision.PairId))
+                    throw new InvalidDataException($"{dir}: the decision log holds pair \"{e.Decision.PairId}\", which is not in {parse.GetValue(pairs)!.FullName}: use another --state for another pair file");
+                logged[e.Decision.PairId] = e;
+            }
+            if (logged.Count > 0) io.Err.WriteLine($"[label] resuming: {logged.Count} of {input.Count} pairs already decided in {dir}");
+            if (truth)
+            {
+                var owed = logged.Values.Where(e => e.Feedback is null && e.Label.Arm is not null && byId[e.Decision.PairId].Preferred is not null).ToArray();
+                if (owed.Length > 0) await session.LearnAsync(owed.Select(e => Truth(e.Decision, e.Label, byId[e.Decision.PairId])).ToArray());
+            }
+
+            var todo = input.Where(p => !logged.ContainsKey(p.Id)).ToArray();
+            var labeller = new PoolLabeller(parts.Rms);
+            var clock = Stopwatch.StartNew();
+            int done = 0, lastDecile = -1;
+            for (int start = 0; start < todo.Length; start += batchSize)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var chunk = todo.AsSpan(start, Math.Min(batchSize, todo.Length - start)).ToArray();
+                var embeddings = parts.Embedder.Embed(chunk);
+                var toLabel = chunk.Select((p, i) => new PairToLabel(p.Id, session.Features(embeddings[i], p.Domain), PairText.Of(p))).ToArray();
+                var labelled = await session.LabelAsync(toLabel, labeller, cancellationToken);
+                if (truth)
+                {
+                    var items = labelled.Where(l => l.Label.Arm is not null && byId[l.Decision.PairId].Preferred is not null)
+                        .Select(l => Truth(l.Decision, l.Label, byId[l.Decision.PairId])).ToArray();
+                    if (items.Length > 0) await session.LearnAsync(items);
+                }
+                foreach (var l in labelled) logged[l.Decision.PairId] = new DecisionLogEntry(l.Decision, l.Label, null);
+                done += chunk.Length;
+                int decile = (int)(10L * done / todo.Length);
+                if (decile != lastDecile || io.Interactive)
+                {
+                    lastDecile = decile;
+                    double rate = done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+                    io.Err.WriteLine($"[label] {done + input.Count - todo.Length}/{input.Count} pairs ({rate:F0} pairs/s, about {(todo.Length - done) / Math.Max(rate, 1e-9):F0} s left)");
+                }
+                if ((start / batchSize) % 50 == 49) await session.SaveCheckpointAsync(checkpoint);
+            }
+            await session.SaveCheckpointAsync(checkpoint);
+
+            var written = input.Select(p => WithDecision(p, logged[p.Id])).ToList();
+            PairFile.Write(outFile, written);
+            Summarise(io, written, session, outFile, dir);
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static FeedbackItem Truth(Decision d, LabelOutcome l, PreferencePair p) =>
+        FeedbackItem.OfReward(d.DecisionId, l.Preferred == p.Preferred ? 1.0 : 0.0);
+
+    /// <summary>The pair with the labelling RM's judgment under judgments and the decision under routing.</summary>
+    public static PreferencePair WithDecision(PreferencePair p, DecisionLogEntry e)
+    {
+        var judgments = new Dictionary<string, Judgment>(p.Judgments, StringComparer.Ordinal);
+        if (e.Label is { Rm: { } rm, Judgment: { } j }) judgments[rm] = j;
+        return p with
+        {
+            Judgments = judgments,
+            Routing = new RoutingRecord
+            {
+                DecisionId = e.Decision.DecisionId,
+                Chosen = e.Decision.Rm,
+                Probability = e.Decision.Probability,
+                Rm = e.Label.Rm,
+                Label = e.Label.Preferred,
+                FallbackFrom = e.Label.FallbackFrom.Select(f => (f.Rm, f.Reason)).ToArray(),
+                Error = e.Label.Error,
+                FeaturesHash = e.Decision.FeaturesHash,
+            },
+        };
+    }
+
+    private static void Summarise(CliIO io, List<PreferencePair> written, RoutingSession session, string outFile, string dir)
+    {
+        var routed = written.Select(p => p.Routing!).ToArray();
+        int unlabelled = routed.Count(r => r.Label is null), fellBack = routed.Count(r => r.FallbackFrom.Count > 0 && r.Rm != null);
+        var withTruth = written.Where(p => p.Preferred is not null).ToArray();
+        io.Out.WriteLine($"labelled {routed.Length - unlabelled} of {routed.Length} pairs ({fellBack} after a fallback, {unlabelled} by no RM); wrote {outFile}; decision log in {dir}");
+        foreach (var g in routed.Where(r => r.Rm != null).GroupBy(r => r.Rm!).OrderBy(g => g.Key, StringComparer.Ordinal))
+            io.Out.WriteLine($"  {g.Key}: {g.Count()} pairs ({(double)g.Count() / routed.Length:P1})");
+        if (withTruth.Length > 0)
+        {
+            int right = withTruth.Count(p => p.Routing!.Label == p.Preferred);
+            io.Out.WriteLine($"label accuracy against \"preferred\": {(double)right / withTruth.Length:F4} ({right}/{withTruth.Length})");
+        }
+        if (session.Statistics().Feedback > 0) io.Out.WriteLine($"feedback learned from: {session.Statistics().Feedback} pairs in {session.FeedbackBatches} batches");
+    }
+}

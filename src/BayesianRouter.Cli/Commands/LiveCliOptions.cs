@@ -1,0 +1,111 @@
+using System.CommandLine;
+using BayesianRouter.Encoding;
+using BayesianRouter.IO;
+using BayesianRouter.Live;
+using BayesianRouter.Offline;
+using BayesianRouter.RewardModels;
+using BayesianRouter.Service;
+
+namespace BayesianRouter.Cli.Commands;
+
+/// <summary>
+/// Options shared by <c>serve</c> and <c>label</c>: the pool file, the optional offline router, the routing session's
+/// settings and the encoder; and the one composition of them into a router setup, an embedder and the pool's RMs.
+/// </summary>
+internal sealed class LiveCliOptions
+{
+    public Option<FileInfo> Pool { get; } = new("--pool")
+    {
+        Description = "Pool file (JSON, docs/pool-file.md): the RMs to route between, their backends (vllm-classify, openrlhf, openai-judge), URLs, timeouts and max_concurrency.",
+        Required = true,
+    };
+
+    public Option<FileInfo?> Router { get; } = new("--router")
+    {
+        Description = "Offline router artifact (offline train): route with the paper's BayesianRouter (prior mean E_bt, sigma_w^2 = 0.02) on its pair features. Its RM names must be the pool's. Without it: Thompson sampling with a zero prior on the encoder's pair features.",
+    };
+
+    public Option<long> Seed { get; } = new("--seed") { Description = "Seed of the router's draws (decisions, probability estimates, exploration) and of the feature projection.", DefaultValueFactory = _ => 1 };
+
+    public Option<double> Explore { get; } = new("--explore")
+    {
+        Description = "Exploration floor epsilon in [0, 1): with this probability a pair goes to an RM drawn uniformly, so every RM keeps a choice probability of at least epsilon / N (what `ope` needs to evaluate other policies reliably). 0 = the paper's pure Thompson sampling.",
+        DefaultValueFactory = _ => 0.0,
+    };
+
+    public Option<int> McDraws { get; } = new("--mc-draws")
+    {
+        Description = "Monte-Carlo draws per pair for the logged choice probability (its error is about sqrt(p(1-p)/draws)).",
+        DefaultValueFactory = _ => 1000,
+    };
+
+    public Option<DirectoryInfo?> EncoderCache { get; } = new("--encoder-cache")
+    {
+        Description = "Folder of the persistent embedding cache (default: $BAYESROUTER_CACHE, else ~/.cache/bayesrouter/embeddings).",
+    };
+
+    public Option<int> MaxTokens { get; } = new("--max-tokens")
+    {
+        Description = "Encoder truncation without --router (with --router, the router's own setting is used).",
+        DefaultValueFactory = _ => EncoderOptions.DefaultMaxTokens,
+    };
+
+    public void AddTo(Command cmd)
+    {
+        foreach (var o in new Option[] { Pool, Router, Seed, Explore, McDraws, EncoderCache, MaxTokens }) cmd.Options.Add(o);
+    }
+
+    public RoutingSessionOptions SessionOptions(ParseResult parse)
+    {
+        double eps = parse.GetValue(Explore);
+        if (!(eps >= 0 && eps < 1)) throw new CliUsageException($"--explore {eps}: must lie in [0, 1)");
+        int draws = parse.GetValue(McDraws);
+        if (draws < 1) throw new CliUsageException($"--mc-draws {draws}: must be at least 1");
+        return new RoutingSessionOptions { Exploration = eps, MonteCarloDraws = draws };
+    }
+
+    /// <summary>Reads the pool (and router), builds the encoder, the router setup and the RMs in arm order.</summary>
+    public LiveParts Build(ParseResult parse)
+    {
+        var pool = PoolFile.Load(parse.GetValue(Pool)!.FullName);
+        var routerFile = parse.GetValue(Router);
+        var offline = routerFile is null ? null : OfflineRouter.Load(routerFile.FullName);
+        var specs = offline is null ? pool.Rms : pool.InRouterOrder(offline.Pool, routerFile!.FullName);
+        int maxTokens = offline?.MaxTokens ?? parse.GetValue(MaxTokens);
+        var embedder = CachedPairEmbedder.CreateMiniLm(new EncoderOptions { MaxTokens = maxTokens }, parse.GetValue(EncoderCache)?.FullName);
+        try
+        {
+            if (offline != null && offline.EncoderId != embedder.EncoderId)
+                throw new InvalidDataException($"{routerFile!.FullName}: the router was trained on encoder \"{offline.EncoderId}\", this build embeds with \"{embedder.EncoderId}\"");
+            long seed = parse.GetValue(Seed);
+            var setup = offline is null
+                ? RouterSetup.WithoutOfflineRouter(specs.Select(s => s.Name).ToArray(), embedder.Dimension, seed)
+                : RouterSetup.FromOfflineRouter(offline, seed);
+            var rms = RewardModelFactory.CreatePool(new RmPool(pool.File, specs, pool.Budget));
+            return new LiveParts(setup, embedder, rms, offline);
+        }
+        catch
+        {
+            embedder.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Keeps the offline router beside the state (for <c>ope</c>'s offline-only policy); never overwrites one.</summary>
+    public static void KeepRouter(OfflineRouter? offline, string stateDirectory)
+    {
+        if (offline is null) return;
+        var path = Path.Combine(stateDirectory, "router.bin");
+        if (!File.Exists(path)) offline.Save(path);
+    }
+}
+
+/// <summary>What <see cref="LiveCliOptions.Build"/> composed; disposing it closes the encoder and the RM clients.</summary>
+internal sealed record LiveParts(RouterSetup Setup, CachedPairEmbedder Embedder, RemoteRewardModelPool Rms, OfflineRouter? Offline) : IDisposable
+{
+    public void Dispose()
+    {
+        Rms.Dispose();
+        Embedder.Dispose();
+    }
+}

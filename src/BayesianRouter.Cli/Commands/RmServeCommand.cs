@@ -1,0 +1,101 @@
+using System.CommandLine;
+using BayesianRouter.Data;
+using BayesianRouter.RewardModels;
+using BayesianRouter.RewardModels.Serving;
+
+namespace BayesianRouter.Cli.Commands;
+
+/// <summary>
+/// <c>bayesrouter rm-serve</c>: one RM's recorded judgments served over the three RM protocols
+/// (<see cref="RecordedRmServer"/>), for dry runs of a pipeline and as a real server in tests.
+/// </summary>
+public static class RmServeCommand
+{
+    public static Command Create(CliIO io)
+    {
+        var pairs = new Option<string>("--pairs")
+        {
+            Description = "Pair file with response texts whose recorded judgments are served (e.g. from `data import rewardmath --part rewardbench`).",
+            Required = true,
+        };
+        var rm = new Option<string>("--rm") { Description = "The RM whose judgments are served (a name in the pair file's judgments).", Required = true };
+        var host = new Option<string>("--host") { Description = "Address to bind (an IP address or localhost).", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "Port to listen on; 0 picks a free one (the printed line tells which).", DefaultValueFactory = _ => 8000 };
+        var latency = new Option<double>("--latency-ms") { Description = "Delay added before every answer, in milliseconds." };
+        var failRate = new Option<double>("--fail-rate") { Description = "Share of requests (0..1) answered with HTTP 500 at random, drawn from --seed." };
+        var seed = new Option<int>("--seed") { Description = "Seed of the --fail-rate draws.", DefaultValueFactory = _ => 1 };
+        var fault = new Option<string>("--fault")
+        {
+            Description = "Misbehave on every request: none, timeout (never answer), 500, malformed (cut-off JSON), nan (NaN scores; " +
+                $"a judge answers \"NaN\"). A request's {RecordedRmServer.FaultHeader} header overrides it.",
+            DefaultValueFactory = _ => "none",
+        };
+        var queryTemplate = new Option<string?>("--query-template")
+        {
+            Description = $"The openrlhf query template your pool file uses (placeholders {{prompt}}, {{response}}); default \"{RmTemplate.DefaultQuery}\".",
+        };
+        var judgeTemplate = new Option<string?>("--judge-template")
+        {
+            Description = "The openai-judge template your pool file uses (placeholders {prompt}, {response_0}, {response_1}); default: the built-in one (docs/rm-backends.md).",
+        };
+        var cmd = new Command("rm-serve",
+            "Serve one RM's recorded judgments over the RM protocols: vLLM POST /classify (chat form), OpenRLHF POST /get_reward and an " +
+            "OpenAI-compatible judge POST /v1/chat/completions, looked up by prompt and response text (unknown text: HTTP 404 naming it). " +
+            "Prints one line `listening on http://HOST:PORT` when ready and serves until Ctrl+C or SIGTERM. See docs/rm-backends.md.");
+        foreach (var o in new Option[] { pairs, rm, host, port, latency, failRate, seed, fault, queryTemplate, judgeTemplate }) cmd.Options.Add(o);
+        cmd.SetAction(async (r, ct) =>
+        {
+            if (!RmFaults.TryParse(r.GetValue(fault), out var mode))
+                throw new CliUsageException($"--fault \"{r.GetValue(fault)}\" is not one of {string.Join(", ", RmFaults.ByName.Keys)}");
+            var path = r.GetValue(pairs)!;
+            if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such pair file", path);
+            var record = RecordedJudgments.From(PairFile.Read(path), r.GetValue(rm)!, path);
+            var options = new RecordedRmServerOptions
+            {
+                Host = r.GetValue(host)!,
+                Port = r.GetValue(port),
+                LatencyMs = r.GetValue(latency),
+                FailRate = r.GetValue(failRate),
+                Seed = r.GetValue(seed),
+                Fault = mode,
+                QueryTemplate = Template(r.GetValue(queryTemplate), RmTemplate.QueryPlaceholders, "--query-template"),
+                JudgeTemplate = Template(r.GetValue(judgeTemplate), RmTemplate.JudgePlaceholders, "--judge-template"),
+            };
+            await using var server = await RecordedRmServer.StartAsync(record, options, ct);
+            Warn(io, record, server);
+            io.Out.WriteLine($"listening on {server.Url.ToString().TrimEnd('/')}");
+            io.Out.Flush();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static string? Template(string? text, IReadOnlyList<string> placeholders, string option)
+    {
+        if (text is null) return null;
+        var missing = RmTemplate.Missing(text, placeholders);
+        if (missing.Count > 0) throw new CliUsageException($"{option} lacks {string.Join(", ", missing.Select(m => "{" + m + "}"))}");
+        return text;
+    }
+
+    /// <summary>What the served answers may get wrong, on standard error (standard output carries only the ready line).</summary>
+    private static void Warn(CliIO io, RecordedJudgments record, RecordedRmServer server)
+    {
+        io.Err.WriteLine($"serving {record.PairCount} recorded judgments of RM \"{record.Rm}\"" +
+            (record.AllScored ? $" ({record.ScoredResponses} scored responses)" : " (verdicts: judge protocol only)"));
+        if (record.ConflictingScores > 0)
+            io.Err.WriteLine($"warning: {record.ConflictingScores} (prompt, response) pairs were recorded with different scores; the scorer protocols answer the first " +
+                "(a pair file without response texts gives every response the same text \"\")");
+        if (record.ConflictingPairs > 0)
+            io.Err.WriteLine($"warning: {record.ConflictingPairs} pairs were recorded twice with different judgments; the first is answered");
+        if (server.AmbiguousQueries > 0)
+            io.Err.WriteLine($"warning: {server.AmbiguousQueries} responses give the same openrlhf query text as another under the query template; the first is answered");
+    }
+}

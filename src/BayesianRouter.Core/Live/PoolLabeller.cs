@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using BayesianRouter.RewardModels;
+
+namespace BayesianRouter.Live;
+
+/// <summary>
+/// Labels routed pairs with the pool's RMs: each pair goes to its decision's RM; the pairs of one RM go in one batched
+/// call, the RMs' calls run concurrently (at most <see cref="PoolLabellerOptions.MaxConcurrency"/> calls in flight per
+/// RM, across all callers, when set); a pair whose RM failed moves to the next RM of its decision's fallback order in the next
+/// round. A pair no RM could label gets an outcome with no label and the reasons. Nothing but cancellation of
+/// <c>cancellationToken</c> throws out of <see cref="LabelAsync"/>: an RM that throws, times out, or answers with the
+/// wrong number of judgments fails the pairs of that call.
+/// </summary>
+public sealed class PoolLabeller
+{
+    private readonly IRewardModel[] _pool;
+    private readonly SemaphoreSlim?[] _slots;
+
+    /// <param name="pool">The RMs in arm order (names as in the router's pool).</param>
+    public PoolLabeller(IReadOnlyList<IRewardModel> pool, PoolLabellerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        if (pool.Count == 0) throw new ArgumentException("the pool needs at least one RM", nameof(pool));
+        Options = options ?? new PoolLabellerOptions();
+        _pool = pool.ToArray();
+        var limits = Options.MaxConcurrency;
+        if (limits != null && limits.Count != _pool.Length)
+            throw new ArgumentException($"{limits.Count} concurrency limits for {_pool.Length} RMs");
+        _slots = new SemaphoreSlim[_pool.Length];
+        for (int n = 0; n < _pool.Length; n++)
+        {
+            if (limits is null) continue;
+            int limit = limits[n];
+            if (limit < 1) throw new ArgumentException($"RM {_pool[n].Name}: max concurrency must be at least 1 (got {limit})");
+            _slots[n] = new SemaphoreSlim(limit, limit);
+        }
+        if (Options.MaxAttempts < 1) throw new ArgumentException($"max attempts must be at least 1 (got {Options.MaxAttempts})");
+    }
+
+    public PoolLabellerOptions Options { get; }
+
+    /// <summary>The RMs, in arm order.</summary>
+    public IReadOnlyList<IRewardModel> Pool => _pool;
+
+    /// <summary>Labels every decision's pair (<paramref name="texts"/> aligned with <paramref name="decisions"/>), in order.</summary>
+    public async Task<IReadOnlyList<LabelOutcome>> LabelAsync(IReadOnlyList<Decision> decisions, IReadOnlyList<PairText> texts,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(decisions);
+        ArgumentNullException.ThrowIfNull(texts);
+        if (decisions.Count != texts.Count) throw new ArgumentException($"{decisions.Count} decisions for {texts.Count} pairs");
+        int count = decisions.Count;
+        var outcomes = new LabelOutcome?[count];
+        var failures = new List<FailedRm>?[count];
+        var attempt = new int[count];
+        int maxAttempts = Math.Min(Options.MaxAttempts, _pool.Length);
+
+        var pending = Enumerable.Range(0, count).ToList();
+        while (pending.Count > 0)
+        {
+            var byArm = new Dictionary<int, List<int>>();
+            foreach (var i in pending)
+            {
+                var order = decisions[i].FallbackOrder;
+                int arm = attempt[i] < order.Count ? order[attempt[i]] : -1;
+                if (arm < 0 || arm >= _pool.Length || attempt[i] >= maxAttempts)
+                {
+                    outcomes[i] = LabelOutcome.Unlabelled((IReadOnlyList<FailedRm>?)failures[i] ?? []);
+                    continue;
+                }
+                (byArm.TryGetValue(arm, out var list) ? list : byArm[arm] = []).Add(i);
+            }
+            var calls = byArm.Select(kv => CallAsync(kv.Key, kv.Value.Select(i => texts[i]).ToArray(), cancellationToken)).ToArray();
+            var results = await Task.WhenAll(calls).ConfigureAwait(false);
+            pending = [];
+            int c = 0;
+            foreach (var (arm, items) in byArm)
+            {
+                var judgments = results[c++];
+                for (int k = 0; k < items.Count; k++)
+                {
+                    int i = items[k];
+                    var j = judgments[k];
+                    if (j.Judgment is { } judgment)
+                        outcomes[i] = LabelOutcome.Labelled(_pool[arm].Name, arm, judgment, (IReadOnlyList<FailedRm>?)failures[i] ?? []);
+                    else
+                    {
+                        (failures[i] ??= []).Add(new FailedRm(_pool[arm].Name, j.Error ?? "no judgment"));
+                        attempt[i]++;
+                        pending.Add(i);
+                    }
+                }
+            }
+        }
+        return outcomes!;
+    }
+
+    /// <summary>One batched call to one RM; every failure becomes failed judgments, never an exception.</summary>
+    private async Task<RmJudgment[]> CallAsync(int arm, PairText[] pairs, CancellationToken cancellationToken)
+    {
+        var rm = _pool[arm];
+        var slot = _slots[arm];
+        if (slot != null) await slot.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var clock = Stopwatch.StartNew();
+        RmJudgment[] results;
+        string? error = null;
+        try
+        {
+            var answer = await rm.JudgeAsync(pairs, cancellationToken).ConfigureAwait(false);
+            if (answer is null || answer.Count != pairs.Length)
+            {
+                error = $"returned {answer?.Count ?? 0} judgments for {pairs.Length} pairs";
+                results = Fill(pairs.Length, error);
+            }
+            else results = answer.ToArray();
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (OperationCanceledException e)
+        {
+            error = $"timed out or cancelled ({e.Message})";
+            results = Fill(pairs.Length, error);
+        }
+        catch (Exception e)
+        {
+            error = $"{e.GetType().Name}: {e.Message}";
+            results = Fill(pairs.Length, error);
+        }
+        finally
+        {
+            slot?.Release();
+        }
+        int failed = results.Count(r => r.Judgment is null);
+        Options.OnCall?.Invoke(new RmCall(rm.Name, arm, pairs.Length, failed, clock.Elapsed, error));
+        return results;
+    }
+
+    private static RmJudgment[] Fill(int count, string reason)
+    {
+        var a = new RmJudgment[count];
+        Array.Fill(a, RmJudgment.Failed(reason));
+        return a;
+    }
+}
+
+/// <summary>Options of <see cref="PoolLabeller"/>.</summary>
+public sealed record PoolLabellerOptions
+{
+    /// <summary>Most calls in flight per RM (arm order); null = no limit here (RMs built from a pool file limit their
+    /// own HTTP requests to the pool's <c>max_concurrency</c>).</summary>
+    public IReadOnlyList<int>? MaxConcurrency { get; init; }
+
+    /// <summary>Most RMs tried per pair (the chosen one and its fallbacks); default: every RM of the pool.</summary>
+    public int MaxAttempts { get; init; } = int.MaxValue;
+
+    /// <summary>Called after every RM call (for metrics); must be thread-safe and quick.</summary>
+    public Action<RmCall>? OnCall { get; init; }
+}
+
+/// <summary>One batched RM call: how many pairs, how many failed, how long it took, and the call's error if it failed whole.</summary>
+public readonly record struct RmCall(string Rm, int Arm, int Pairs, int Failed, TimeSpan Elapsed, string? Error);

@@ -1,0 +1,512 @@
+using System.Collections;
+using System.Security.Cryptography;
+using System.Text;
+using BayesianRouter.Features;
+using BayesianRouter.IO;
+using BayesianRouter.Rewards;
+using BayesianRouter.RewardModels;
+using BayesianRouter.Routing;
+using BayesianRouter.State;
+
+namespace BayesianRouter.Live;
+
+/// <summary>
+/// Live routing (paper sections 3.3-3.4, appendix B) with a durable log: route batches of pairs to RMs, label them
+/// through the pool, learn from the trainer's feedback, and continue after a restart exactly where the log stands.
+/// Thread-safe: decisions and learning are serialised inside; RM calls and log writes run outside the lock.
+/// <list type="number">
+/// <item><see cref="Route"/>: Thompson sampling per pair (a fresh draw of every arm's score h^T w_n, the argmax), with an
+/// optional uniform exploration floor; each decision carries its choice probability (&gt; 0), the fallback order (the
+/// other arms by their sampled scores) and the hash of its features.</item>
+/// <item><see cref="RecordAsync"/> logs decisions with their labels (<see cref="PoolLabeller"/>); only logged decisions
+/// take feedback. <see cref="LabelAsync"/> does route + label + record.</item>
+/// <item><see cref="LearnAsync"/>: one call is one training batch. Losses are batch-centred, then rescaled by the 20/80
+/// quantiles of all past centred rewards (<see cref="QuantileNormaliser"/>); rewards in [0, 1] are taken as they are.
+/// Each arm's posterior is updated once with its pairs (Eq. 5-6), the arm being the RM that labelled the pair.</item>
+/// <item><see cref="Open"/> restores a checkpoint (<see cref="SaveCheckpointAsync"/>, atomic) and replays the feedback
+/// logged after it, so the posteriors equal those of a session that never stopped; the random generators continue
+/// from the newest logged cursor.</item>
+/// </list>
+/// </summary>
+public sealed class RoutingSession : ICheckpointable
+{
+    private readonly object _gate = new();
+    private readonly ThompsonSamplingRouter _router;
+    private readonly QuantileNormaliser _normaliser;
+    private readonly IDecisionStore _store;
+    private readonly string _instance;
+    private SeededRandom _draws, _monteCarlo, _explore;
+    private long _nextSequence;
+    private long _lastBatch;
+    private readonly HashSet<long> _pendingFeedback = [];
+    private readonly long[] _chosen, _labelled, _feedback;
+    private readonly double[] _rewardSum;
+    private long _decisions, _feedbackTotal, _unlabelled;
+    private Exception? _fault;
+
+    private RoutingSession(RouterSetup setup, IDecisionStore store, RoutingSessionOptions options)
+    {
+        setup.Validate();
+        options.Validate();
+        Setup = setup;
+        Options = options;
+        _store = store;
+        int arms = setup.Pool.Count;
+        _router = new ThompsonSamplingRouter(arms, setup.Features.Dimension, setup.Thompson with { MonteCarloDraws = 0 });
+        _normaliser = new QuantileNormaliser(options.Rewards);
+        long seed = setup.Thompson.Seed;
+        _draws = new SeededRandom(seed, 10);
+        _monteCarlo = new SeededRandom(seed, 11);
+        _explore = new SeededRandom(seed, 12);
+        _chosen = new long[arms];
+        _labelled = new long[arms];
+        _feedback = new long[arms];
+        _rewardSum = new double[arms];
+        _instance = store.Attach(setup.Pool, setup.Features.Id);
+    }
+
+    /// <summary>
+    /// Opens a session on a store: restores <paramref name="checkpointPath"/> when that file exists, replays the
+    /// feedback the store logged after it, and continues the random draws from the store's newest cursor. With an
+    /// empty store and no checkpoint it starts at the prior.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The checkpoint or the log does not fit this setup, or is inconsistent.</exception>
+    public static RoutingSession Open(RouterSetup setup, IDecisionStore? store = null, RoutingSessionOptions? options = null,
+        string? checkpointPath = null)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        var session = new RoutingSession(setup, store ?? new MemoryDecisionStore(), options ?? new RoutingSessionOptions());
+        session.Recover(checkpointPath);
+        return session;
+    }
+
+    public RouterSetup Setup { get; }
+
+    public RoutingSessionOptions Options { get; }
+
+    /// <summary>RM names, in arm order.</summary>
+    public IReadOnlyList<string> Pool => Setup.Pool;
+
+    /// <summary>The store's instance id: the prefix of this session's decision ids.</summary>
+    public string InstanceId => _instance;
+
+    /// <summary>Feedback batches learned from so far (also the number of the last one).</summary>
+    public long FeedbackBatches
+    {
+        get { lock (_gate) return _lastBatch; }
+    }
+
+    /// <summary>The features h of a pair, from its embedding and domain (<see cref="RouterSetup.Features"/>).</summary>
+    public double[] Features(PairEmbedding embedding, string? domain) => Setup.Features.Features(embedding, domain);
+
+    /// <summary>
+    /// Decides an RM for every pair, in order. Nothing is logged yet: log the decisions with their labels through
+    /// <see cref="RecordAsync"/> (feedback is accepted for logged decisions only).
+    /// </summary>
+    /// <exception cref="ArgumentException">A feature vector of the wrong length or with a non-finite value.</exception>
+    public RoutedBatch Route(IReadOnlyList<PairToRoute> pairs)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        var contexts = new double[pairs.Count][];
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            if (pairs[i] is null) throw new ArgumentException($"pair {i} is null");
+            contexts[i] = pairs[i].Features;
+        }
+        RouterBase.CheckContexts(contexts, Setup.Features.Dimension);
+        int arms = Pool.Count;
+        double epsilon = Options.Exploration;
+        int draws = Options.MonteCarloDraws;
+        lock (_gate)
+        {
+            ThrowIfFaulted();
+            var decisions = new Decision[pairs.Count];
+            if (pairs.Count == 0) return new RoutedBatch(decisions, Cursor());
+            var moments = _router.ScoreMoments(contexts);
+            var scores = new double[arms];
+            // Monte-Carlo normals shared by the pairs of this call (common random numbers): each pair's estimate is
+            // still an unbiased M-draw estimate, at the cost of M x N multiply-adds per pair instead of M x N draws.
+            var normals = arms > 1 ? new double[draws * arms] : [];
+            for (int k = 0; k < normals.Length; k++) normals[k] = _monteCarlo.NextGaussian();
+            for (int p = 0; p < pairs.Count; p++)
+            {
+                for (int n = 0; n < arms; n++) scores[n] = moments.Mean(p, n) + moments.StdDev(p, n) * _draws.NextGaussian();
+                int arm = RouterBase.ArgMax(scores);
+                if (epsilon > 0 && _explore.NextDouble() < epsilon) arm = _explore.NextInt(arms);
+                int hits = arms > 1 ? MonteCarloHits(moments, p, arm, normals) : 0;
+                double thompson = arms == 1 ? 1.0 : (hits + 1.0) / (draws + 1.0);
+                double probability = epsilon / arms + (1 - epsilon) * thompson;
+                long sequence = _nextSequence++;
+                decisions[p] = new Decision
+                {
+                    DecisionId = $"{_instance}-{sequence}",
+                    Sequence = sequence,
+                    PairId = pairs[p].PairId,
+                    Arm = arm,
+                    Rm = Pool[arm],
+                    Probability = probability,
+                    FallbackOrder = FallbackOrder(arm, scores),
+                    Features = contexts[p],
+                    FeaturesHash = Decision.HashFeatures(contexts[p]),
+                };
+            }
+            return new RoutedBatch(decisions, Cursor());
+        }
+    }
+
+    /// <summary>How many of the Monte-Carlo draws (normals[t * arms + n]) make <paramref name="arm"/> the argmax for pair p.</summary>
+    private static int MonteCarloHits(ScoreMoments moments, int p, int arm, double[] normals)
+    {
+        int arms = moments.Arms, hits = 0;
+        Span<double> mean = arms <= 64 ? stackalloc double[arms] : new double[arms];
+        Span<double> sd = arms <= 64 ? stackalloc double[arms] : new double[arms];
+        for (int n = 0; n < arms; n++)
+        {
+            mean[n] = moments.Mean(p, n);
+            sd[n] = moments.StdDev(p, n);
+        }
+        for (int t = 0, k = 0; k < normals.Length; t++, k += arms)
+        {
+            // argmax with ties to the lowest index, as the decision's own argmax
+            int best = 0;
+            double top = mean[0] + sd[0] * normals[k];
+            for (int n = 1; n < arms; n++)
+            {
+                double v = mean[n] + sd[n] * normals[k + n];
+                if (v > top)
+                {
+                    top = v;
+                    best = n;
+                }
+            }
+            if (best == arm) hits++;
+        }
+        return hits;
+    }
+
+    /// <summary>The chosen arm first, then the others by sampled score, best first (lowest index on ties).</summary>
+    private static int[] FallbackOrder(int chosen, double[] scores)
+    {
+        var rest = Enumerable.Range(0, scores.Length).Where(n => n != chosen).OrderByDescending(n => scores[n]).ThenBy(n => n);
+        return [chosen, .. rest];
+    }
+
+    private SessionCursor Cursor()
+    {
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms))
+        {
+            _draws.WriteState(w);
+            _monteCarlo.WriteState(w);
+            _explore.WriteState(w);
+        }
+        return new SessionCursor(_nextSequence, ms.ToArray());
+    }
+
+    private void InstallCursor(SessionCursor cursor)
+    {
+        using var r = new BinaryReader(new MemoryStream(cursor.Generators));
+        var draws = SeededRandom.ReadState(r);
+        var monteCarlo = SeededRandom.ReadState(r);
+        var explore = SeededRandom.ReadState(r);
+        (_draws, _monteCarlo, _explore, _nextSequence) = (draws, monteCarlo, explore, cursor.NextSequence);
+    }
+
+    /// <summary>
+    /// Logs routed decisions with their labels (aligned), durably (the store's sense) before the task completes.
+    /// </summary>
+    public async Task RecordAsync(RoutedBatch batch, IReadOnlyList<LabelOutcome> labels)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (labels.Count != batch.Count) throw new ArgumentException($"{labels.Count} labels for {batch.Count} decisions");
+        var records = new LabelledDecision[batch.Count];
+        for (int i = 0; i < records.Length; i++) records[i] = new LabelledDecision(batch[i], labels[i] ?? throw new ArgumentException($"label {i} is null"));
+        Task write;
+        lock (_gate)
+        {
+            ThrowIfFaulted();
+            foreach (var r in records)
+            {
+                _decisions++;
+                _chosen[r.Decision.Arm]++;
+                if (r.Label.Arm is { } a) _labelled[a]++;
+                else _unlabelled++;
+            }
+            write = _store.AppendDecisionsAsync(records, batch.Cursor);
+        }
+        await Committed(write).ConfigureAwait(false);
+    }
+
+    /// <summary>Route, label through <paramref name="labeller"/>, and log: the whole path of one request.</summary>
+    public async Task<IReadOnlyList<LabelledDecision>> LabelAsync(IReadOnlyList<PairToLabel> pairs, PoolLabeller labeller,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        ArgumentNullException.ThrowIfNull(labeller);
+        if (!labeller.Pool.Select(r => r.Name).SequenceEqual(Pool, StringComparer.Ordinal))
+            throw new ArgumentException($"the labeller's RMs ({string.Join(",", labeller.Pool.Select(r => r.Name))}) are not the session's pool ({string.Join(",", Pool)})");
+        var batch = Route(pairs.Select(p => new PairToRoute(p.PairId, p.Features)).ToArray());
+        var labels = await labeller.LabelAsync(batch, pairs.Select(p => p.Texts).ToArray(), cancellationToken).ConfigureAwait(false);
+        await RecordAsync(batch, labels).ConfigureAwait(false);
+        return batch.Select((d, i) => new LabelledDecision(d, labels[i])).ToArray();
+    }
+
+    /// <summary>
+    /// Learns from one training batch of feedback (see the class summary). Unknown ids, ids that already had feedback
+    /// (or come twice in the call) and decisions without a label are reported in the result, never thrown. The
+    /// accepted items are logged before the task completes.
+    /// </summary>
+    public async Task<FeedbackResult> LearnAsync(IReadOnlyList<FeedbackItem> items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var unknown = new List<string>();
+        var duplicate = new List<string>();
+        var unlabelled = new List<string>();
+        Task write;
+        int accepted;
+        lock (_gate)
+        {
+            ThrowIfFaulted();
+            var sequences = new long?[items.Count];
+            for (int i = 0; i < items.Count; i++)
+                sequences[i] = items[i] is { } item ? ParseSequence(item.DecisionId) : throw new ArgumentException($"feedback item {i} is null");
+            var found = _store.FindDecisions(sequences.Where(s => s.HasValue).Select(s => s!.Value).Distinct().ToArray());
+            var seen = new HashSet<long>();
+            var kept = new List<(FeedbackItem Item, StoredDecision Decision)>();
+            for (int i = 0; i < items.Count; i++)
+            {
+                if (sequences[i] is not { } seq || !found.TryGetValue(seq, out var d)) unknown.Add(items[i].DecisionId);
+                else if (!seen.Add(seq) || d.HasFeedback || _pendingFeedback.Contains(seq)) duplicate.Add(items[i].DecisionId);
+                else if (d.LabelArm is null) unlabelled.Add(items[i].DecisionId);
+                else kept.Add((items[i], d));
+            }
+            accepted = kept.Count;
+            if (accepted == 0) return new FeedbackResult(0, unknown, duplicate, unlabelled);
+            var entries = kept.Select(k => (k.Decision.LabelArm!.Value, k.Decision.Features, k.Item.Loss.HasValue, k.Item.Loss ?? k.Item.Reward!.Value)).ToArray();
+            var rewards = Apply(entries);
+            long batch = ++_lastBatch;
+            var records = new FeedbackRecord[accepted];
+            for (int i = 0; i < accepted; i++)
+            {
+                var (arm, h, isLoss, value) = entries[i];
+                records[i] = new FeedbackRecord(kept[i].Decision.Sequence, arm, h, isLoss, value, rewards[i]);
+                _pendingFeedback.Add(records[i].Sequence);
+                _feedback[arm]++;
+                _rewardSum[arm] += rewards[i];
+                _feedbackTotal++;
+            }
+            write = _store.AppendFeedbackAsync(new FeedbackBatch(batch, records));
+            write.ContinueWith(_ =>
+            {
+                lock (_gate) foreach (var r in records) _pendingFeedback.Remove(r.Sequence);
+            }, TaskScheduler.Default);
+        }
+        await Committed(write).ConfigureAwait(false);
+        return new FeedbackResult(accepted, unknown, duplicate, unlabelled);
+    }
+
+    /// <summary>
+    /// Shapes one batch (losses centred and quantile-rescaled together, in item order; rewards as given) and updates
+    /// the posteriors. The same code serves live feedback and the replay after a restart, so both give the same state.
+    /// </summary>
+    private double[] Apply(IReadOnlyList<(int Arm, double[] Features, bool IsLoss, double Value)> entries)
+    {
+        var rewards = new double[entries.Count];
+        var lossIndex = new List<int>();
+        for (int i = 0; i < entries.Count; i++)
+        {
+            if (entries[i].IsLoss) lossIndex.Add(i);
+            else rewards[i] = entries[i].Value;
+        }
+        if (lossIndex.Count > 0)
+        {
+            var shaped = _normaliser.ShapeLosses(lossIndex.Select(i => entries[i].Value).ToArray());
+            for (int k = 0; k < lossIndex.Count; k++) rewards[lossIndex[k]] = shaped[k];
+        }
+        _router.Update(entries.Select((e, i) => new ArmFeedback(e.Features, e.Arm, rewards[i])).ToArray());
+        return rewards;
+    }
+
+    private long? ParseSequence(string? decisionId)
+    {
+        if (decisionId is null || decisionId.Length <= _instance.Length + 1 || !decisionId.StartsWith(_instance, StringComparison.Ordinal)
+            || decisionId[_instance.Length] != '-') return null;
+        var digits = decisionId.AsSpan(_instance.Length + 1);
+        foreach (var c in digits) if (c is < '0' or > '9') return null;
+        return long.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : null;
+    }
+
+    private async Task Committed(Task write)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            lock (_gate) _fault ??= e;
+            throw new SessionFaultedException($"the decision log could not be written ({e.Message}); the session stopped: restart it", e);
+        }
+    }
+
+    private void ThrowIfFaulted()
+    {
+        if (_fault is { } e) throw new SessionFaultedException($"the decision log failed earlier ({e.Message}); restart the session", e);
+    }
+
+    /// <summary>True once a log write failed (the session then refuses all work).</summary>
+    public bool IsFaulted
+    {
+        get { lock (_gate) return _fault != null; }
+    }
+
+    /// <summary>
+    /// Writes the complete state (posteriors, reward history, generators, counters) to <paramref name="path"/>
+    /// atomically, once everything it includes is durable in the store.
+    /// </summary>
+    public async Task SaveCheckpointAsync(string path)
+    {
+        byte[] bytes;
+        Task flush;
+        lock (_gate)
+        {
+            ThrowIfFaulted();
+            bytes = CheckpointFile.ToBytes(this);
+            flush = _store.FlushAsync();
+        }
+        await Committed(flush).ConfigureAwait(false);
+        AtomicFile.Write(path, s => s.Write(bytes));
+    }
+
+    private void Recover(string? checkpointPath)
+    {
+        if (checkpointPath != null && File.Exists(checkpointPath)) CheckpointFile.Restore(checkpointPath, this);
+        foreach (var batch in _store.ReadFeedback(_lastBatch))
+        {
+            if (batch.Batch != _lastBatch + 1)
+                throw new InvalidDataException($"the log's feedback batch {batch.Batch} follows batch {_lastBatch}: a batch is missing");
+            var rewards = Apply(batch.Items.Select(f => (f.Arm, f.Features, f.IsLoss, f.Value)).ToArray());
+            for (int i = 0; i < rewards.Length; i++)
+                if (BitConverter.DoubleToInt64Bits(rewards[i]) != BitConverter.DoubleToInt64Bits(batch.Items[i].Reward))
+                    throw new InvalidDataException($"feedback batch {batch.Batch}, item {i}: the replayed reward {rewards[i]} differs from the logged {batch.Items[i].Reward} (checkpoint and log disagree)");
+            _lastBatch = batch.Batch;
+        }
+        if (_store.ReadCursor() is { } cursor && cursor.NextSequence >= _nextSequence) InstallCursor(cursor);
+        var counts = _store.Counts();
+        _decisions = counts.Decisions;
+        _feedbackTotal = counts.Feedback;
+        for (int n = 0; n < Pool.Count && n < counts.Chosen.Length; n++)
+        {
+            _chosen[n] = counts.Chosen[n];
+            _labelled[n] = counts.Labelled[n];
+            _feedback[n] = counts.FeedbackPerArm[n];
+            _rewardSum[n] = counts.RewardSum[n];
+        }
+        _unlabelled = counts.Decisions - counts.Labelled.Sum();
+    }
+
+    /// <summary>Totals and per-RM counts.</summary>
+    public SessionStatistics Statistics()
+    {
+        lock (_gate)
+            return new SessionStatistics(Pool, _decisions, _feedbackTotal, _unlabelled,
+                Pool.Select((rm, n) => new RmStatistics(rm, _chosen[n], _labelled[n], _feedback[n], _feedback[n] == 0 ? null : _rewardSum[n] / _feedback[n])).ToArray());
+    }
+
+    /// <summary>
+    /// SHA-256 (hex) of what the session has learned: every arm's posterior and the reward history. Two sessions that
+    /// learned from the same feedback have the same digest.
+    /// </summary>
+    public string LearnedStateDigest()
+    {
+        lock (_gate)
+        {
+            using var ms = new MemoryStream();
+            using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
+            {
+                for (int n = 0; n < Pool.Count; n++)
+                {
+                    var post = _router.Posterior(n);
+                    w.WriteArray(post.PrecisionFactor);
+                    w.WriteArray(post.Mean);
+                    w.Write(post.Observations);
+                }
+                _normaliser.WriteState(w);
+            }
+            return Convert.ToHexStringLower(SHA256.HashData(ms.ToArray()));
+        }
+    }
+
+    /// <summary>Arm n's posterior (read only).</summary>
+    public ArmPosterior Posterior(int arm)
+    {
+        lock (_gate) return _router.Posterior(arm);
+    }
+
+    public string StateKind => "routing-session";
+    public int StateVersion => 1;
+
+    public void WriteState(BinaryWriter w)
+    {
+        w.Write(Pool.Count);
+        foreach (var rm in Pool) w.Write(rm);
+        w.Write(Setup.Features.Id);
+        _router.WriteState(w);
+        _normaliser.WriteState(w);
+        _draws.WriteState(w);
+        _monteCarlo.WriteState(w);
+        _explore.WriteState(w);
+        w.Write(_nextSequence);
+        w.Write(_lastBatch);
+    }
+
+    public Action ReadState(BinaryReader r, int version)
+    {
+        int count = r.ReadInt32();
+        var pool = new string[Math.Max(0, Math.Min(count, 4096))];
+        if (count != pool.Length) throw new InvalidDataException($"checkpoint pool size {count} is not valid");
+        for (int i = 0; i < count; i++) pool[i] = r.ReadString();
+        if (!pool.SequenceEqual(Pool, StringComparer.Ordinal))
+            throw new InvalidDataException($"the checkpoint was made for the pool {string.Join(",", pool)}, not {string.Join(",", Pool)}");
+        var features = r.ReadString();
+        if (features != Setup.Features.Id)
+            throw new InvalidDataException($"the checkpoint was made with the features {features}, not {Setup.Features.Id}");
+        var router = _router.ReadState(r, _router.StateVersion);
+        var normaliser = _normaliser.ReadState(r, _normaliser.StateVersion);
+        var draws = SeededRandom.ReadState(r);
+        var monteCarlo = SeededRandom.ReadState(r);
+        var explore = SeededRandom.ReadState(r);
+        long next = r.ReadInt64(), lastBatch = r.ReadInt64();
+        if (next < 0 || lastBatch < 0) throw new InvalidDataException("checkpoint counters are negative");
+        return () =>
+        {
+            router();
+            normaliser();
+            (_draws, _monteCarlo, _explore, _nextSequence, _lastBatch) = (draws, monteCarlo, explore, next, lastBatch);
+        };
+    }
+}
+
+/// <summary>A pair to route and label: its id, features h and texts.</summary>
+public sealed record PairToLabel(string PairId, double[] Features, PairText Texts);
+
+/// <summary>The decisions of one <see cref="RoutingSession.Route"/> call, in input order.</summary>
+public sealed class RoutedBatch : IReadOnlyList<Decision>
+{
+    private readonly Decision[] _decisions;
+
+    internal RoutedBatch(Decision[] decisions, SessionCursor cursor)
+    {
+        _decisions = decisions;
+        Cursor = cursor;
+    }
+
+    /// <summary>Where the session's draws stood after this batch (logged with it).</summary>
+    internal SessionCursor Cursor { get; }
+
+    public Decision this[int index] => _decisions[index];
+    public int Count => _decisions.Length;
+    public IEnumerator<Decision> GetEnumerator() => ((IEnumerable<Decision>)_decisions).GetEnumerator();
+    IEnumerator IEnumerable.GetEnumerator() => _decisions.GetEnumerator();
+}

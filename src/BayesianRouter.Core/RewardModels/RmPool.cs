@@ -1,0 +1,140 @@
+namespace BayesianRouter.RewardModels;
+
+/// <summary>How BayesianRouter talks to an RM's server (docs/rm-backends.md).</summary>
+public enum RmBackend
+{
+    /// <summary>vLLM <c>POST /classify</c>, chat form (user = prompt, assistant = response): a scalar score per response.</summary>
+    VllmClassify,
+
+    /// <summary>OpenRLHF reward server <c>POST /get_reward</c>: <c>{"query": [...]}</c> -> <c>{"rewards": [...]}</c>.</summary>
+    OpenRlhf,
+
+    /// <summary>An OpenAI-compatible chat model as a pairwise judge (<c>POST /v1/chat/completions</c>, answer "0" or "1").</summary>
+    OpenAiJudge,
+}
+
+public static class RmBackendNames
+{
+    /// <summary>The pool-file spelling of each backend.</summary>
+    public static IReadOnlyDictionary<string, RmBackend> ByName { get; } = new Dictionary<string, RmBackend>(StringComparer.Ordinal)
+    {
+        ["vllm-classify"] = RmBackend.VllmClassify,
+        ["openrlhf"] = RmBackend.OpenRlhf,
+        ["openai-judge"] = RmBackend.OpenAiJudge,
+    };
+
+    public static string ToName(this RmBackend backend) => ByName.First(kv => kv.Value == backend).Key;
+}
+
+/// <summary>The circuit breaker of one RM (Polly's advanced breaker): it opens when, within the last
+/// <see cref="WindowSeconds"/>, at least <see cref="MinCalls"/> requests were made and at least
+/// <see cref="FailureRatio"/> of them failed; while open, calls fail at once (<see cref="RmFailure.CircuitOpen"/>); after
+/// <see cref="BreakSeconds"/> one trial request decides whether it closes again.</summary>
+public sealed record RmCircuitBreakerSpec
+{
+    public double FailureRatio { get; init; } = 0.5;
+    public int MinCalls { get; init; } = 10;
+    public double WindowSeconds { get; init; } = 30;
+    public double BreakSeconds { get; init; } = 5;
+}
+
+/// <summary>One RM of a pool file: where it is served, how to talk to it, and how patiently.</summary>
+public sealed record RmSpec
+{
+    public const double DefaultCost = 1;
+    public const double DefaultTimeoutSeconds = 30;
+    public const int DefaultMaxConcurrency = 8;
+    public const int DefaultRetries = 2;
+    public const int DefaultMaxBatch = 32;
+
+    /// <summary>The RM's name: as in pair files and router artifacts.</summary>
+    public required string Name { get; init; }
+
+    public required RmBackend Backend { get; init; }
+
+    /// <summary>The server's base URL (the endpoint path is appended).</summary>
+    public required Uri Url { get; init; }
+
+    /// <summary>The served model's name (sent as <c>"model"</c>; required by openai-judge).</summary>
+    public string? Model { get; init; }
+
+    /// <summary>The price of one call relative to the pool's other RMs (cost-aware routing; default 1).</summary>
+    public double Cost { get; init; } = DefaultCost;
+
+    /// <summary>Timeout of one HTTP attempt, in seconds.</summary>
+    public double TimeoutSeconds { get; init; } = DefaultTimeoutSeconds;
+
+    /// <summary>At most this many HTTP requests to this RM at once; more wait.</summary>
+    public int MaxConcurrency { get; init; } = DefaultMaxConcurrency;
+
+    /// <summary>The environment variable holding the API key (openai-judge only).</summary>
+    public string? ApiKeyEnv { get; init; }
+
+    /// <summary>The query (openrlhf) or judge message (openai-judge) template; null: the backend's default.</summary>
+    public string? Template { get; init; }
+
+    /// <summary>Retries of a transient failure (5xx, timeout, connection), with exponential back-off and jitter.</summary>
+    public int Retries { get; init; } = DefaultRetries;
+
+    /// <summary>Pairs per HTTP request where the protocol batches (openrlhf).</summary>
+    public int MaxBatch { get; init; } = DefaultMaxBatch;
+
+    public RmCircuitBreakerSpec CircuitBreaker { get; init; } = new();
+
+    /// <summary>The template in force: <see cref="Template"/> or the backend's default; null for vllm-classify.</summary>
+    public RmTemplate? EffectiveTemplate => Backend switch
+    {
+        RmBackend.OpenRlhf => RmTemplate.Query(Template),
+        RmBackend.OpenAiJudge => RmTemplate.Judge(Template),
+        _ => null,
+    };
+}
+
+/// <summary>A pool file's content: the RMs a router may call, in file order (docs/pool-file.md).</summary>
+public sealed class RmPool
+{
+    public RmPool(string file, IReadOnlyList<RmSpec> rms, double? budget = null)
+    {
+        File = file;
+        Rms = rms;
+        Budget = budget;
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var rm in rms)
+            if (!names.Add(rm.Name)) throw new ArgumentException($"{file}: two RMs are named \"{rm.Name}\"");
+    }
+
+    /// <summary>The file it was read from (named in messages).</summary>
+    public string File { get; }
+
+    public IReadOnlyList<RmSpec> Rms { get; }
+
+    /// <summary>Cost budget per pair for cost-aware routing (reserved for a later issue); null: none.</summary>
+    public double? Budget { get; }
+
+    public IReadOnlyList<string> Names => Rms.Select(r => r.Name).ToList();
+
+    public RmSpec this[string name] => Rms.FirstOrDefault(r => r.Name == name)
+        ?? throw new KeyNotFoundException($"{File}: no RM named \"{name}\" (the pool has {string.Join(", ", Names)})");
+
+    /// <summary>
+    /// The pool's RMs in the order of a router's arms (<c>OfflineRouter.Pool</c>). The pool must name exactly the
+    /// router's RMs; otherwise a <see cref="PoolFileException"/> says which are missing and which are extra.
+    /// </summary>
+    public IReadOnlyList<RmSpec> InRouterOrder(IReadOnlyList<string> routerPool, string routerName)
+    {
+        var mine = Names;
+        var missing = routerPool.Where(n => !mine.Contains(n, StringComparer.Ordinal)).ToList();
+        var extra = mine.Where(n => !routerPool.Contains(n, StringComparer.Ordinal)).ToList();
+        if (missing.Count > 0 || extra.Count > 0)
+        {
+            var parts = new List<string>();
+            if (missing.Count > 0) parts.Add($"lacks {Quote(missing)}");
+            if (extra.Count > 0) parts.Add($"has {Quote(extra)} that the router does not know");
+            throw new PoolFileException(File, "rms",
+                $"the RM names must match the router's: {routerName} routes among {Quote(routerPool)}; this pool {string.Join(" and ", parts)}");
+        }
+        return routerPool.Select(n => this[n]).ToList();
+    }
+
+    private static string Quote(IEnumerable<string> names) => string.Join(", ", names.Select(n => $"\"{n}\""));
+}

@@ -1,0 +1,95 @@
+using BayesianRouter.Features;
+using BayesianRouter.Offline;
+
+namespace BayesianRouter.Routing;
+
+/// <summary>Which online model "the bayesian-router" runs on top of the offline artifact.</summary>
+public enum OnlineModel
+{
+    /// <summary>
+    /// <see cref="HierarchicalThompsonRouter"/>: the calibrated offline prediction plus global, domain and prompt
+    /// random effects learned online (this project's default: see README, departures).
+    /// </summary>
+    Hierarchical,
+
+    /// <summary>The paper's model (section 3.3-3.4): linear Thompson sampling on h, prior mean E_bt, sigma_w^2 = 0.02.</summary>
+    Paper,
+}
+
+/// <summary>Options of <see cref="BayesianRouterFactory"/>.</summary>
+public sealed record BayesianRouterOptions
+{
+    public OnlineModel Model { get; init; } = OnlineModel.Hierarchical;
+
+    /// <summary>Let the online model learn per domain (the pair's domain at decision time, also one the offline router never saw).</summary>
+    public bool UseDomain { get; init; } = true;
+
+    /// <summary>Let the online model learn per prompt (the pair's group: pairs sharing a prompt, as a stream revisits it).</summary>
+    public bool UsePrompt { get; init; } = true;
+
+    /// <summary>Calibration and level variances; null = those recorded in the artifact (<c>online.*</c>), else the defaults.</summary>
+    public OnlineCalibration? Calibration { get; init; }
+
+    /// <summary>Scale of each level's Thompson draw (global, domain, prompt); see <see cref="HierarchicalOptions"/>.</summary>
+    public double GlobalExploration { get; init; } = 1;
+    public double DomainExploration { get; init; } = 1;
+    public double PromptExploration { get; init; }
+
+    /// <summary>The paper model's sigma_w^2 (paper: 0.02) and sigma^2 (paper: 1).</summary>
+    public double PaperPriorVariance { get; init; } = 0.02;
+    public double PaperNoiseVariance { get; init; } = 1.0;
+}
+
+/// <summary>
+/// The one place that builds "the bayesian-router" from an offline artifact: its features (the offline router's h,
+/// plus, for the hierarchical model, the domain and prompt ids) and its prior (E_bt, or the calibrated offline
+/// prediction). The simulation, the live service and library users all construct it here:
+/// <code>
+///   var factory = new BayesianRouterFactory(OfflineRouter.Load("router.bin"));
+///   var router = factory.Create(seed: 1);
+///   var x = factory.Features(router, embedding, pair.Domain, pair.Group);   // per pair, at decision time
+///   var arm = router.Select([x])[0].Arm;  ...  router.Update([new ArmFeedback(x, arm, reward)]);
+/// </code>
+/// </summary>
+public sealed class BayesianRouterFactory
+{
+    public BayesianRouterFactory(OfflineRouter offline, BayesianRouterOptions? options = null)
+    {
+        Offline = offline ?? throw new ArgumentNullException(nameof(offline));
+        Options = options ?? new BayesianRouterOptions();
+        Calibration = Options.Calibration ?? OnlineCalibration.FromMetadata(offline.Metadata) ?? OnlineCalibration.Default;
+    }
+
+    public OfflineRouter Offline { get; }
+    public BayesianRouterOptions Options { get; }
+    public OnlineCalibration Calibration { get; }
+
+    /// <summary>The level options the hierarchical router gets (calibrated variances, this factory's exploration).</summary>
+    public HierarchicalOptions Levels(long seed) => Calibration.Levels with
+    {
+        GlobalExploration = Options.GlobalExploration,
+        DomainExploration = Options.DomainExploration,
+        PromptExploration = Options.PromptExploration,
+        Seed = seed,
+    };
+
+    /// <summary>A fresh router (at its prior) whose decisions draw from a generator seeded by <paramref name="seed"/>.</summary>
+    public IRouter Create(long seed) => Options.Model switch
+    {
+        OnlineModel.Paper => new ThompsonSamplingRouter(Offline.Pool.Count, Offline.FeatureDimension,
+            ThompsonSamplingOptions.WithOfflinePrior(Offline, seed, Options.PaperPriorVariance) with { NoiseVariance = Options.PaperNoiseVariance }),
+        _ => new HierarchicalThompsonRouter(Offline.Pool.Count, Offline.FeatureDimension,
+            h => Calibration.Probabilities(Offline.BtScores(h)), Levels(seed)),
+    };
+
+    /// <summary>The router's input for one pair: computes h from the embedding and the domain, then <see cref="Features(IRouter, double[], string?, string?)"/>.</summary>
+    public double[] Features(IRouter router, PairEmbedding embedding, string? domain, string? prompt) =>
+        Features(router, Offline.Features(embedding, domain), domain, prompt);
+
+    /// <summary>The router's input for a pair whose h is known: h itself (paper model), or [h; domain id; prompt id].</summary>
+    public double[] Features(IRouter router, double[] h, string? domain, string? prompt) => router switch
+    {
+        HierarchicalThompsonRouter t => t.Context(h, Options.UseDomain ? domain ?? "" : null, Options.UsePrompt ? prompt : null),
+        _ => h,
+    };
+}

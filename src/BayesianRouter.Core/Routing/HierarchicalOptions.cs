@@ -1,0 +1,53 @@
+using System.Globalization;
+
+namespace BayesianRouter.Routing;
+
+/// <summary>
+/// Options of <see cref="HierarchicalThompsonRouter"/>: the prior variance of each level of the random-effects model
+/// (global, domain, prompt), the observation noise, and how much each level explores (the scale of its Thompson draw:
+/// 1 = an exact posterior draw, 0 = its posterior mean). Defaults are the empirical-Bayes values measured on RewardMATH
+/// validation parts; <see cref="Offline.OnlineCalibration"/> estimates them for any offline artifact.
+/// </summary>
+public sealed record HierarchicalOptions
+{
+    /// <summary>tau_0^2: prior variance of an arm's global offset from the offline prediction.</summary>
+    public double GlobalVariance { get; init; } = 1e-3;
+
+    /// <summary>tau_d^2: prior variance of a domain's offset around the arm's global offset.</summary>
+    public double DomainVariance { get; init; } = 5e-3;
+
+    /// <summary>tau_p^2: prior variance of a prompt's offset around its domain's.</summary>
+    public double PromptVariance { get; init; } = 0.05;
+
+    /// <summary>sigma^2: variance of one reward around its prompt's mean (a 0/1 reward has at most 0.25).</summary>
+    public double NoiseVariance { get; init; } = 0.19;
+
+    /// <summary>Scale of the global level's draw (1 = Thompson sampling, 0 = posterior mean).</summary>
+    public double GlobalExploration { get; init; } = 1;
+
+    /// <summary>Scale of the domain level's draw.</summary>
+    public double DomainExploration { get; init; } = 1;
+
+    /// <summary>
+    /// Scale of the prompt level's draw. 0 (default): the prompt's offset is its posterior mean given the drawn domain
+    /// value, so the router never explores per prompt (a prompt has a handful of pairs: exploring each one costs more
+    /// than it teaches) but still uses what the chosen RM's feedback said about the prompt.
+    /// </summary>
+    public double PromptExploration { get; init; }
+
+    /// <summary>Seed of the decision generator.</summary>
+    public long Seed { get; init; }
+
+    internal void Validate()
+    {
+        foreach (var (name, v) in new[] { ("global variance", GlobalVariance), ("domain variance", DomainVariance),
+                     ("prompt variance", PromptVariance), ("noise variance", NoiseVariance) })
+            if (!(v > 0) || !double.IsFinite(v)) throw new ArgumentException($"{name} must be positive and finite (got {v})");
+        foreach (var (name, v) in new[] { ("global exploration", GlobalExploration), ("domain exploration", DomainExploration),
+                     ("prompt exploration", PromptExploration) })
+            if (!(v >= 0) || !double.IsFinite(v)) throw new ArgumentException($"{name} must be a finite number >= 0 (got {v})");
+    }
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"tau0^2={GlobalVariance:G3} tau_d^2={DomainVariance:G3} tau_p^2={PromptVariance:G3} sigma^2={NoiseVariance:G3} exploration={GlobalExploration:G3}/{DomainExploration:G3}/{PromptExploration:G3}");
+}

@@ -1,0 +1,368 @@
+using System.Globalization;
+using BayesianRouter.State;
+
+namespace BayesianRouter.Routing;
+
+/// <summary>
+/// Thompson sampling on a random-effects (hierarchical) model of each arm's reward, on top of a fixed prior prediction
+/// (the offline router's calibrated probability that the arm is right on the pair):
+/// <code>
+///   r = f_n(h) + theta_{n,g} + eps,   eps ~ N(0, sigma^2)
+///   theta_{n,g} = theta_{n,d} + delta_g,   delta_g ~ N(0, tau_p^2)      (prompt g in domain d)
+///   theta_{n,d} = theta_{n,0} + delta_d,   delta_d ~ N(0, tau_d^2)
+///   theta_{n,0} ~ N(0, tau_0^2)
+/// </code>
+/// This is the Bayesian linear model whose features are [1; onehot(domain); onehot(prompt)] with level-specific prior
+/// variances and prior mean 0 on the offset of f_n (so the router starts as the offline router and learns about any
+/// domain or prompt met at decision time, also domains the offline router never saw). Because the one-hot levels nest,
+/// the posterior is a Gaussian tree and is exact in O(1) per decision: an upward pass of sufficient statistics (per
+/// prompt the count k_g and the residual sum S_g; per domain the precision and information of its prompts' messages)
+/// and a downward draw theta_0, then theta_d | theta_0, then theta_g | theta_d (Gelman et al., BDA ch. 5, known
+/// variances). The dimension never grows with the number of prompts beyond one pair of numbers per prompt met.
+/// <para>
+/// Context layout: [h (the offline router's features, length <c>featureDimension</c>); domain id; prompt id]. Ids are
+/// whole numbers from <see cref="Context"/>, which interns the domain and prompt names (the names are part of the
+/// saved state); -1 = unknown. An unknown prompt is a fresh prompt every time.
+/// </para>
+/// </summary>
+public sealed class HierarchicalThompsonRouter : RouterBase, IThompsonRouter, ICheckpointable
+{
+    private readonly Func<double[], double[]> _prior;
+    private readonly int _featureDimension;
+    private readonly ArmTree[] _arms;
+    private readonly List<string> _domains = [];
+    private readonly List<string> _prompts = [];
+    private readonly Dictionary<string, int> _domainIds = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _promptIds = new(StringComparer.Ordinal);
+    private SeededRandom _random;
+
+    /// <param name="arms">Pool size.</param>
+    /// <param name="featureDimension">Length of h.</param>
+    /// <param name="prior">f(h): one prior prediction per arm, in reward units (e.g. the calibrated offline probability).</param>
+    /// <param name="options">Level variances, noise, exploration, seed.</param>
+    public HierarchicalThompsonRouter(int arms, int featureDimension, Func<double[], double[]> prior, HierarchicalOptions? options = null)
+        : base(arms, featureDimension + 2)
+    {
+        if (featureDimension < 0) throw new ArgumentOutOfRangeException(nameof(featureDimension));
+        _prior = prior ?? throw new ArgumentNullException(nameof(prior));
+        _featureDimension = featureDimension;
+        Options = options ?? new HierarchicalOptions();
+        Options.Validate();
+        _arms = Enumerable.Range(0, arms).Select(_ => new ArmTree()).ToArray();
+        foreach (var t in _arms) t.Summarise(Options);
+        _random = new SeededRandom(Options.Seed);
+    }
+
+    public HierarchicalOptions Options { get; }
+
+    /// <summary>The context of a pair: [h; domain id; prompt id], interning new names (null = unknown).</summary>
+    public double[] Context(double[] h, string? domain, string? prompt)
+    {
+        if (h.Length != _featureDimension) throw new ArgumentException($"h has dimension {h.Length}, expected {_featureDimension}");
+        var x = new double[Dimension];
+        h.CopyTo(x, 0);
+        x[_featureDimension] = Intern(domain, _domains, _domainIds);
+        x[_featureDimension + 1] = Intern(prompt, _prompts, _promptIds);
+        return x;
+    }
+
+    private static int Intern(string? name, List<string> names, Dictionary<string, int> ids)
+    {
+        if (name == null) return -1;
+        if (ids.TryGetValue(name, out var id)) return id;
+        ids[name] = names.Count;
+        names.Add(name);
+        return names.Count - 1;
+    }
+
+    /// <summary>The posterior of arm n's offset theta_g for a prompt of a domain (ids as in <see cref="Context"/>): mean and variance.</summary>
+    public (double Mean, double Variance) OffsetPosterior(int arm, int domain, int prompt) => Offset(arm, domain, prompt, 1, 1, 1);
+
+    /// <summary>
+    /// Mean and standard deviation of each arm's decision score f_n(h) + theta_g as this router draws it (the
+    /// exploration scales applied), [pair, arm]. The decision is the argmax of independent draws from these normals,
+    /// so a Monte-Carlo estimate of a choice's probability from them has the decisions' distribution (as for
+    /// <see cref="ThompsonSamplingRouter.ScoreMoments"/>).
+    /// </summary>
+    public ScoreMoments ScoreMoments(IReadOnlyList<double[]> contexts)
+    {
+        CheckContexts(contexts, Dimension);
+        var m = new ScoreMoments(contexts.Count, Arms);
+        for (int p = 0; p < contexts.Count; p++)
+        {
+            var (h, domain, prompt) = Split(contexts[p], p);
+            var f = CheckScores(_prior(h), Arms, "the prior prediction");
+            for (int n = 0; n < Arms; n++)
+            {
+                var (mean, variance) = Offset(n, domain, prompt, Options.GlobalExploration, Options.DomainExploration, Options.PromptExploration);
+                m.Means[p * Arms + n] = f[n] + mean;
+                m.StdDevs[p * Arms + n] = Math.Sqrt(variance);
+            }
+        }
+        return m;
+    }
+
+    /// <summary>
+    /// theta_0 ~ N(m0, e0^2 v0); theta_d = ad theta_0 + bd + N(0, ed^2 vd); theta_g = ag theta_d + bg + N(0, ep^2 vg):
+    /// the mean and variance of theta_g as drawn with exploration scales (e0, ed, ep); (1, 1, 1) is the posterior.
+    /// </summary>
+    private (double Mean, double Variance) Offset(int arm, int domain, int prompt, double e0, double ed, double ep)
+    {
+        var t = _arms[arm];
+        var o = Options;
+        double v0 = 1 / t.RootPrecision, m0 = t.RootInformation * v0;
+        var (lam, eta) = t.DomainSummary(domain);
+        double pd = 1 / o.DomainVariance + lam, ad = 1 / o.DomainVariance / pd, bd = eta / pd, vd = 1 / pd;
+        var (k, s) = prompt < 0 ? (0, 0.0) : t.Prompt(domain, prompt);
+        double pg = 1 / o.PromptVariance + k / o.NoiseVariance, ag = 1 / o.PromptVariance / pg, bg = s / o.NoiseVariance / pg, vg = 1 / pg;
+        double mean = ag * (ad * m0 + bd) + bg;
+        double variance = ag * ag * (ad * ad * e0 * e0 * v0 + ed * ed * vd) + ep * ep * vg;
+        return (mean, variance);
+    }
+
+    protected override IReadOnlyList<RoutingDecision> SelectValidated(IReadOnlyList<double[]> contexts)
+    {
+        var scores = Sample(contexts);
+        var decisions = new RoutingDecision[contexts.Count];
+        for (int p = 0; p < decisions.Length; p++) decisions[p] = new RoutingDecision(ArgMax(scores[p]), double.NaN);
+        return decisions;
+    }
+
+    /// <inheritdoc />
+    public double[][] SampleScores(IReadOnlyList<double[]> contexts)
+    {
+        CheckContexts(contexts, Dimension);
+        return Sample(contexts);
+    }
+
+    /// <summary>
+    /// f_n(h) + one draw of theta_g per arm, for every context. Every context's ids and prior are checked before the
+    /// first draw, so a bad batch leaves the decision generator untouched.
+    /// </summary>
+    private double[][] Sample(IReadOnlyList<double[]> contexts)
+    {
+        var parsed = new (int Domain, int Prompt, double[] Prior)[contexts.Count];
+        for (int p = 0; p < contexts.Count; p++)
+        {
+            var (h, domain, prompt) = Split(contexts[p], p);
+            parsed[p] = (domain, prompt, CheckScores(_prior(h), Arms, "the prior prediction"));
+        }
+        var scores = new double[contexts.Count][];
+        for (int p = 0; p < contexts.Count; p++)
+        {
+            var (domain, prompt, f) = parsed[p];
+            var s = scores[p] = new double[Arms];
+            for (int n = 0; n < Arms; n++) s[n] = f[n] + Draw(_arms[n], domain, prompt);
+        }
+        return scores;
+    }
+
+    /// <summary>One draw of theta_g: the root, then the domain given the root, then the prompt given the domain.</summary>
+    private double Draw(ArmTree t, int domain, int prompt)
+    {
+        var o = Options;
+        double v0 = 1 / t.RootPrecision;
+        double theta0 = t.RootInformation * v0 + Noise(o.GlobalExploration, v0);
+        var (lam, eta) = t.DomainSummary(domain);
+        double pd = 1 / o.DomainVariance + lam;
+        double thetaD = (theta0 / o.DomainVariance + eta) / pd + Noise(o.DomainExploration, 1 / pd);
+        var (k, s) = prompt < 0 ? (0, 0.0) : t.Prompt(domain, prompt);
+        double pg = 1 / o.PromptVariance + k / o.NoiseVariance;
+        return (thetaD / o.PromptVariance + s / o.NoiseVariance) / pg + Noise(o.PromptExploration, 1 / pg);
+    }
+
+    private double Noise(double scale, double variance) => scale == 0 ? 0 : scale * Math.Sqrt(variance) * _random.NextGaussian();
+
+    private (double[] H, int Domain, int Prompt) Split(double[] x, int index)
+    {
+        double d = x[_featureDimension], g = x[_featureDimension + 1];
+        if (d != Math.Floor(d) || d < -1 || d >= _domains.Count || g != Math.Floor(g) || g < -1 || g >= _prompts.Count)
+            throw new ArgumentException($"context {index}: domain id {d} / prompt id {g} are not ids from Context()");
+        return (x[.._featureDimension], (int)d, (int)g);
+    }
+
+    protected override void UpdateValidated(IReadOnlyList<ArmFeedback> feedback)
+    {
+        var parsed = feedback.Select((f, i) => Split(f.Context, i)).ToArray();
+        var changed = new bool[Arms];
+        for (int i = 0; i < feedback.Count; i++)
+        {
+            var (h, domain, prompt) = parsed[i];
+            var f = CheckScores(_prior(h), Arms, "the prior prediction");
+            _arms[feedback[i].Arm].Add(domain, prompt, feedback[i].Reward - f[feedback[i].Arm], Options);
+            changed[feedback[i].Arm] = true;
+        }
+        for (int n = 0; n < Arms; n++) if (changed[n]) _arms[n].Summarise(Options);
+    }
+
+    public string StateKind => "hierarchical-thompson-sampling";
+    public int StateVersion => 1;
+
+    public void WriteState(BinaryWriter w)
+    {
+        w.Write(Arms);
+        w.Write(_featureDimension);
+        foreach (var v in new[] { Options.GlobalVariance, Options.DomainVariance, Options.PromptVariance, Options.NoiseVariance }) w.Write(v);
+        foreach (var names in new[] { _domains, _prompts })
+        {
+            w.Write(names.Count);
+            foreach (var s in names) w.Write(s);
+        }
+        foreach (var t in _arms) t.Write(w);
+        _random.WriteState(w);
+    }
+
+    public Action ReadState(BinaryReader r, int version)
+    {
+        if (version != StateVersion) throw new InvalidDataException($"hierarchical router state version {version} is not supported");
+        r.ReadExpected(Arms, "arms");
+        r.ReadExpected(_featureDimension, "feature dimension");
+        r.ReadExpected(Options.GlobalVariance, "global variance");
+        r.ReadExpected(Options.DomainVariance, "domain variance");
+        r.ReadExpected(Options.PromptVariance, "prompt variance");
+        r.ReadExpected(Options.NoiseVariance, "noise variance");
+        var domains = ReadNames(r, "domain");
+        var prompts = ReadNames(r, "prompt");
+        var trees = _arms.Select((_, n) => ArmTree.Read(r, domains.Count, prompts.Count, $"arm {n}")).ToArray();
+        var random = SeededRandom.ReadState(r);
+        return () =>
+        {
+            Reset(_domains, _domainIds, domains);
+            Reset(_prompts, _promptIds, prompts);
+            for (int n = 0; n < Arms; n++)
+            {
+                _arms[n] = trees[n];
+                _arms[n].Summarise(Options);
+            }
+            _random = random;
+        };
+    }
+
+    private static List<string> ReadNames(BinaryReader r, string what)
+    {
+        int count = r.ReadInt32();
+        if (count < 0) throw new InvalidDataException($"negative {what} count");
+        var names = new List<string>(count);
+        for (int i = 0; i < count; i++) names.Add(r.ReadString());
+        if (names.Distinct(StringComparer.Ordinal).Count() != names.Count) throw new InvalidDataException($"a {what} name appears twice");
+        return names;
+    }
+
+    private static void Reset(List<string> names, Dictionary<string, int> ids, List<string> from)
+    {
+        names.Clear();
+        ids.Clear();
+        foreach (var s in from) Intern(s, names, ids);
+    }
+
+    /// <summary>
+    /// One arm's sufficient statistics and the upward messages of its tree: per (domain, prompt) the count and residual
+    /// sum; per domain the precision and information of its prompts' messages, kept up to date as observations arrive
+    /// (O(1) each) and saved with the state, so a resumed run continues with the very same numbers; the root is summed
+    /// over the domains in id order after each batch.
+    /// </summary>
+    private sealed class ArmTree
+    {
+        private readonly Dictionary<(int Domain, int Prompt), (int K, double S)> _prompts = [];
+        private readonly SortedDictionary<int, (double Lambda, double Eta)> _domainSummary = [];
+
+        public double RootPrecision { get; private set; } = double.NaN;
+        public double RootInformation { get; private set; }
+
+        public void Add(int domain, int prompt, double residual, HierarchicalOptions o)
+        {
+            var (lam, eta) = DomainSummary(domain);
+            if (prompt >= 0)
+            {
+                var key = (domain, prompt);
+                if (_prompts.TryGetValue(key, out var old))
+                {
+                    // take the prompt's old message out of its domain before adding the new one
+                    double oldLambda = Message(old.K, o);
+                    lam -= oldLambda;
+                    eta -= oldLambda * (old.S / old.K);
+                }
+                var (k, s) = old;
+                _prompts[key] = (k + 1, s + residual);
+                double newLambda = Message(k + 1, o);
+                lam += newLambda;
+                eta += newLambda * ((s + residual) / (k + 1));
+            }
+            else
+            {
+                // an unknown prompt is a prompt of its own, seen once: its message joins the domain for good
+                double lambda = Message(1, o);
+                lam += lambda;
+                eta += lambda * residual;
+            }
+            _domainSummary[domain] = (lam, eta);
+        }
+
+        /// <summary>Precision of a prompt's mean residual as a message to its domain: 1 / (tau_p^2 + sigma^2 / k).</summary>
+        private static double Message(int k, HierarchicalOptions o) => 1 / (o.PromptVariance + o.NoiseVariance / k);
+
+        public (int K, double S) Prompt(int domain, int prompt) => _prompts.TryGetValue((domain, prompt), out var v) ? v : (0, 0.0);
+
+        public (double Lambda, double Eta) DomainSummary(int domain) => _domainSummary.TryGetValue(domain, out var v) ? v : (0, 0);
+
+        /// <summary>The root's posterior: its prior and each domain's message (the domain's estimate eta / lambda ~ N(theta_0, tau_d^2 + 1 / lambda)).</summary>
+        public void Summarise(HierarchicalOptions o)
+        {
+            double precision = 1 / o.GlobalVariance, information = 0;
+            foreach (var (_, (l, e)) in _domainSummary)
+            {
+                if (!(l > 0)) continue;
+                double w = 1 / (o.DomainVariance + 1 / l);
+                precision += w;
+                information += w * (e / l);
+            }
+            RootPrecision = precision;
+            RootInformation = information;
+        }
+
+        public void Write(BinaryWriter w)
+        {
+            w.Write(_prompts.Count);
+            foreach (var ((d, g), (k, s)) in _prompts)
+            {
+                w.Write(d);
+                w.Write(g);
+                w.Write(k);
+                w.Write(s);
+            }
+            w.Write(_domainSummary.Count);
+            foreach (var (d, (l, e)) in _domainSummary)
+            {
+                w.Write(d);
+                w.Write(l);
+                w.Write(e);
+            }
+        }
+
+        public static ArmTree Read(BinaryReader r, int domains, int prompts, string what)
+        {
+            var t = new ArmTree();
+            int count = r.ReadInt32();
+            if (count < 0) throw new InvalidDataException($"{what}: negative prompt count");
+            for (int i = 0; i < count; i++)
+            {
+                int d = r.ReadInt32(), g = r.ReadInt32(), k = r.ReadInt32();
+                double s = r.ReadDouble();
+                if (d < -1 || d >= domains || g < 0 || g >= prompts || k < 1 || !double.IsFinite(s))
+                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{what}: prompt entry {i} ({d}, {g}, {k}, {s}) is out of range"));
+                t._prompts[(d, g)] = (k, s);
+            }
+            int summaries = r.ReadInt32();
+            if (summaries < 0) throw new InvalidDataException($"{what}: negative domain count");
+            for (int i = 0; i < summaries; i++)
+            {
+                int d = r.ReadInt32();
+                double l = r.ReadDouble(), e = r.ReadDouble();
+                if (d < -1 || d >= domains || !(l >= 0) || !double.IsFinite(l) || !double.IsFinite(e))
+                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{what}: domain entry {i} ({d}, {l}, {e}) is out of range"));
+                t._domainSummary[d] = (l, e);
+            }
+            return t;
+        }
+    }
+}

@@ -1,0 +1,113 @@
+using System.Text.Json;
+using BayesianRouter.Live;
+
+namespace BayesianRouter.Service;
+
+/// <summary>A request body that does not fit its schema: the field (a JSON path such as <c>pairs[3].prompt</c>) and what is wrong.</summary>
+public sealed class RequestFieldException(string field, string message) : Exception($"{field}: {message}")
+{
+    public string Field { get; } = field;
+    public string Problem { get; } = message;
+}
+
+/// <summary>A request whose batch is larger than the service accepts (413).</summary>
+public sealed class BatchTooLargeException(string field, int count, int limit)
+    : Exception($"{field}: {count} items exceed the limit of {limit} per request")
+{
+    public string Field { get; } = field;
+}
+
+/// <summary>One pair of a <c>POST /v1/label</c> request.</summary>
+public sealed record LabelPair(string Id, string Prompt, string ResponseA, string ResponseB, string? Domain);
+
+/// <summary>
+/// Strict readers of the request bodies: every field is checked for presence and type, unknown fields are refused (a
+/// misspelt "respone_a" must not pass), and each error names the field by its JSON path.
+/// </summary>
+public static class RequestParsing
+{
+    private static readonly string[] PairFields = ["id", "prompt", "response_a", "response_b", "domain"];
+    private static readonly string[] FeedbackFields = ["decision_id", "loss", "reward"];
+
+    /// <summary><c>{"pairs": [{"id", "prompt", "response_a", "response_b", "domain"?}]}</c>.</summary>
+    public static IReadOnlyList<LabelPair> LabelRequest(JsonElement root, int maxPairs)
+    {
+        var pairs = TopArray(root, "pairs", maxPairs);
+        var result = new LabelPair[pairs.GetArrayLength()];
+        int i = 0;
+        foreach (var item in pairs.EnumerateArray())
+        {
+            string at = $"pairs[{i}]";
+            if (item.ValueKind != JsonValueKind.Object) throw new RequestFieldException(at, $"must be an object, got {Kind(item)}");
+            CheckFields(item, at, PairFields);
+            var id = String(item, at, "id", required: true)!;
+            if (id.Length == 0) throw new RequestFieldException($"{at}.id", "must not be empty");
+            result[i] = new LabelPair(id, String(item, at, "prompt", true)!, String(item, at, "response_a", true)!,
+                String(item, at, "response_b", true)!, String(item, at, "domain", false));
+            i++;
+        }
+        return result;
+    }
+
+    /// <summary><c>{"feedback": [{"decision_id", "loss"} | {"decision_id", "reward"}]}</c>.</summary>
+    public static IReadOnlyList<FeedbackItem> FeedbackRequest(JsonElement root, int maxItems)
+    {
+        var items = TopArray(root, "feedback", maxItems);
+        var result = new FeedbackItem[items.GetArrayLength()];
+        int i = 0;
+        foreach (var item in items.EnumerateArray())
+        {
+            string at = $"feedback[{i}]";
+            if (item.ValueKind != JsonValueKind.Object) throw new RequestFieldException(at, $"must be an object, got {Kind(item)}");
+            CheckFields(item, at, FeedbackFields);
+            var id = String(item, at, "decision_id", true)!;
+            bool hasLoss = item.TryGetProperty("loss", out var loss), hasReward = item.TryGetProperty("reward", out var reward);
+            if (hasLoss == hasReward)
+                throw new RequestFieldException(at, hasLoss ? "has both \"loss\" and \"reward\": give one" : "needs \"loss\" (the pair's DPO loss) or \"reward\" (a shaped reward in [0, 1])");
+            if (hasLoss) result[i] = FeedbackItem.OfLoss(id, Number(loss, $"{at}.loss"));
+            else
+            {
+                double r = Number(reward, $"{at}.reward");
+                if (r is < 0 or > 1) throw new RequestFieldException($"{at}.reward", $"must lie in [0, 1], got {reward.GetRawText()}");
+                result[i] = FeedbackItem.OfReward(id, r);
+            }
+            i++;
+        }
+        return result;
+    }
+
+    private static JsonElement TopArray(JsonElement root, string name, int max)
+    {
+        if (root.ValueKind != JsonValueKind.Object) throw new RequestFieldException("$", $"the body must be a JSON object, got {Kind(root)}");
+        CheckFields(root, "$", [name]);
+        if (!root.TryGetProperty(name, out var array)) throw new RequestFieldException(name, "is missing");
+        if (array.ValueKind != JsonValueKind.Array) throw new RequestFieldException(name, $"must be an array, got {Kind(array)}");
+        int count = array.GetArrayLength();
+        if (count > max) throw new BatchTooLargeException(name, count, max);
+        return array;
+    }
+
+    private static void CheckFields(JsonElement item, string at, string[] allowed)
+    {
+        foreach (var p in item.EnumerateObject())
+            if (!allowed.Contains(p.Name))
+                throw new RequestFieldException(at == "$" ? p.Name : $"{at}.{p.Name}", $"unknown field (allowed: {string.Join(", ", allowed)})");
+    }
+
+    private static string? String(JsonElement item, string at, string name, bool required)
+    {
+        if (!item.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null)
+            return required ? throw new RequestFieldException($"{at}.{name}", "is missing") : null;
+        if (e.ValueKind != JsonValueKind.String) throw new RequestFieldException($"{at}.{name}", $"must be a string, got {Kind(e)}");
+        return e.GetString();
+    }
+
+    private static double Number(JsonElement e, string field)
+    {
+        if (e.ValueKind != JsonValueKind.Number) throw new RequestFieldException(field, $"must be a finite number, got {e.GetRawText()}");
+        if (!e.TryGetDouble(out var x) || !double.IsFinite(x)) throw new RequestFieldException(field, $"must be a finite number, got {e.GetRawText()}");
+        return x;
+    }
+
+    private static string Kind(JsonElement e) => e.ValueKind.ToString().ToLowerInvariant();
+}
