@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using BayesianRouter.Alignment.Model;
 using BayesianRouter.Alignment.Tasks;
+using BayesianRouter.Training;
 using static TorchSharp.torch;
 
 namespace BayesianRouter.Alignment.Loop;
@@ -23,7 +24,7 @@ public static class AlignBenchmark
         var split = new TaskSplit();
         var stream = TaskSplit.Stream(split.Train, steps, o.PromptsPerStep, seed: 1);
         policy.Model.AttachLora(o.Lora, seed: 1);
-        using var optimizer = optim.Adam(policy.Model.TrainableParameters(), o.LearningRate);
+        using var optimizer = new ExplicitAdamW(policy.Model.TrainableParameters(), o.LearningRate, weightDecay: 0);
         var sampling = new GenerationOptions { MaxNewTokens = o.MaxNewTokens, Temperature = o.Temperature, TopP = o.TopP };
         double genSeconds = 0, genNoCacheSeconds = 0, dpoSeconds = 0;
         long tokens = 0, tokensNoCache = 0;

@@ -2,6 +2,7 @@ using BayesianRouter.Alignment.Model;
 using BayesianRouter.Alignment.Tasks;
 using BayesianRouter.Alignment.Training;
 using BayesianRouter.Data;
+using BayesianRouter.Training;
 using static TorchSharp.torch;
 
 namespace BayesianRouter.Alignment.Loop;
@@ -48,7 +49,7 @@ public static class OnlineDpoRun
     {
         var model = policy.Model;
         model.AttachLora(o.Lora, Simulation.SimulationRunner.SeedFor(seed, "lora"));
-        using var optimizer = optim.Adam(model.TrainableParameters(), o.LearningRate);
+        using var optimizer = new ExplicitAdamW(model.TrainableParameters(), o.LearningRate, weightDecay: 0); // Adam
         var evalSteps = o.EvaluationSteps();
         var evaluations = new List<(int, PolicyScore)>();
         var records = new List<StepRecord>(o.Steps);
@@ -98,7 +99,7 @@ public static class OnlineDpoRun
     }
 
     /// <summary>One DPO step on the labelled pairs; returns every pair's margin with a preferred (before the update).</summary>
-    internal static double[] DpoStep(TaskPolicy policy, optim.Optimizer optimizer, List<OnlinePair> pairs, PairLabel[] labels, double beta, out double meanLoss)
+    internal static double[] DpoStep(TaskPolicy policy, ExplicitAdamW optimizer, List<OnlinePair> pairs, PairLabel[] labels, double beta, out double meanLoss)
     {
         var model = policy.Model;
         using var scope = NewDisposeScope();
@@ -121,14 +122,14 @@ public static class OnlineDpoRun
         var sign = labels.Select(l => l.Winner == Preference.B ? -1f : 1f).ToArray();
         var weights = labels.Select(l => l.Winner is null ? 0f : (float)l.Weight).ToArray();
         var weightTensor = tensor(weights);
-        var perPair = nn.functional.softplus(-marginIfA * tensor(sign));
+        var perPair = DpoLoss.FromMargins(marginIfA * tensor(sign));
         meanLoss = double.NaN;
         if (weights.Any(w => w > 0))
         {
             var loss = DpoLoss.Mean(perPair, weightTensor);
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             loss.backward();
-            optimizer.step();
+            optimizer.Step();
             meanLoss = loss.item<float>();
         }
         return marginIfA.detach().data<float>().ToArray().Select(x => (double)x).ToArray();

@@ -1,3 +1,4 @@
+using BayesianRouter.Training;
 using static TorchSharp.torch;
 
 namespace BayesianRouter.Alignment.Model;
@@ -111,13 +112,13 @@ public static class Generation
     private static Tensor Pick(Tensor logits, GenerationOptions o, Generator? generator)
     {
         if (o.Temperature == 0) return logits.argmax(-1);
-        var probs = (logits / o.Temperature).softmax(-1);
+        var probs = logits.Div(o.Temperature).softmax(-1);
         if (o.TopP < 1)
         {
             var (sorted, order) = probs.sort(-1, descending: true);
             // Drop a token when the tokens ranked above it already reach top_p (the first token always stays).
-            var drop = (sorted.cumsum(-1) - sorted) >= o.TopP;
-            sorted = sorted.masked_fill(drop, 0);
+            var keep = sorted.cumsum(-1).Plus(sorted.neg()).lt(tensor((float)o.TopP)).to_type(ScalarType.Float32);
+            sorted = sorted * keep;
             var pick = multinomial(sorted / sorted.sum(-1, keepdim: true), 1, generator: generator);
             return order.gather(-1, pick).squeeze(-1);
         }

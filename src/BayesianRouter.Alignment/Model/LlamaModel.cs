@@ -1,3 +1,4 @@
+using BayesianRouter.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -15,13 +16,16 @@ namespace BayesianRouter.Alignment.Model;
 /// (alpha / r) B A beside chosen projections; with <see cref="AdaptersEnabled"/> false the same object computes the
 /// base model, which is the DPO reference policy: no second copy of the weights.
 /// </para>
-/// Not thread-safe: one model per thread. Tensors are float32 on the CPU.
+/// Not thread-safe: one model per thread. Tensors are float32 on the CPU. No operation takes a number as an implicit
+/// TorchSharp Scalar (tensor + tensor included, whose alpha = 1 is one): TorchSharp 0.107 may finalize such a temporary
+/// while libtorch still reads it and the process aborts, so numbers go through <see cref="ScalarOps"/> or 0-d tensors.
 /// </summary>
 public sealed class LlamaModel : IDisposable
 {
     private readonly Dictionary<string, Parameter> _weights;
     private readonly Dictionary<string, (Parameter A, Parameter B)> _adapters = new(StringComparer.Ordinal);
     private readonly Tensor _invFreq;
+    private readonly Tensor _maskedOut, _kept; // 0-d: the additive mask's two values
     private double _loraScale;
 
     /// <summary>The projections LoRA may target, by their Hugging Face names.</summary>
@@ -34,8 +38,10 @@ public sealed class LlamaModel : IDisposable
         _weights = weights;
         int half = config.HeadWidth / 2;
         // inv_freq_i = theta^(-2i / head_dim), i = 0 .. head_dim/2 - 1
-        _invFreq = torch.pow(config.RopeTheta, -torch.arange(0, half, dtype: ScalarType.Float64) * 2.0 / config.HeadWidth)
-            .to_type(ScalarType.Float32).DetachFromDisposeScope();
+        var invFreq = Enumerable.Range(0, half).Select(i => (float)Math.Pow(config.RopeTheta, -2.0 * i / config.HeadWidth)).ToArray();
+        _invFreq = torch.tensor(invFreq).DetachFromDisposeScope();
+        _maskedOut = torch.tensor(-1e9f).DetachFromDisposeScope();
+        _kept = torch.tensor(0f).DetachFromDisposeScope();
         CheckShapes();
     }
 
@@ -67,7 +73,7 @@ public sealed class LlamaModel : IDisposable
             using var scope = torch.NewDisposeScope();
             var t = name.EndsWith("norm.weight", StringComparison.Ordinal)
                 ? torch.ones(shape)
-                : torch.randn(shape, generator: g) * 0.02f;
+                : torch.randn(shape, generator: g).Mul(0.02);
             w[name] = new Parameter(t.DetachFromDisposeScope(), requires_grad: true);
         }
         return new LlamaModel(config, w);
@@ -140,7 +146,7 @@ public sealed class LlamaModel : IDisposable
                 long outF = w.shape[0], inF = w.shape[1];
                 using var scope = torch.NewDisposeScope();
                 double bound = 1.0 / Math.Sqrt(inF); // kaiming_uniform_(a = sqrt 5) on [r, in]
-                var a = (torch.rand([options.Rank, inF], generator: g) * 2 - 1) * bound;
+                var a = torch.rand([options.Rank, inF], generator: g).Mul(2).AddInPlace(-1).MulInPlace(bound);
                 var b = torch.zeros(outF, options.Rank);
                 _adapters[name] = (new Parameter(a.DetachFromDisposeScope(), true), new Parameter(b.DetachFromDisposeScope(), true));
             }
@@ -167,8 +173,8 @@ public sealed class LlamaModel : IDisposable
             string module = name.EndsWith(".weight", StringComparison.Ordinal) ? name[..^".weight".Length] : name;
             if (_adapters.TryGetValue(module, out var ad))
             {
-                using var delta = ad.B.matmul(ad.A).mul(_loraScale);
-                merged.add_(delta);
+                using var delta = ad.B.matmul(ad.A).Mul(_loraScale);
+                merged.AddScaledInPlace(delta, 1.0);
             }
             result[name] = merged;
         }
@@ -201,7 +207,7 @@ public sealed class LlamaModel : IDisposable
         long keys = past + time;
         var causal = torch.ones(time, keys, dtype: ScalarType.Bool).tril(past);
         var allowed = keyMask is null ? causal.unsqueeze(0) : causal.unsqueeze(0) & keyMask.unsqueeze(1);
-        var mask = torch.zeros(allowed.shape, dtype: ScalarType.Float32).masked_fill(allowed.logical_not(), -1e9f).unsqueeze(1);
+        var mask = torch.where(allowed, _kept, _maskedOut).unsqueeze(1);
 
         for (int l = 0; l < c.Layers; l++)
         {
@@ -210,8 +216,8 @@ public sealed class LlamaModel : IDisposable
             var q = Linear(h, p + "self_attn.q_proj").view(batch, time, c.Heads, hd).transpose(1, 2);
             var k = Linear(h, p + "self_attn.k_proj").view(batch, time, c.KeyValueHeads, hd).transpose(1, 2);
             var v = Linear(h, p + "self_attn.v_proj").view(batch, time, c.KeyValueHeads, hd).transpose(1, 2);
-            q = q * cos + RotateHalf(q) * sin;
-            k = k * cos + RotateHalf(k) * sin;
+            q = (q * cos).Plus(RotateHalf(q) * sin);
+            k = (k * cos).Plus(RotateHalf(k) * sin);
             if (cache != null) (k, v) = cache.Append(l, k, v);
             if (c.KeyValueHeads < c.Heads)
             {
@@ -219,13 +225,13 @@ public sealed class LlamaModel : IDisposable
                 k = k.repeat_interleave(groups, dim: 1);
                 v = v.repeat_interleave(groups, dim: 1);
             }
-            var scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(hd) + mask;
+            var scores = q.matmul(k.transpose(-2, -1)).Div(Math.Sqrt(hd)).Plus(mask);
             var attended = scores.softmax(-1).matmul(v).transpose(1, 2).reshape(batch, time, c.Heads * hd);
-            x = x + Linear(attended, p + "self_attn.o_proj");
+            x = x.Plus(Linear(attended, p + "self_attn.o_proj"));
 
             h = RmsNorm(x, _weights[p + "post_attention_layernorm.weight"]);
             var gated = torch.nn.functional.silu(Linear(h, p + "mlp.gate_proj")) * Linear(h, p + "mlp.up_proj");
-            x = x + Linear(gated, p + "mlp.down_proj");
+            x = x.Plus(Linear(gated, p + "mlp.down_proj"));
         }
         if (cache != null) cache.Length = keys;
         x = RmsNorm(x, _weights["model.norm.weight"]);
@@ -236,12 +242,13 @@ public sealed class LlamaModel : IDisposable
     /// <summary>Logits for right-padded sequences starting at position 0 (no cache): the training forward pass.</summary>
     public Tensor Forward(Tensor ids)
     {
-        var positions = torch.arange(ids.shape[1], dtype: ScalarType.Int64).unsqueeze(0).expand(ids.shape[0], -1);
+        long time = ids.shape[1];
+        var positions = torch.tensor(Enumerable.Range(0, (int)time).Select(t => (long)t).ToArray()).unsqueeze(0).expand(ids.shape[0], -1);
         return Forward(ids, positions);
     }
 
     private Tensor RmsNorm(Tensor x, Tensor weight) =>
-        x * (x.pow(2).mean([-1L], keepdim: true) + Config.RmsNormEps).rsqrt() * weight;
+        x * (x * x).mean([-1L], keepdim: true).AddInPlace(Config.RmsNormEps).rsqrt() * weight;
 
     private static Tensor RotateHalf(Tensor x)
     {
@@ -253,7 +260,7 @@ public sealed class LlamaModel : IDisposable
     {
         var y = torch.nn.functional.linear(x, _weights[module + ".weight"]);
         if (AdaptersEnabled && _adapters.TryGetValue(module, out var ad))
-            y = y + torch.nn.functional.linear(torch.nn.functional.linear(x, ad.A), ad.B) * _loraScale;
+            y = y.Plus(torch.nn.functional.linear(torch.nn.functional.linear(x, ad.A), ad.B).Mul(_loraScale));
         return y;
     }
 
@@ -266,6 +273,8 @@ public sealed class LlamaModel : IDisposable
             b.Dispose();
         }
         _invFreq.Dispose();
+        _maskedOut.Dispose();
+        _kept.Dispose();
     }
 }
 

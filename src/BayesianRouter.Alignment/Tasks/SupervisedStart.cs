@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using BayesianRouter.Alignment.Model;
 using BayesianRouter;
+using BayesianRouter.Training;
 using static TorchSharp.torch;
 
 namespace BayesianRouter.Alignment.Tasks;
@@ -60,7 +61,7 @@ public sealed record SupervisedStartOptions
 public static class SupervisedStart
 {
     /// <summary>Changes whenever the task's prompts or the training recipe change, so old caches are not reused.</summary>
-    public const string TaskVersion = "arithmetic-v2";
+    public const string TaskVersion = "arithmetic-v3";
 
     /// <summary>
     /// The default cache root: <c>$BAYESROUTER_POLICY_CACHE</c> when set, else <c>$XDG_CACHE_HOME/bayesrouter/policies</c>,
@@ -119,7 +120,7 @@ public static class SupervisedStart
         var policy = new TaskPolicy(LlamaModel.CreateRandom(config, o.Seed), tokenizer);
         var byDomain = ArithmeticTask.Domains.Select(d => split.NotTest.Where(p => p.Domain == d).ToArray()).ToArray();
         var rng = new Random(o.Seed);
-        using var optimizer = optim.AdamW(policy.Model.TrainableParameters(), o.LearningRate, weight_decay: 0.01);
+        using var optimizer = new ExplicitAdamW(policy.Model.TrainableParameters(), o.LearningRate, weightDecay: 0.01);
         var clock = Stopwatch.StartNew();
         double smoothed = double.NaN;
         for (int step = 0; step < o.Steps; step++)
@@ -128,7 +129,7 @@ public static class SupervisedStart
             // Linear warm-up over the first 5% of steps, then cosine decay to a tenth.
             double progress = (double)step / o.Steps;
             double lr = o.LearningRate * (progress < 0.05 ? (step + 1) / (0.05 * o.Steps) : 0.1 + 0.9 * 0.5 * (1 + Math.Cos(Math.PI * (progress - 0.05) / 0.95)));
-            foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
+            optimizer.LearningRate = lr;
             var prompts = new int[o.BatchSize][];
             var targets = new int[o.BatchSize][];
             for (int i = 0; i < o.BatchSize; i++)
@@ -138,10 +139,10 @@ public static class SupervisedStart
                 prompts[i] = policy.PromptIds(p.Prompt);
                 targets[i] = policy.ResponseIds(NoisyTarget(p, o, rng));
             }
-            var loss = -Generation.SequenceLogProbs(policy.Model, prompts, targets).sum() / targets.Sum(t => t.Length);
-            optimizer.zero_grad();
+            var loss = Generation.SequenceLogProbs(policy.Model, prompts, targets).sum().neg().Div(targets.Sum(t => t.Length));
+            optimizer.ZeroGrad();
             loss.backward();
-            optimizer.step();
+            optimizer.Step();
             double l = loss.item<float>();
             smoothed = double.IsNaN(smoothed) ? l : 0.98 * smoothed + 0.02 * l;
             if ((step + 1) % Math.Max(1, o.Steps / 10) == 0)

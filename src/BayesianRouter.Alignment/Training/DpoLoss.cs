@@ -1,3 +1,4 @@
+using BayesianRouter.Training;
 using static TorchSharp.torch;
 
 namespace BayesianRouter.Alignment.Training;
@@ -10,17 +11,20 @@ public static class DpoLoss
 {
     /// <summary>The margin beta [(pi_w - ref_w) - (pi_l - ref_l)] per pair.</summary>
     public static Tensor Margin(Tensor policyChosen, Tensor policyRejected, Tensor refChosen, Tensor refRejected, double beta) =>
-        ((policyChosen - refChosen) - (policyRejected - refRejected)) * beta;
+        policyChosen.Plus(refChosen.neg()).Plus(policyRejected.Plus(refRejected.neg()).neg()).Mul(beta);
 
-    /// <summary>Per-pair losses -log sigma(margin) = softplus(-margin), [n].</summary>
+    /// <summary>Per-pair losses -log sigma(margin), [n].</summary>
     public static Tensor PerPair(Tensor policyChosen, Tensor policyRejected, Tensor refChosen, Tensor refRejected, double beta) =>
-        nn.functional.softplus(-Margin(policyChosen, policyRejected, refChosen, refRejected, beta));
+        FromMargins(Margin(policyChosen, policyRejected, refChosen, refRejected, beta));
+
+    /// <summary>-log sigma(m) per pair (stable; no number enters as an implicit TorchSharp Scalar).</summary>
+    public static Tensor FromMargins(Tensor margins) => nn.functional.logsigmoid(margins).neg();
 
     /// <summary>The weighted mean loss sum_i w_i L_i / sum_i w_i (weights: UWO's consensus; 1 otherwise).</summary>
     public static Tensor Mean(Tensor perPair, Tensor? weights = null)
     {
         if (weights is null) return perPair.mean();
-        return (perPair * weights).sum() / weights.sum().clamp_min(1e-12);
+        return (perPair * weights).sum() / weights.sum().ClampMin(1e-12);
     }
 
     /// <summary>The loss of a pair for either labelling from its margin under label "a preferred" (m): L(a) = softplus(-m), L(b) = softplus(m).</summary>
