@@ -48,7 +48,7 @@ class BayesianRouterClient:
     def label(self, pairs: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
         """Routes each pair to one RM and returns its label, in input order.
 
-        A pair is ``{"id", "prompt", "response_a", "response_b", "domain"?}``. Each label is ``{"id", "decision_id",
+        A pair is ``{"id", "prompt", "response_a", "response_b", "domain"?, "group"?}``. Each label is ``{"id", "decision_id",
         "rm", "preferred": "a" | "b" | "tie" | None, "score_a"?, "score_b"?, "fallback_from"?, "error"?}``;
         ``preferred`` is None when no RM of the pool could label the pair (``error`` says why).
         """

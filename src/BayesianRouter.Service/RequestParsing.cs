@@ -17,8 +17,9 @@ public sealed class BatchTooLargeException(string field, int count, int limit)
     public string Field { get; } = field;
 }
 
-/// <summary>One pair of a <c>POST /v1/label</c> request.</summary>
-public sealed record LabelPair(string Id, string Prompt, string ResponseA, string ResponseB, string? Domain);
+/// <summary>One pair of a <c>POST /v1/label</c> request. <see cref="Group"/>: the pairs sharing a prompt (given, or by
+/// default a hash of the prompt, as in a pair file), what the hierarchical online model learns per prompt from.</summary>
+public sealed record LabelPair(string Id, string Prompt, string ResponseA, string ResponseB, string? Domain, string Group);
 
 /// <summary>
 /// Strict readers of the request bodies: every field is checked for presence and type, unknown fields are refused (a
@@ -26,10 +27,10 @@ public sealed record LabelPair(string Id, string Prompt, string ResponseA, strin
 /// </summary>
 public static class RequestParsing
 {
-    private static readonly string[] PairFields = ["id", "prompt", "response_a", "response_b", "domain"];
+    private static readonly string[] PairFields = ["id", "prompt", "response_a", "response_b", "domain", "group"];
     private static readonly string[] FeedbackFields = ["decision_id", "loss", "reward"];
 
-    /// <summary><c>{"pairs": [{"id", "prompt", "response_a", "response_b", "domain"?}]}</c>.</summary>
+    /// <summary><c>{"pairs": [{"id", "prompt", "response_a", "response_b", "domain"?, "group"?}]}</c>.</summary>
     public static IReadOnlyList<LabelPair> LabelRequest(JsonElement root, int maxPairs)
     {
         var pairs = TopArray(root, "pairs", maxPairs);
@@ -42,8 +43,11 @@ public static class RequestParsing
             CheckFields(item, at, PairFields);
             var id = String(item, at, "id", required: true)!;
             if (id.Length == 0) throw new RequestFieldException($"{at}.id", "must not be empty");
-            result[i] = new LabelPair(id, String(item, at, "prompt", true)!, String(item, at, "response_a", true)!,
-                String(item, at, "response_b", true)!, String(item, at, "domain", false));
+            var prompt = String(item, at, "prompt", true)!;
+            var group = String(item, at, "group", false);
+            if (group is { Length: 0 }) throw new RequestFieldException($"{at}.group", "must not be empty (leave it out to group the pair by its prompt)");
+            result[i] = new LabelPair(id, prompt, String(item, at, "response_a", true)!,
+                String(item, at, "response_b", true)!, String(item, at, "domain", false), group ?? Data.PreferencePair.GroupOf(prompt));
             i++;
         }
         return result;

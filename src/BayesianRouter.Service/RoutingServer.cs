@@ -196,7 +196,8 @@ public sealed class RoutingServer : IAsyncDisposable
             var features = await Features(pairs, context.RequestAborted);
             var toLabel = new PairToLabel[pairs.Count];
             for (int i = 0; i < pairs.Count; i++)
-                toLabel[i] = new PairToLabel(pairs[i].Id, features[i], new RewardModels.PairText(pairs[i].Prompt, pairs[i].ResponseA, pairs[i].ResponseB));
+                toLabel[i] = new PairToLabel(pairs[i].Id, features[i], new RewardModels.PairText(pairs[i].Prompt, pairs[i].ResponseA, pairs[i].ResponseB),
+                    pairs[i].Domain, pairs[i].Group);
             labelled = await Session.LabelAsync(toLabel, _labeller, context.RequestAborted);
         }
         catch (SessionFaultedException e)
@@ -244,7 +245,7 @@ public sealed class RoutingServer : IAsyncDisposable
     /// <summary>Embeds the pairs (one request at a time: the encoder is not thread-safe) and computes h.</summary>
     private async Task<double[][]> Features(IReadOnlyList<LabelPair> pairs, CancellationToken cancellationToken)
     {
-        var asPairs = pairs.Select(p => new PreferencePair { Id = p.Id, Group = "", Prompt = p.Prompt, ResponseA = p.ResponseA, ResponseB = p.ResponseB, Domain = p.Domain }).ToArray();
+        var asPairs = pairs.Select(p => new PreferencePair { Id = p.Id, Group = p.Group, Prompt = p.Prompt, ResponseA = p.ResponseA, ResponseB = p.ResponseB, Domain = p.Domain }).ToArray();
         IReadOnlyList<Features.PairEmbedding> embeddings;
         await _embedding.WaitAsync(cancellationToken);
         try

@@ -22,9 +22,10 @@ public enum LogDurability
 
 /// <summary>
 /// The decision log of <c>bayesrouter serve</c> and <c>bayesrouter label</c>: an SQLite database
-/// (<c>decisions.db</c>, WAL journal) with one table of decisions (pair id, features and their hash, the chosen RM and
-/// its probability, the fallback order, the label and the RMs that failed first), one of feedback (batch, the sent
-/// loss or reward, the shaped reward) and the session's cursor.
+/// (<c>decisions.db</c>, WAL journal) with one table of decisions (pair id, features and their hash, the pair's domain
+/// and group, the chosen RM and its probability, the fallback order, the label and the RMs that failed first), one of
+/// feedback (batch, the sent loss or reward, the shaped reward) and the session's cursor. A log of schema 1 (before
+/// decisions kept their domain and group) is upgraded in place when opened: its decisions have none.
 /// <para>
 /// Writes go through one writer thread with group commit: every write queued while a commit is under way goes into
 /// the next transaction, so a burst of requests costs one fsync, and a request is acknowledged only when its
@@ -35,7 +36,7 @@ public enum LogDurability
 public sealed class SqliteDecisionStore : IDecisionStore
 {
     public const string FileName = "decisions.db";
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
 
     private readonly string _connectionString;
     private readonly SqliteConnection _write;
@@ -65,21 +66,22 @@ public sealed class SqliteDecisionStore : IDecisionStore
                 seq INTEGER PRIMARY KEY, pair_id TEXT NOT NULL, features_hash TEXT NOT NULL, features BLOB NOT NULL,
                 chosen INTEGER NOT NULL, probability REAL NOT NULL, fallback_order TEXT NOT NULL,
                 label_arm INTEGER, label TEXT, score_a REAL, score_b REAL, fallback_from TEXT, error TEXT,
-                created_ms INTEGER NOT NULL);
+                created_ms INTEGER NOT NULL, domain TEXT, grp TEXT);
             CREATE TABLE IF NOT EXISTS feedback (
                 seq INTEGER PRIMARY KEY, batch INTEGER NOT NULL, position INTEGER NOT NULL, arm INTEGER NOT NULL,
                 kind TEXT NOT NULL, value REAL NOT NULL, reward REAL NOT NULL, created_ms INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS feedback_batch ON feedback (batch, position);
             """);
+        UpgradeSchema();
         _read = new SqliteConnection(_connectionString);
         _read.Open();
         Execute(_read, "PRAGMA busy_timeout=10000;");
 
         _insertDecision = Prepare(_write, """
             INSERT INTO decisions (seq, pair_id, features_hash, features, chosen, probability, fallback_order,
-                label_arm, label, score_a, score_b, fallback_from, error, created_ms)
-            VALUES ($seq, $pair, $hash, $features, $chosen, $p, $order, $label_arm, $label, $sa, $sb, $fallback, $error, $t)
-            """, "$seq", "$pair", "$hash", "$features", "$chosen", "$p", "$order", "$label_arm", "$label", "$sa", "$sb", "$fallback", "$error", "$t");
+                label_arm, label, score_a, score_b, fallback_from, error, created_ms, domain, grp)
+            VALUES ($seq, $pair, $hash, $features, $chosen, $p, $order, $label_arm, $label, $sa, $sb, $fallback, $error, $t, $domain, $grp)
+            """, "$seq", "$pair", "$hash", "$features", "$chosen", "$p", "$order", "$label_arm", "$label", "$sa", "$sb", "$fallback", "$error", "$t", "$domain", "$grp");
         _insertFeedback = Prepare(_write, """
             INSERT INTO feedback (seq, batch, position, arm, kind, value, reward, created_ms)
             VALUES ($seq, $batch, $pos, $arm, $kind, $value, $reward, $t)
@@ -90,11 +92,42 @@ public sealed class SqliteDecisionStore : IDecisionStore
             WHERE excluded.next_sequence > cursor.next_sequence
             """, "$next", "$gen");
         _findDecision = Prepare(_read, """
-            SELECT label_arm, features, EXISTS (SELECT 1 FROM feedback f WHERE f.seq = d.seq) FROM decisions d WHERE d.seq = $seq
+            SELECT label_arm, features, EXISTS (SELECT 1 FROM feedback f WHERE f.seq = d.seq), domain, grp FROM decisions d WHERE d.seq = $seq
             """, "$seq");
 
         _writer = new Thread(WriterLoop) { IsBackground = true, Name = "decision-log writer" };
         _writer.Start();
+    }
+
+    /// <summary>Schema 1 logs (no domain and group per decision) get the two columns, empty, and become schema 2.</summary>
+    private void UpgradeSchema()
+    {
+        using var tx = _write.BeginTransaction();
+        using (var cmd = _write.CreateCommand())
+        {
+            cmd.Transaction = tx;
+            cmd.CommandText = "SELECT value FROM meta WHERE key = 'schema'";
+            if (cmd.ExecuteScalar() is not "1") return;
+        }
+        var columns = new HashSet<string>(StringComparer.Ordinal);
+        using (var cmd = _write.CreateCommand())
+        {
+            cmd.Transaction = tx;
+            cmd.CommandText = "SELECT name FROM pragma_table_info('decisions')";
+            using var r = cmd.ExecuteReader();
+            while (r.Read()) columns.Add(r.GetString(0));
+        }
+        foreach (var sql in new[] { columns.Contains("domain") ? null : "ALTER TABLE decisions ADD COLUMN domain TEXT",
+                     columns.Contains("grp") ? null : "ALTER TABLE decisions ADD COLUMN grp TEXT",
+                     "UPDATE meta SET value = '2' WHERE key = 'schema'" })
+        {
+            if (sql is null) continue;
+            using var cmd = _write.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = sql;
+            cmd.ExecuteNonQuery();
+        }
+        tx.Commit();
     }
 
     /// <summary>Opens (or creates) the log in <paramref name="directory"/>.</summary>
@@ -288,6 +321,8 @@ public sealed class SqliteDecisionStore : IDecisionStore
         p[11].Value = l.FallbackFrom.Count == 0 ? DBNull.Value : JsonSerializer.Serialize(l.FallbackFrom.Select(f => new[] { f.Rm, f.Reason }));
         p[12].Value = (object?)l.Error ?? DBNull.Value;
         p[13].Value = now;
+        p[14].Value = (object?)d.Domain ?? DBNull.Value;
+        p[15].Value = (object?)d.Group ?? DBNull.Value;
         _insertDecision.ExecuteNonQuery();
     }
 
@@ -302,13 +337,15 @@ public sealed class SqliteDecisionStore : IDecisionStore
                 using var r = _findDecision.ExecuteReader();
                 if (!r.Read()) continue;
                 int? arm = r.IsDBNull(0) ? null : r.GetInt32(0);
-                found[seq] = new StoredDecision(seq, arm, ToDoubles((byte[])r.GetValue(1)), r.GetInt64(2) != 0);
+                found[seq] = new StoredDecision(seq, arm, ToDoubles((byte[])r.GetValue(1)), r.GetInt64(2) != 0, NullableString(r, 3), NullableString(r, 4));
             }
         }
         return found;
     }
 
     private static double[] ToDoubles(byte[] bytes) => MemoryMarshal.Cast<byte, double>(bytes).ToArray();
+
+    private static string? NullableString(SqliteDataReader r, int column) => r.IsDBNull(column) ? null : r.GetString(column);
 
     public SessionCursor? ReadCursor()
     {
@@ -327,7 +364,7 @@ public sealed class SqliteDecisionStore : IDecisionStore
         conn.Open();
         using var cmd = conn.CreateCommand();
         cmd.CommandText = """
-            SELECT f.batch, f.seq, f.arm, d.features, f.kind, f.value, f.reward FROM feedback f JOIN decisions d ON d.seq = f.seq
+            SELECT f.batch, f.seq, f.arm, d.features, f.kind, f.value, f.reward, d.domain, d.grp FROM feedback f JOIN decisions d ON d.seq = f.seq
             WHERE f.batch > $after ORDER BY f.batch, f.position
             """;
         cmd.Parameters.AddWithValue("$after", afterBatch);
@@ -343,7 +380,8 @@ public sealed class SqliteDecisionStore : IDecisionStore
                 items = [];
             }
             current = batch;
-            items.Add(new FeedbackRecord(r.GetInt64(1), r.GetInt32(2), ToDoubles((byte[])r.GetValue(3)), r.GetString(4) == "loss", r.GetDouble(5), r.GetDouble(6)));
+            items.Add(new FeedbackRecord(r.GetInt64(1), r.GetInt32(2), ToDoubles((byte[])r.GetValue(3)), r.GetString(4) == "loss", r.GetDouble(5), r.GetDouble(6),
+                NullableString(r, 7), NullableString(r, 8)));
         }
         if (items.Count > 0) yield return new FeedbackBatch(current, items);
     }
@@ -356,7 +394,7 @@ public sealed class SqliteDecisionStore : IDecisionStore
         cmd.CommandText = """
             SELECT d.seq, d.pair_id, d.features_hash, d.features, d.chosen, d.probability, d.fallback_order,
                    d.label_arm, d.label, d.score_a, d.score_b, d.fallback_from, d.error,
-                   f.arm, f.kind, f.value, f.reward
+                   f.arm, f.kind, f.value, f.reward, d.domain, d.grp
             FROM decisions d LEFT JOIN feedback f ON f.seq = d.seq ORDER BY d.seq
             """;
         using var r = cmd.ExecuteReader();
@@ -376,6 +414,8 @@ public sealed class SqliteDecisionStore : IDecisionStore
                 Rm = _pool[chosen],
                 Probability = r.GetDouble(5),
                 FallbackOrder = r.GetString(6).Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
+                Domain = NullableString(r, 17),
+                Group = NullableString(r, 18),
             };
             var failures = r.IsDBNull(11) ? [] : JsonSerializer.Deserialize<string[][]>(r.GetString(11))!.Select(f => new FailedRm(f[0], f[1])).ToArray();
             LabelOutcome label;
@@ -389,7 +429,7 @@ public sealed class SqliteDecisionStore : IDecisionStore
                 label = LabelOutcome.Labelled(_pool[arm], arm, judgment, failures);
             }
             FeedbackRecord? feedback = r.IsDBNull(13) ? null
-                : new FeedbackRecord(seq, r.GetInt32(13), features, r.GetString(14) == "loss", r.GetDouble(15), r.GetDouble(16));
+                : new FeedbackRecord(seq, r.GetInt32(13), features, r.GetString(14) == "loss", r.GetDouble(15), r.GetDouble(16), decision.Domain, decision.Group);
             yield return new DecisionLogEntry(decision, label, feedback);
         }
     }

@@ -119,6 +119,8 @@ public class ServiceEndpointTests
     [InlineData("/v1/label", "{\"pairs\": [{\"id\": 5, \"prompt\": \"p\", \"response_a\": \"x\", \"response_b\": \"y\"}]}", "pairs[0].id")]
     [InlineData("/v1/label", "{\"pairs\": [{\"id\": \"a\", \"prompt\": \"p\", \"respone_a\": \"x\", \"response_b\": \"y\"}]}", "pairs[0].respone_a")]
     [InlineData("/v1/label", "{\"pairs\": [{\"id\": \"\", \"prompt\": \"p\", \"response_a\": \"x\", \"response_b\": \"y\"}]}", "pairs[0].id")]
+    [InlineData("/v1/label", "{\"pairs\": [{\"id\": \"a\", \"prompt\": \"p\", \"response_a\": \"x\", \"response_b\": \"y\", \"group\": \"\"}]}", "pairs[0].group")]
+    [InlineData("/v1/label", "{\"pairs\": [{\"id\": \"a\", \"prompt\": \"p\", \"response_a\": \"x\", \"response_b\": \"y\", \"group\": 3}]}", "pairs[0].group")]
     [InlineData("/v1/feedback", "{\"feedback\": [{\"decision_id\": \"a\"}]}", "feedback[0]")]
     [InlineData("/v1/feedback", "{\"feedback\": [{\"decision_id\": \"a\", \"loss\": 1, \"reward\": 0}]}", "feedback[0]")]
     [InlineData("/v1/feedback", "{\"feedback\": [{\"decision_id\": \"a\", \"reward\": 1.5}]}", "feedback[0].reward")]

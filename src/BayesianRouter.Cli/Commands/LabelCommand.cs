@@ -69,7 +69,7 @@ public static class LabelCommand
                 cancellationToken.ThrowIfCancellationRequested();
                 var chunk = todo.AsSpan(start, Math.Min(batchSize, todo.Length - start)).ToArray();
                 var embeddings = parts.Embedder.Embed(chunk);
-                var toLabel = chunk.Select((p, i) => new PairToLabel(p.Id, session.Features(embeddings[i], p.Domain), PairText.Of(p))).ToArray();
+                var toLabel = chunk.Select((p, i) => new PairToLabel(p.Id, session.Features(embeddings[i], p.Domain), PairText.Of(p), p.Domain, p.Group)).ToArray();
                 var labelled = await session.LabelAsync(toLabel, labeller, cancellationToken);
                 if (truth)
                 {

@@ -22,7 +22,13 @@ internal sealed class LiveCliOptions
 
     public Option<FileInfo?> Router { get; } = new("--router")
     {
-        Description = "Offline router artifact (offline train): route with the paper's BayesianRouter (prior mean E_bt, sigma_w^2 = 0.02) on its pair features. Its RM names must be the pool's. Without it: Thompson sampling with a zero prior on the encoder's pair features.",
+        Description = "Offline router artifact (offline train): route with the bayesian-router built on it (--online-model) on its pair features. Its RM names must be the pool's. Without it: Thompson sampling with a zero prior on the encoder's pair features.",
+    };
+
+    public Option<string> OnlineModel { get; } = new("--online-model")
+    {
+        Description = "With --router: the online model. hierarchical = the calibrated offline prediction plus global, domain and prompt (group) corrections learned from the feedback; paper = the paper's linear Thompson sampling on h with prior mean E_bt, sigma_w^2 = 0.02. Default and the measurement behind it: docs/online-model.md (\"Live feedback\"). A state folder keeps the model it was made with.",
+        DefaultValueFactory = _ => RouterSetup.DefaultLiveModel == Routing.OnlineModel.Paper ? "paper" : "hierarchical",
     };
 
     public Option<long> Seed { get; } = new("--seed") { Description = "Seed of the router's draws (decisions, probability estimates, exploration) and of the feature projection.", DefaultValueFactory = _ => 1 };
@@ -52,7 +58,8 @@ internal sealed class LiveCliOptions
 
     public void AddTo(Command cmd)
     {
-        foreach (var o in new Option[] { Pool, Router, Seed, Explore, McDraws, EncoderCache, MaxTokens }) cmd.Options.Add(o);
+        OnlineModel.AcceptOnlyFromAmong("hierarchical", "paper");
+        foreach (var o in new Option[] { Pool, Router, OnlineModel, Seed, Explore, McDraws, EncoderCache, MaxTokens }) cmd.Options.Add(o);
     }
 
     public RoutingSessionOptions SessionOptions(ParseResult parse)
@@ -80,7 +87,10 @@ internal sealed class LiveCliOptions
             long seed = parse.GetValue(Seed);
             var setup = offline is null
                 ? RouterSetup.WithoutOfflineRouter(specs.Select(s => s.Name).ToArray(), embedder.Dimension, seed)
-                : RouterSetup.FromOfflineRouter(offline, seed);
+                : RouterSetup.FromOfflineRouter(offline, seed, new Routing.BayesianRouterOptions
+                {
+                    Model = parse.GetValue(OnlineModel) == "paper" ? Routing.OnlineModel.Paper : Routing.OnlineModel.Hierarchical,
+                });
             var rms = RewardModelFactory.CreatePool(new RmPool(pool.File, specs, pool.Budget));
             return new LiveParts(setup, embedder, rms, offline);
         }

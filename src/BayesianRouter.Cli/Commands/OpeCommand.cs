@@ -31,7 +31,8 @@ public static class OpeCommand
             if (File.Exists(routerPath))
             {
                 offline = OfflineRouter.Load(routerPath);
-                if (new OfflineFeatureMap(offline).Id != store.FeaturesId)
+                var featuresId = new OfflineFeatureMap(offline).Id;
+                if (store.FeaturesId != featuresId && !store.FeaturesId.StartsWith(featuresId + "+", StringComparison.Ordinal))
                     throw new InvalidDataException($"{routerPath}: not the router the log was made with ({store.FeaturesId})");
             }
             else if (parse.GetValue(router) != null) throw new FileNotFoundException($"{routerPath}: no such router file", routerPath);

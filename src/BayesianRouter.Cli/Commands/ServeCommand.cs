@@ -53,7 +53,7 @@ public static class ServeCommand
                 Log = io.Err,
             }, cancellationToken);
             var stats = server.Session.Statistics();
-            io.Err.WriteLine($"[serve] state {dir}: {stats.Decisions} decisions, {stats.Feedback} feedback items ({server.Session.FeedbackBatches} batches); pool {string.Join(", ", parts.Setup.Pool)}; {(parts.Offline is null ? "zero prior" : "offline prior")}");
+            io.Err.WriteLine($"[serve] state {dir}: {stats.Decisions} decisions, {stats.Feedback} feedback items ({server.Session.FeedbackBatches} batches); pool {string.Join(", ", parts.Setup.Pool)}; {(parts.Offline is null ? "zero prior" : $"offline prior, online model {parts.Setup.Model}")}");
             io.Out.WriteLine($"listening on http://{(h.Contains(':') ? $"[{h}]" : h)}:{server.Address.Port}");
             io.Out.Flush();
             await server.WaitForShutdownAsync(cancellationToken);

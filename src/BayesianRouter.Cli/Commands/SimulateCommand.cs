@@ -33,7 +33,8 @@ public static class SimulateCommand
         var noPrompt = new Option<bool>("--no-prompt-level") { Description = "The hierarchical model learns nothing per prompt (for streams that never revisit a prompt)." };
         var seeds = new Option<int>("--seeds") { Description = "Number of replays; seed k splits, trains, shuffles and draws anew. Seeds are first-seed, first-seed+1, ...", DefaultValueFactory = _ => 5 };
         var firstSeed = new Option<int>("--first-seed") { Description = "The first seed (a whole number >= 0).", DefaultValueFactory = _ => 1 };
-        var feedback = new Option<string>("--feedback") { Description = "What online routers learn from after each batch: truth (reward 1 when the chosen RM is right, else 0); audit:P (truth for a seeded random share P of the routed pairs, no update from the others); agreement:C (1 when the chosen RM agrees with the majority of C other pool RMs sampled for the pair, 0.5 on a tie; their calls count as RM calls).", DefaultValueFactory = _ => "truth" };
+        var feedback = new Option<string>("--feedback") { Description = "What online routers learn from after each batch: truth (reward 1 when the chosen RM is right, else 0); audit:P (truth for a seeded random share P of the routed pairs, no update from the others); agreement:C (1 when the chosen RM agrees with the majority of C other pool RMs sampled for the pair, 0.5 on a tie; their calls count as RM calls); dpo:NOISE (simulated DPO losses, lower when the chosen RM's label is right, with a margin noise of NOISE, shaped per batch like a live trainer's: batch-centred, 20/80-quantile rescaled; docs/online-model.md).", DefaultValueFactory = _ => "truth" };
+        var liveSession = new Option<bool>("--live-session") { Description = "Also replay the stream through the live routing session (what serve and label run) with each online model: methods live:hierarchical and live:paper." };
         var costs = new Option<string?>("--costs") { Description = "Cost units of one call per RM, e.g. ArmoRM=1,internlm2_20b=4 (default 1 each): gives cost per pair." };
         var outDir = new Option<string>("--out") { Description = "Folder for results.json, report.md and the PNG plots (created if missing; files are replaced atomically).", Required = true };
         var json = new Option<bool>("--json") { Description = "Also print the whole results.json as one JSON object on the last line." };
@@ -45,7 +46,7 @@ public static class SimulateCommand
             "and an online stream cut into batches. Reports annotation accuracy (mean, std, 95% interval over seeds), RM calls " +
             "and cost per pair, routing shares, accuracy along the stream and per domain, in DIR/results.json, DIR/report.md and PNG plots.");
         foreach (var o in new Option[] { pairs, pool, offlinePairs, fraction, split, batch, composition, promptsPerBatch, pairsPerPrompt, seeds, firstSeed,
-                     feedback, costs, baselineFeatures, onlineModel, exploration, noPrompt, outDir, json })
+                     feedback, liveSession, costs, baselineFeatures, onlineModel, exploration, noPrompt, outDir, json })
             cmd.Options.Add(o);
         shared.AddTraining(cmd);
         shared.AddTuning(cmd);
@@ -71,6 +72,7 @@ public static class SimulateCommand
                 PairsPerPrompt = parse.GetValue(pairsPerPrompt),
                 BaselineFeatures = parse.GetValue(baselineFeatures) == "projection" ? BaselineFeatures.RandomProjection : BaselineFeatures.Shared,
                 ChooseOnlineModel = parse.GetValue(onlineModel) == "auto",
+                LiveSession = parse.GetValue(liveSession),
                 Online = new BayesianRouterOptions
                 {
                     Model = parse.GetValue(onlineModel) == "paper" ? OnlineModel.Paper : OnlineModel.Hierarchical,

@@ -3,8 +3,12 @@ using BayesianRouter.Data;
 
 namespace BayesianRouter.Live;
 
-/// <summary>A pair to route: the caller's id for it and its features h (<see cref="RoutingSession.Features"/>).</summary>
-public sealed record PairToRoute(string PairId, double[] Features);
+/// <summary>
+/// A pair to route: the caller's id for it, its features h (<see cref="RoutingSession.Features"/>), and where it comes
+/// from: its domain (subject, task; null = none) and its group (the prompt it shares with other pairs; null = a group of
+/// its own). The hierarchical online model learns per domain and per group (docs/online-model.md).
+/// </summary>
+public sealed record PairToRoute(string PairId, double[] Features, string? Domain = null, string? Group = null);
 
 /// <summary>
 /// The router's decision for one pair: which RM labels it, and what an off-policy evaluation needs later.
@@ -39,6 +43,12 @@ public sealed record Decision
 
     /// <summary>The features h the decision was made on.</summary>
     public required double[] Features { get; init; }
+
+    /// <summary>The pair's domain as routed (null = none).</summary>
+    public string? Domain { get; init; }
+
+    /// <summary>The pair's group (prompt) as routed (null = none).</summary>
+    public string? Group { get; init; }
 
     /// <summary>First 16 hex digits of SHA-256 over h as little-endian float64s.</summary>
     public required string FeaturesHash { get; init; }

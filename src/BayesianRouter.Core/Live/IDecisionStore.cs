@@ -50,13 +50,15 @@ public interface IDecisionStore : IDisposable
 /// </summary>
 public sealed record SessionCursor(long NextSequence, byte[] Generators);
 
-/// <summary>What feedback needs of a committed decision: the arm that labelled it (null: none did), its features,
-/// and whether it already had feedback.</summary>
-public sealed record StoredDecision(long Sequence, int? LabelArm, double[] Features, bool HasFeedback);
+/// <summary>What feedback needs of a committed decision: the arm that labelled it (null: none did), its features, domain
+/// and group, and whether it already had feedback.</summary>
+public sealed record StoredDecision(long Sequence, int? LabelArm, double[] Features, bool HasFeedback, string? Domain = null, string? Group = null);
 
 /// <summary>One feedback item as logged: the decision, the arm that labelled it, its features, what the caller sent
-/// (a loss or a reward) and the shaped reward the router learned from.</summary>
-public sealed record FeedbackRecord(long Sequence, int Arm, double[] Features, bool IsLoss, double Value, double Reward);
+/// (a loss or a reward), the shaped reward the router learned from, and the decision's domain and group (the router's
+/// input is rebuilt from h, domain and group when the log is replayed).</summary>
+public sealed record FeedbackRecord(long Sequence, int Arm, double[] Features, bool IsLoss, double Value, double Reward,
+    string? Domain = null, string? Group = null);
 
 /// <summary>One feedback call's accepted items, numbered 1, 2, ... in the order the session learned from them.</summary>
 public sealed record FeedbackBatch(long Batch, IReadOnlyList<FeedbackRecord> Items);

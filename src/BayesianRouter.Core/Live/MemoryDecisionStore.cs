@@ -71,7 +71,7 @@ public sealed class MemoryDecisionStore : IDecisionStore
             var found = new Dictionary<long, StoredDecision>();
             foreach (var s in sequences)
                 if (_decisions.TryGetValue(s, out var d))
-                    found[s] = new StoredDecision(s, d.Label.Arm, d.Decision.Features, _feedback.ContainsKey(s));
+                    found[s] = new StoredDecision(s, d.Label.Arm, d.Decision.Features, _feedback.ContainsKey(s), d.Decision.Domain, d.Decision.Group);
             return found;
         }
     }

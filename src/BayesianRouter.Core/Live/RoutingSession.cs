@@ -15,14 +15,17 @@ namespace BayesianRouter.Live;
 /// through the pool, learn from the trainer's feedback, and continue after a restart exactly where the log stands.
 /// Thread-safe: decisions and learning are serialised inside; RM calls and log writes run outside the lock.
 /// <list type="number">
-/// <item><see cref="Route"/>: Thompson sampling per pair (a fresh draw of every arm's score h^T w_n, the argmax), with an
-/// optional uniform exploration floor; each decision carries its choice probability (&gt; 0), the fallback order (the
-/// other arms by their sampled scores) and the hash of its features.</item>
+/// <item><see cref="Route"/>: Thompson sampling per pair through the setup's <see cref="IThompsonRouter"/> (built by
+/// <see cref="BayesianRouterFactory"/> from an offline artifact, or the zero-prior linear router): a fresh draw of
+/// every arm's score, the argmax, with an optional uniform exploration floor; each decision carries its choice
+/// probability (&gt; 0) and fallback order (<see cref="ThompsonChoice"/>) and the hash of its features.</item>
 /// <item><see cref="RecordAsync"/> logs decisions with their labels (<see cref="PoolLabeller"/>); only logged decisions
 /// take feedback. <see cref="LabelAsync"/> does route + label + record.</item>
 /// <item><see cref="LearnAsync"/>: one call is one training batch. Losses are batch-centred, then rescaled by the 20/80
 /// quantiles of all past centred rewards (<see cref="QuantileNormaliser"/>); rewards in [0, 1] are taken as they are.
-/// Each arm's posterior is updated once with its pairs (Eq. 5-6), the arm being the RM that labelled the pair.</item>
+/// Each arm's posterior is updated once with its pairs (Eq. 5-6), the arm being the RM that labelled the pair. The
+/// router's input is built from the decision's h, domain and group at this point (the hierarchical model's name table
+/// grows only here, in the logged order, so a replay rebuilds it exactly).</item>
 /// <item><see cref="Open"/> restores a checkpoint (<see cref="SaveCheckpointAsync"/>, atomic) and replays the feedback
 /// logged after it, so the posteriors equal those of a session that never stopped; the random generators continue
 /// from the newest logged cursor.</item>
@@ -31,7 +34,8 @@ namespace BayesianRouter.Live;
 public sealed class RoutingSession : ICheckpointable
 {
     private readonly object _gate = new();
-    private readonly ThompsonSamplingRouter _router;
+    private readonly IThompsonRouter _router;
+    private readonly ICheckpointable _routerState;
     private readonly QuantileNormaliser _normaliser;
     private readonly IDecisionStore _store;
     private readonly string _instance;
@@ -52,9 +56,12 @@ public sealed class RoutingSession : ICheckpointable
         Options = options;
         _store = store;
         int arms = setup.Pool.Count;
-        _router = new ThompsonSamplingRouter(arms, setup.Features.Dimension, setup.Thompson with { MonteCarloDraws = 0 });
+        _router = setup.CreateRouter();
+        _routerState = _router as ICheckpointable
+            ?? throw new ArgumentException($"the setup's router ({_router.GetType().Name}) cannot save its state, which a session must");
+        if (_router.Arms != arms) throw new ArgumentException($"the setup's router has {_router.Arms} arms for a pool of {arms} RMs");
         _normaliser = new QuantileNormaliser(options.Rewards);
-        long seed = setup.Thompson.Seed;
+        long seed = setup.Seed;
         _draws = new SeededRandom(seed, 10);
         _monteCarlo = new SeededRandom(seed, 11);
         _explore = new SeededRandom(seed, 12);
@@ -62,7 +69,7 @@ public sealed class RoutingSession : ICheckpointable
         _labelled = new long[arms];
         _feedback = new long[arms];
         _rewardSum = new double[arms];
-        _instance = store.Attach(setup.Pool, setup.Features.Id);
+        _instance = store.Attach(setup.Pool, setup.Id);
     }
 
     /// <summary>
@@ -99,6 +106,9 @@ public sealed class RoutingSession : ICheckpointable
     /// <summary>The features h of a pair, from its embedding and domain (<see cref="RouterSetup.Features"/>).</summary>
     public double[] Features(PairEmbedding embedding, string? domain) => Setup.Features.Features(embedding, domain);
 
+    /// <summary>The router this session routes with: what the setup built (read it; the session changes it only when it learns).</summary>
+    public IThompsonRouter Router => _router;
+
     /// <summary>
     /// Decides an RM for every pair, in order. Nothing is logged yet: log the decisions with their labels through
     /// <see cref="RecordAsync"/> (feedback is accepted for logged decisions only).
@@ -107,13 +117,13 @@ public sealed class RoutingSession : ICheckpointable
     public RoutedBatch Route(IReadOnlyList<PairToRoute> pairs)
     {
         ArgumentNullException.ThrowIfNull(pairs);
-        var contexts = new double[pairs.Count][];
+        var features = new double[pairs.Count][];
         for (int i = 0; i < pairs.Count; i++)
         {
             if (pairs[i] is null) throw new ArgumentException($"pair {i} is null");
-            contexts[i] = pairs[i].Features;
+            features[i] = pairs[i].Features;
         }
-        RouterBase.CheckContexts(contexts, Setup.Features.Dimension);
+        RouterBase.CheckContexts(features, Setup.Features.Dimension);
         int arms = Pool.Count;
         double epsilon = Options.Exploration;
         int draws = Options.MonteCarloDraws;
@@ -122,18 +132,19 @@ public sealed class RoutingSession : ICheckpointable
             ThrowIfFaulted();
             var decisions = new Decision[pairs.Count];
             if (pairs.Count == 0) return new RoutedBatch(decisions, Cursor());
-            var moments = _router.ScoreMoments(contexts);
-            var scores = new double[arms];
+            // Decision-only contexts: names the router has not learned about are routed as new, not interned.
+            var contexts = new double[pairs.Count][];
+            for (int p = 0; p < contexts.Length; p++) contexts[p] = Setup.Context(_router, features[p], pairs[p].Domain, pairs[p].Group, intern: false);
+            var sampled = _router.Sample(contexts, _draws);
             // Monte-Carlo normals shared by the pairs of this call (common random numbers): each pair's estimate is
             // still an unbiased M-draw estimate, at the cost of M x N multiply-adds per pair instead of M x N draws.
-            var normals = arms > 1 ? new double[draws * arms] : [];
-            for (int k = 0; k < normals.Length; k++) normals[k] = _monteCarlo.NextGaussian();
+            var normals = arms > 1 ? ThompsonChoice.Normals(_monteCarlo, draws, arms) : [];
             for (int p = 0; p < pairs.Count; p++)
             {
-                for (int n = 0; n < arms; n++) scores[n] = moments.Mean(p, n) + moments.StdDev(p, n) * _draws.NextGaussian();
+                var scores = sampled.Scores[p];
                 int arm = RouterBase.ArgMax(scores);
                 if (epsilon > 0 && _explore.NextDouble() < epsilon) arm = _explore.NextInt(arms);
-                int hits = arms > 1 ? MonteCarloHits(moments, p, arm, normals) : 0;
+                int hits = arms > 1 ? ThompsonChoice.MonteCarloHits(sampled.Moments, p, arm, normals) : 0;
                 double thompson = arms == 1 ? 1.0 : (hits + 1.0) / (draws + 1.0);
                 double probability = epsilon / arms + (1 - epsilon) * thompson;
                 long sequence = _nextSequence++;
@@ -145,50 +156,15 @@ public sealed class RoutingSession : ICheckpointable
                     Arm = arm,
                     Rm = Pool[arm],
                     Probability = probability,
-                    FallbackOrder = FallbackOrder(arm, scores),
-                    Features = contexts[p],
-                    FeaturesHash = Decision.HashFeatures(contexts[p]),
+                    FallbackOrder = ThompsonChoice.FallbackOrder(arm, scores),
+                    Features = features[p],
+                    FeaturesHash = Decision.HashFeatures(features[p]),
+                    Domain = pairs[p].Domain,
+                    Group = pairs[p].Group,
                 };
             }
             return new RoutedBatch(decisions, Cursor());
         }
-    }
-
-    /// <summary>How many of the Monte-Carlo draws (normals[t * arms + n]) make <paramref name="arm"/> the argmax for pair p.</summary>
-    private static int MonteCarloHits(ScoreMoments moments, int p, int arm, double[] normals)
-    {
-        int arms = moments.Arms, hits = 0;
-        Span<double> mean = arms <= 64 ? stackalloc double[arms] : new double[arms];
-        Span<double> sd = arms <= 64 ? stackalloc double[arms] : new double[arms];
-        for (int n = 0; n < arms; n++)
-        {
-            mean[n] = moments.Mean(p, n);
-            sd[n] = moments.StdDev(p, n);
-        }
-        for (int t = 0, k = 0; k < normals.Length; t++, k += arms)
-        {
-            // argmax with ties to the lowest index, as the decision's own argmax
-            int best = 0;
-            double top = mean[0] + sd[0] * normals[k];
-            for (int n = 1; n < arms; n++)
-            {
-                double v = mean[n] + sd[n] * normals[k + n];
-                if (v > top)
-                {
-                    top = v;
-                    best = n;
-                }
-            }
-            if (best == arm) hits++;
-        }
-        return hits;
-    }
-
-    /// <summary>The chosen arm first, then the others by sampled score, best first (lowest index on ties).</summary>
-    private static int[] FallbackOrder(int chosen, double[] scores)
-    {
-        var rest = Enumerable.Range(0, scores.Length).Where(n => n != chosen).OrderByDescending(n => scores[n]).ThenBy(n => n);
-        return [chosen, .. rest];
     }
 
     private SessionCursor Cursor()
@@ -246,7 +222,7 @@ public sealed class RoutingSession : ICheckpointable
         ArgumentNullException.ThrowIfNull(labeller);
         if (!labeller.Pool.Select(r => r.Name).SequenceEqual(Pool, StringComparer.Ordinal))
             throw new ArgumentException($"the labeller's RMs ({string.Join(",", labeller.Pool.Select(r => r.Name))}) are not the session's pool ({string.Join(",", Pool)})");
-        var batch = Route(pairs.Select(p => new PairToRoute(p.PairId, p.Features)).ToArray());
+        var batch = Route(pairs.Select(p => new PairToRoute(p.PairId, p.Features, p.Domain, p.Group)).ToArray());
         var labels = await labeller.LabelAsync(batch, pairs.Select(p => p.Texts).ToArray(), cancellationToken).ConfigureAwait(false);
         await RecordAsync(batch, labels).ConfigureAwait(false);
         return batch.Select((d, i) => new LabelledDecision(d, labels[i])).ToArray();
@@ -283,14 +259,15 @@ public sealed class RoutingSession : ICheckpointable
             }
             accepted = kept.Count;
             if (accepted == 0) return new FeedbackResult(0, unknown, duplicate, unlabelled);
-            var entries = kept.Select(k => (k.Decision.LabelArm!.Value, k.Decision.Features, k.Item.Loss.HasValue, k.Item.Loss ?? k.Item.Reward!.Value)).ToArray();
+            var entries = kept.Select(k => new LearnEntry(k.Decision.LabelArm!.Value, k.Decision.Features, k.Decision.Domain, k.Decision.Group,
+                k.Item.Loss.HasValue, k.Item.Loss ?? k.Item.Reward!.Value)).ToArray();
             var rewards = Apply(entries);
             long batch = ++_lastBatch;
             var records = new FeedbackRecord[accepted];
             for (int i = 0; i < accepted; i++)
             {
-                var (arm, h, isLoss, value) = entries[i];
-                records[i] = new FeedbackRecord(kept[i].Decision.Sequence, arm, h, isLoss, value, rewards[i]);
+                var (arm, h, domain, group, isLoss, value) = entries[i];
+                records[i] = new FeedbackRecord(kept[i].Decision.Sequence, arm, h, isLoss, value, rewards[i], domain, group);
                 _pendingFeedback.Add(records[i].Sequence);
                 _feedback[arm]++;
                 _rewardSum[arm] += rewards[i];
@@ -306,11 +283,15 @@ public sealed class RoutingSession : ICheckpointable
         return new FeedbackResult(accepted, unknown, duplicate, unlabelled);
     }
 
+    /// <summary>One accepted feedback item: the labelling arm, the decision's h, domain and group, and what was sent.</summary>
+    private readonly record struct LearnEntry(int Arm, double[] Features, string? Domain, string? Group, bool IsLoss, double Value);
+
     /// <summary>
     /// Shapes one batch (losses centred and quantile-rescaled together, in item order; rewards as given) and updates
-    /// the posteriors. The same code serves live feedback and the replay after a restart, so both give the same state.
+    /// the posteriors, the router's input rebuilt from h, domain and group in item order. The same code serves live
+    /// feedback and the replay after a restart, so both give the same state.
     /// </summary>
-    private double[] Apply(IReadOnlyList<(int Arm, double[] Features, bool IsLoss, double Value)> entries)
+    private double[] Apply(IReadOnlyList<LearnEntry> entries)
     {
         var rewards = new double[entries.Count];
         var lossIndex = new List<int>();
@@ -324,7 +305,10 @@ public sealed class RoutingSession : ICheckpointable
             var shaped = _normaliser.ShapeLosses(lossIndex.Select(i => entries[i].Value).ToArray());
             for (int k = 0; k < lossIndex.Count; k++) rewards[lossIndex[k]] = shaped[k];
         }
-        _router.Update(entries.Select((e, i) => new ArmFeedback(e.Features, e.Arm, rewards[i])).ToArray());
+        var feedback = new ArmFeedback[entries.Count];
+        for (int i = 0; i < feedback.Length; i++)
+            feedback[i] = new ArmFeedback(Setup.Context(_router, entries[i].Features, entries[i].Domain, entries[i].Group, intern: true), entries[i].Arm, rewards[i]);
+        _router.Update(feedback);
         return rewards;
     }
 
@@ -386,7 +370,7 @@ public sealed class RoutingSession : ICheckpointable
         {
             if (batch.Batch != _lastBatch + 1)
                 throw new InvalidDataException($"the log's feedback batch {batch.Batch} follows batch {_lastBatch}: a batch is missing");
-            var rewards = Apply(batch.Items.Select(f => (f.Arm, f.Features, f.IsLoss, f.Value)).ToArray());
+            var rewards = Apply(batch.Items.Select(f => new LearnEntry(f.Arm, f.Features, f.Domain, f.Group, f.IsLoss, f.Value)).ToArray());
             for (int i = 0; i < rewards.Length; i++)
                 if (BitConverter.DoubleToInt64Bits(rewards[i]) != BitConverter.DoubleToInt64Bits(batch.Items[i].Reward))
                     throw new InvalidDataException($"feedback batch {batch.Batch}, item {i}: the replayed reward {rewards[i]} differs from the logged {batch.Items[i].Reward} (checkpoint and log disagree)");
@@ -415,8 +399,9 @@ public sealed class RoutingSession : ICheckpointable
     }
 
     /// <summary>
-    /// SHA-256 (hex) of what the session has learned: every arm's posterior and the reward history. Two sessions that
-    /// learned from the same feedback have the same digest.
+    /// SHA-256 (hex) of what the session has learned: the router's state (every arm's posterior; the hierarchical
+    /// model's names and statistics) and the reward history. Two sessions that learned from the same feedback have the
+    /// same digest.
     /// </summary>
     public string LearnedStateDigest()
     {
@@ -425,23 +410,20 @@ public sealed class RoutingSession : ICheckpointable
             using var ms = new MemoryStream();
             using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
             {
-                for (int n = 0; n < Pool.Count; n++)
-                {
-                    var post = _router.Posterior(n);
-                    w.WriteArray(post.PrecisionFactor);
-                    w.WriteArray(post.Mean);
-                    w.Write(post.Observations);
-                }
+                _routerState.WriteState(w);
                 _normaliser.WriteState(w);
             }
             return Convert.ToHexStringLower(SHA256.HashData(ms.ToArray()));
         }
     }
 
-    /// <summary>Arm n's posterior (read only).</summary>
+    /// <summary>Arm n's posterior (read only) when the session routes with the linear model (the paper's, or zero-prior).</summary>
+    /// <exception cref="InvalidOperationException">The router is not linear (the hierarchical model).</exception>
     public ArmPosterior Posterior(int arm)
     {
-        lock (_gate) return _router.Posterior(arm);
+        lock (_gate)
+            return _router is ThompsonSamplingRouter linear ? linear.Posterior(arm)
+                : throw new InvalidOperationException($"the session routes with {_router.GetType().Name}, which has no linear posterior per arm");
     }
 
     public string StateKind => "routing-session";
@@ -451,8 +433,8 @@ public sealed class RoutingSession : ICheckpointable
     {
         w.Write(Pool.Count);
         foreach (var rm in Pool) w.Write(rm);
-        w.Write(Setup.Features.Id);
-        _router.WriteState(w);
+        w.Write(Setup.Id);
+        _routerState.WriteState(w);
         _normaliser.WriteState(w);
         _draws.WriteState(w);
         _monteCarlo.WriteState(w);
@@ -470,9 +452,9 @@ public sealed class RoutingSession : ICheckpointable
         if (!pool.SequenceEqual(Pool, StringComparer.Ordinal))
             throw new InvalidDataException($"the checkpoint was made for the pool {string.Join(",", pool)}, not {string.Join(",", Pool)}");
         var features = r.ReadString();
-        if (features != Setup.Features.Id)
-            throw new InvalidDataException($"the checkpoint was made with the features {features}, not {Setup.Features.Id}");
-        var router = _router.ReadState(r, _router.StateVersion);
+        if (features != Setup.Id)
+            throw new InvalidDataException($"the checkpoint was made with the features {features}, not {Setup.Id}");
+        var router = _routerState.ReadState(r, _routerState.StateVersion);
         var normaliser = _normaliser.ReadState(r, _normaliser.StateVersion);
         var draws = SeededRandom.ReadState(r);
         var monteCarlo = SeededRandom.ReadState(r);
@@ -488,8 +470,8 @@ public sealed class RoutingSession : ICheckpointable
     }
 }
 
-/// <summary>A pair to route and label: its id, features h and texts.</summary>
-public sealed record PairToLabel(string PairId, double[] Features, PairText Texts);
+/// <summary>A pair to route and label: its id, features h, texts, domain and group (see <see cref="PairToRoute"/>).</summary>
+public sealed record PairToLabel(string PairId, double[] Features, PairText Texts, string? Domain = null, string? Group = null);
 
 /// <summary>The decisions of one <see cref="RoutingSession.Route"/> call, in input order.</summary>
 public sealed class RoutedBatch : IReadOnlyList<Decision>

@@ -38,12 +38,17 @@ public sealed record BayesianRouterOptions
     /// <summary>The paper model's sigma_w^2 (paper: 0.02) and sigma^2 (paper: 1).</summary>
     public double PaperPriorVariance { get; init; } = 0.02;
     public double PaperNoiseVariance { get; init; } = 1.0;
+
+    /// <summary>The paper model's threads over arms for large batches (<see cref="ThompsonSamplingOptions.MaxDegreeOfParallelism"/>;
+    /// decisions do not depend on it). A service that serves many requests at once wants 1.</summary>
+    public int MaxDegreeOfParallelism { get; init; } = -1;
 }
 
 /// <summary>
 /// The one place that builds "the bayesian-router" from an offline artifact: its features (the offline router's h,
 /// plus, for the hierarchical model, the domain and prompt ids) and its prior (E_bt, or the calibrated offline
-/// prediction). The simulation, the live service and library users all construct it here:
+/// prediction). The simulation, the live session (<c>serve</c>, <c>label</c>, the library's <c>PairRouter</c>) all
+/// construct it here:
 /// <code>
 ///   var factory = new BayesianRouterFactory(OfflineRouter.Load("router.bin"));
 ///   var router = factory.Create(seed: 1);
@@ -74,10 +79,13 @@ public sealed class BayesianRouterFactory
     };
 
     /// <summary>A fresh router (at its prior) whose decisions draw from a generator seeded by <paramref name="seed"/>.</summary>
-    public IRouter Create(long seed) => Options.Model switch
+    public IThompsonRouter Create(long seed) => Options.Model switch
     {
         OnlineModel.Paper => new ThompsonSamplingRouter(Offline.Pool.Count, Offline.FeatureDimension,
-            ThompsonSamplingOptions.WithOfflinePrior(Offline, seed, Options.PaperPriorVariance) with { NoiseVariance = Options.PaperNoiseVariance }),
+            ThompsonSamplingOptions.WithOfflinePrior(Offline, seed, Options.PaperPriorVariance) with
+            {
+                NoiseVariance = Options.PaperNoiseVariance, MaxDegreeOfParallelism = Options.MaxDegreeOfParallelism,
+            }),
         _ => new HierarchicalThompsonRouter(Offline.Pool.Count, Offline.FeatureDimension,
             h => Calibration.Probabilities(Offline.BtScores(h)), Levels(seed)),
     };
@@ -86,10 +94,27 @@ public sealed class BayesianRouterFactory
     public double[] Features(IRouter router, PairEmbedding embedding, string? domain, string? prompt) =>
         Features(router, Offline.Features(embedding, domain), domain, prompt);
 
-    /// <summary>The router's input for a pair whose h is known: h itself (paper model), or [h; domain id; prompt id].</summary>
-    public double[] Features(IRouter router, double[] h, string? domain, string? prompt) => router switch
+    /// <summary>
+    /// The router's input for a pair whose h is known: h itself (paper model), or [h; domain id; prompt id]. New domain
+    /// and prompt names are interned (they become part of the router's state); with <paramref name="intern"/> false they
+    /// are routed as names without statistics and the router's state does not change (a decision-only context: learn
+    /// from a context made with <paramref name="intern"/> true).
+    /// </summary>
+    public double[] Features(IRouter router, double[] h, string? domain, string? prompt, bool intern = true) => router switch
     {
-        HierarchicalThompsonRouter t => t.Context(h, Options.UseDomain ? domain ?? "" : null, Options.UsePrompt ? prompt : null),
+        HierarchicalThompsonRouter t => t.Context(h, Options.UseDomain ? domain ?? "" : null, Options.UsePrompt ? prompt : null, intern),
         _ => h,
     };
+
+    /// <summary>
+    /// What a state made with this factory's routers depends on beyond the artifact: the model and, for the
+    /// hierarchical one, its levels, calibration and exploration (a live session's log records it and refuses another).
+    /// </summary>
+    public string Describe()
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        return Options.Model == OnlineModel.Paper
+            ? string.Create(inv, $"paper(sigma_w2={Options.PaperPriorVariance:R},sigma2={Options.PaperNoiseVariance:R})")
+            : string.Create(inv, $"hierarchical(domain={Options.UseDomain},prompt={Options.UsePrompt},explore={Options.GlobalExploration:R},{Options.DomainExploration:R},{Options.PromptExploration:R},a={Calibration.Scale:R},c={Calibration.Offset:R},{Calibration.Levels})");
+    }
 }

@@ -22,7 +22,10 @@ namespace BayesianRouter.Routing;
 /// <para>
 /// Context layout: [h (the offline router's features, length <c>featureDimension</c>); domain id; prompt id]. Ids are
 /// whole numbers from <see cref="Context"/>, which interns the domain and prompt names (the names are part of the
-/// saved state); -1 = unknown. An unknown prompt is a fresh prompt every time.
+/// saved state); -1 = unknown. An unknown prompt is a fresh prompt every time. <see cref="Context"/> with
+/// <c>intern: false</c> gives a name not met yet the id <see cref="Unseen"/> instead: no statistics, exactly as a freshly
+/// interned name, but the name table does not change, so it grows only with what the router learns from (a live
+/// session interns at feedback time, in the logged order, so a replay of its log rebuilds the same table).
 /// </para>
 /// </summary>
 public sealed class HierarchicalThompsonRouter : RouterBase, IThompsonRouter, ICheckpointable
@@ -55,21 +58,37 @@ public sealed class HierarchicalThompsonRouter : RouterBase, IThompsonRouter, IC
 
     public HierarchicalOptions Options { get; }
 
-    /// <summary>The context of a pair: [h; domain id; prompt id], interning new names (null = unknown).</summary>
-    public double[] Context(double[] h, string? domain, string? prompt)
+    /// <summary>The id of a domain or prompt name this router has not met (contexts made with <c>intern: false</c>):
+    /// valid for decisions, refused by <see cref="IRouter.Update"/>.</summary>
+    public const int Unseen = -2;
+
+    /// <summary>
+    /// The context of a pair: [h; domain id; prompt id] (null name = unknown, id -1). New names are interned (they join
+    /// the saved name table), or with <paramref name="intern"/> false get the id <see cref="Unseen"/> (a decision-only
+    /// context: routed exactly as an interned name without statistics, but it cannot be learned from).
+    /// </summary>
+    public double[] Context(double[] h, string? domain, string? prompt, bool intern = true)
     {
+        ArgumentNullException.ThrowIfNull(h);
         if (h.Length != _featureDimension) throw new ArgumentException($"h has dimension {h.Length}, expected {_featureDimension}");
         var x = new double[Dimension];
         h.CopyTo(x, 0);
-        x[_featureDimension] = Intern(domain, _domains, _domainIds);
-        x[_featureDimension + 1] = Intern(prompt, _prompts, _promptIds);
+        x[_featureDimension] = Intern(domain, _domains, _domainIds, intern);
+        x[_featureDimension + 1] = Intern(prompt, _prompts, _promptIds, intern);
         return x;
     }
 
-    private static int Intern(string? name, List<string> names, Dictionary<string, int> ids)
+    /// <summary>Domain names met, in id order (part of the saved state).</summary>
+    public IReadOnlyList<string> DomainNames => _domains;
+
+    /// <summary>Prompt (group) names met, in id order (part of the saved state).</summary>
+    public IReadOnlyList<string> PromptNames => _prompts;
+
+    private static int Intern(string? name, List<string> names, Dictionary<string, int> ids, bool intern = true)
     {
         if (name == null) return -1;
         if (ids.TryGetValue(name, out var id)) return id;
+        if (!intern) return Unseen;
         ids[name] = names.Count;
         names.Add(name);
         return names.Count - 1;
@@ -90,16 +109,21 @@ public sealed class HierarchicalThompsonRouter : RouterBase, IThompsonRouter, IC
         var m = new ScoreMoments(contexts.Count, Arms);
         for (int p = 0; p < contexts.Count; p++)
         {
-            var (h, domain, prompt) = Split(contexts[p], p);
-            var f = CheckScores(_prior(h), Arms, "the prior prediction");
-            for (int n = 0; n < Arms; n++)
-            {
-                var (mean, variance) = Offset(n, domain, prompt, Options.GlobalExploration, Options.DomainExploration, Options.PromptExploration);
-                m.Means[p * Arms + n] = f[n] + mean;
-                m.StdDevs[p * Arms + n] = Math.Sqrt(variance);
-            }
+            var (h, domain, prompt) = Split(contexts[p], p, allowUnseen: true);
+            Moments(m, p, domain, prompt, CheckScores(_prior(h), Arms, "the prior prediction"));
         }
         return m;
+    }
+
+    /// <summary>Row p of the moments: f_n(h) + the mean of theta_g as drawn, and its standard deviation.</summary>
+    private void Moments(ScoreMoments m, int p, int domain, int prompt, double[] f)
+    {
+        for (int n = 0; n < Arms; n++)
+        {
+            var (mean, variance) = Offset(n, domain, prompt, Options.GlobalExploration, Options.DomainExploration, Options.PromptExploration);
+            m.Means[p * Arms + n] = f[n] + mean;
+            m.StdDevs[p * Arms + n] = Math.Sqrt(variance);
+        }
     }
 
     /// <summary>
@@ -122,7 +146,7 @@ public sealed class HierarchicalThompsonRouter : RouterBase, IThompsonRouter, IC
 
     protected override IReadOnlyList<RoutingDecision> SelectValidated(IReadOnlyList<double[]> contexts)
     {
-        var scores = Sample(contexts);
+        var scores = Sample(contexts, _random, null);
         var decisions = new RoutingDecision[contexts.Count];
         for (int p = 0; p < decisions.Length; p++) decisions[p] = new RoutingDecision(ArgMax(scores[p]), double.NaN);
         return decisions;
@@ -132,19 +156,29 @@ public sealed class HierarchicalThompsonRouter : RouterBase, IThompsonRouter, IC
     public double[][] SampleScores(IReadOnlyList<double[]> contexts)
     {
         CheckContexts(contexts, Dimension);
-        return Sample(contexts);
+        return Sample(contexts, _random, null);
+    }
+
+    /// <inheritdoc />
+    public ScoreDraws Sample(IReadOnlyList<double[]> contexts, SeededRandom random)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        CheckContexts(contexts, Dimension);
+        var moments = new ScoreMoments(contexts.Count, Arms);
+        return new ScoreDraws(Sample(contexts, random, moments), moments);
     }
 
     /// <summary>
-    /// f_n(h) + one draw of theta_g per arm, for every context. Every context's ids and prior are checked before the
-    /// first draw, so a bad batch leaves the decision generator untouched.
+    /// f_n(h) + one draw of theta_g per arm, for every context (and, when <paramref name="moments"/> is given, their
+    /// moments). Every context's ids and prior are checked before the first draw, so a bad batch leaves the generator
+    /// untouched.
     /// </summary>
-    private double[][] Sample(IReadOnlyList<double[]> contexts)
+    private double[][] Sample(IReadOnlyList<double[]> contexts, SeededRandom random, ScoreMoments? moments)
     {
         var parsed = new (int Domain, int Prompt, double[] Prior)[contexts.Count];
         for (int p = 0; p < contexts.Count; p++)
         {
-            var (h, domain, prompt) = Split(contexts[p], p);
+            var (h, domain, prompt) = Split(contexts[p], p, allowUnseen: true);
             parsed[p] = (domain, prompt, CheckScores(_prior(h), Arms, "the prior prediction"));
         }
         var scores = new double[contexts.Count][];
@@ -152,38 +186,44 @@ public sealed class HierarchicalThompsonRouter : RouterBase, IThompsonRouter, IC
         {
             var (domain, prompt, f) = parsed[p];
             var s = scores[p] = new double[Arms];
-            for (int n = 0; n < Arms; n++) s[n] = f[n] + Draw(_arms[n], domain, prompt);
+            for (int n = 0; n < Arms; n++) s[n] = f[n] + Draw(_arms[n], domain, prompt, random);
+            if (moments != null) Moments(moments, p, domain, prompt, f);
         }
         return scores;
     }
 
     /// <summary>One draw of theta_g: the root, then the domain given the root, then the prompt given the domain.</summary>
-    private double Draw(ArmTree t, int domain, int prompt)
+    private double Draw(ArmTree t, int domain, int prompt, SeededRandom random)
     {
         var o = Options;
         double v0 = 1 / t.RootPrecision;
-        double theta0 = t.RootInformation * v0 + Noise(o.GlobalExploration, v0);
+        double theta0 = t.RootInformation * v0 + Noise(o.GlobalExploration, v0, random);
         var (lam, eta) = t.DomainSummary(domain);
         double pd = 1 / o.DomainVariance + lam;
-        double thetaD = (theta0 / o.DomainVariance + eta) / pd + Noise(o.DomainExploration, 1 / pd);
+        double thetaD = (theta0 / o.DomainVariance + eta) / pd + Noise(o.DomainExploration, 1 / pd, random);
         var (k, s) = prompt < 0 ? (0, 0.0) : t.Prompt(domain, prompt);
         double pg = 1 / o.PromptVariance + k / o.NoiseVariance;
-        return (thetaD / o.PromptVariance + s / o.NoiseVariance) / pg + Noise(o.PromptExploration, 1 / pg);
+        return (thetaD / o.PromptVariance + s / o.NoiseVariance) / pg + Noise(o.PromptExploration, 1 / pg, random);
     }
 
-    private double Noise(double scale, double variance) => scale == 0 ? 0 : scale * Math.Sqrt(variance) * _random.NextGaussian();
+    private static double Noise(double scale, double variance, SeededRandom random) =>
+        scale == 0 ? 0 : scale * Math.Sqrt(variance) * random.NextGaussian();
 
-    private (double[] H, int Domain, int Prompt) Split(double[] x, int index)
+    /// <summary>h, domain id and prompt id of a context; <see cref="Unseen"/> ids only where <paramref name="allowUnseen"/> (decisions).</summary>
+    private (double[] H, int Domain, int Prompt) Split(double[] x, int index, bool allowUnseen)
     {
         double d = x[_featureDimension], g = x[_featureDimension + 1];
-        if (d != Math.Floor(d) || d < -1 || d >= _domains.Count || g != Math.Floor(g) || g < -1 || g >= _prompts.Count)
-            throw new ArgumentException($"context {index}: domain id {d} / prompt id {g} are not ids from Context()");
+        int lowest = allowUnseen ? Unseen : -1;
+        if (d != Math.Floor(d) || d < lowest || d >= _domains.Count || g != Math.Floor(g) || g < lowest || g >= _prompts.Count)
+            throw new ArgumentException(allowUnseen || (d != Unseen && g != Unseen)
+                ? $"context {index}: domain id {d} / prompt id {g} are not ids from Context()"
+                : $"context {index}: a decision-only context (a name not interned, id {Unseen}) cannot be learned from: make the feedback's context with Context(..., intern: true)");
         return (x[.._featureDimension], (int)d, (int)g);
     }
 
     protected override void UpdateValidated(IReadOnlyList<ArmFeedback> feedback)
     {
-        var parsed = feedback.Select((f, i) => Split(f.Context, i)).ToArray();
+        var parsed = feedback.Select((f, i) => Split(f.Context, i, allowUnseen: false)).ToArray();
         var changed = new bool[Arms];
         for (int i = 0; i < feedback.Count; i++)
         {

@@ -1,3 +1,5 @@
+using BayesianRouter.State;
+
 namespace BayesianRouter.Routing;
 
 /// <summary>
@@ -6,7 +8,8 @@ namespace BayesianRouter.Routing;
 /// (<see cref="ThompsonSamplingRouter"/>, Eq. 4-6) and the hierarchical model (<see cref="HierarchicalThompsonRouter"/>)
 /// are both such routers. Exposing the draws and their distribution lets callers build on the same decision rule:
 /// a fallback order (the arms by their drawn scores), choice probabilities for off-policy evaluation (Monte-Carlo
-/// from <see cref="ScoreMoments"/>), and cost-aware choices (a price per arm subtracted from the draws).
+/// from <see cref="ScoreMoments"/>, <see cref="ThompsonChoice"/>), and cost-aware choices (a price per arm
+/// subtracted from the draws). The live session (<c>Live.RoutingSession</c>) routes through this interface only.
 /// </summary>
 public interface IThompsonRouter : IRouter
 {
@@ -23,4 +26,15 @@ public interface IThompsonRouter : IRouter
     /// generator the same way).
     /// </summary>
     double[][] SampleScores(IReadOnlyList<double[]> contexts);
+
+    /// <summary>
+    /// The draws of <see cref="SampleScores"/> taken from <paramref name="random"/> instead of the router's own decision
+    /// generator (which stays untouched), together with their <see cref="ScoreMoments"/>, computed once. For a caller
+    /// that owns the generator: a live session logs its state with every batch of decisions, so a restart continues the
+    /// draws where the log stands. The whole batch is checked before the first draw.
+    /// </summary>
+    ScoreDraws Sample(IReadOnlyList<double[]> contexts, SeededRandom random);
 }
+
+/// <summary>One Thompson draw of every arm's score for a batch, [pair][arm], and the normals they were drawn from.</summary>
+public sealed record ScoreDraws(double[][] Scores, ScoreMoments Moments);

@@ -45,25 +45,34 @@ public sealed class ThompsonSamplingRouter : RouterBase, IThompsonRouter, ICheck
     /// <inheritdoc />
     public double[][] SampleScores(IReadOnlyList<double[]> contexts) => SampleScores(ScoreMoments(contexts));
 
+    /// <inheritdoc />
+    public ScoreDraws Sample(IReadOnlyList<double[]> contexts, SeededRandom random)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        var moments = ScoreMoments(contexts);
+        return new ScoreDraws(Draws(moments, random), moments);
+    }
+
     /// <summary>
     /// Thompson draws of h_p^T w_n for every pair and arm, [pair][arm], from the decision generator (this is what
     /// <see cref="IRouter.Select"/> takes the argmax of).
     /// </summary>
-    public double[][] SampleScores(ScoreMoments moments)
+    public double[][] SampleScores(ScoreMoments moments) => Draws(moments, _random);
+
+    /// <summary>mean + sd * z per pair and arm, one standard normal per arm per pair in pair-then-arm order.</summary>
+    private double[][] Draws(ScoreMoments moments, SeededRandom random)
     {
         var scores = new double[moments.Pairs][];
         for (int p = 0; p < moments.Pairs; p++)
         {
             var s = scores[p] = new double[Arms];
-            for (int n = 0; n < Arms; n++) s[n] = Draw(moments, p, n, _random);
+            for (int n = 0; n < Arms; n++)
+            {
+                int i = p * moments.Arms + n;
+                s[n] = moments.Means[i] + moments.StdDevs[i] * random.NextGaussian();
+            }
         }
         return scores;
-    }
-
-    private static double Draw(ScoreMoments m, int p, int n, SeededRandom rng)
-    {
-        int i = p * m.Arms + n;
-        return m.Means[i] + m.StdDevs[i] * rng.NextGaussian();
     }
 
     protected override IReadOnlyList<RoutingDecision> SelectValidated(IReadOnlyList<double[]> contexts)
@@ -84,14 +93,7 @@ public sealed class ThompsonSamplingRouter : RouterBase, IThompsonRouter, ICheck
     {
         int draws = Options.MonteCarloDraws;
         if (draws == 0) return double.NaN;
-        Span<double> s = Arms <= 64 ? stackalloc double[Arms] : new double[Arms];
-        int hits = 0;
-        for (int t = 0; t < draws; t++)
-        {
-            for (int n = 0; n < Arms; n++) s[n] = Draw(moments, p, n, _probability);
-            if (ArgMax(s) == arm) hits++;
-        }
-        return (double)hits / draws;
+        return (double)ThompsonChoice.MonteCarloHits(moments, p, arm, ThompsonChoice.Normals(_probability, draws, Arms)) / draws;
     }
 
     protected override void UpdateValidated(IReadOnlyList<ArmFeedback> feedback) =>

@@ -56,21 +56,20 @@ public sealed class WeightedScoreRouter : RouterBase, ICheckpointable
         return decisions;
     }
 
+    /// <summary>Monte-Carlo estimate of the choice probability: the mixture's argmax over fresh online draws (<see cref="ThompsonChoice"/>).</summary>
     private double Probability(ScoreMoments moments, int p, double[] s1, int arm)
     {
         if (Options.OnlineScore == OnlineScoreKind.PosteriorMean) return 1.0;
-        if (Options.MonteCarloDraws == 0) return double.NaN;
-        var draw = new double[Arms];
+        int draws = Options.MonteCarloDraws;
+        if (draws == 0) return double.NaN;
         var s2 = new double[Arms];
-        int hits = 0;
-        for (int t = 0; t < Options.MonteCarloDraws; t++)
+        double alpha = Options.Alpha;
+        void Mix(Span<double> draw)
         {
-            for (int n = 0; n < Arms; n++) draw[n] = moments.Mean(p, n) + moments.StdDev(p, n) * _probability.NextGaussian();
             Softmax.Into(draw, s2);
-            for (int n = 0; n < Arms; n++) draw[n] = Options.Alpha * s1[n] + (1 - Options.Alpha) * s2[n];
-            if (ArgMax(draw) == arm) hits++;
+            for (int n = 0; n < draw.Length; n++) draw[n] = alpha * s1[n] + (1 - alpha) * s2[n];
         }
-        return (double)hits / Options.MonteCarloDraws;
+        return (double)ThompsonChoice.MonteCarloHits(moments, p, arm, ThompsonChoice.Normals(_probability, draws, Arms), Mix) / draws;
     }
 
     protected override void UpdateValidated(IReadOnlyList<ArmFeedback> feedback) => _online.Update(feedback);

@@ -4,8 +4,9 @@ namespace BayesianRouter.Simulation;
 
 /// <summary>
 /// What an online router learns from after each batch in the controlled simulation (paper section 4.3).
-/// A live trainer feeds per-pair DPO losses instead (appendix B) through <c>Rewards.RewardShaper</c>; here the
-/// ground truth of replayed pairs stands in for the policy's training signal.
+/// A live trainer feeds per-pair DPO losses (appendix B), which the router shapes per batch
+/// (<see cref="Rewards.QuantileNormaliser.ShapeLosses"/>); <see cref="Dpo"/> simulates such losses from the ground
+/// truth, the other kinds give the reward directly.
 /// </summary>
 public abstract record FeedbackModel
 {
@@ -33,7 +34,32 @@ public abstract record FeedbackModel
         public override string ToString() => $"agreement:{Others}";
     }
 
-    /// <summary>Parses <c>truth</c>, <c>audit:P</c> (0 &lt; P &lt;= 1) or <c>agreement:C</c> (C &gt;= 1).</summary>
+    /// <summary>
+    /// Simulated DPO losses, shaped per batch as a live trainer's (batch-centred, then rescaled by the 20/80 quantiles of
+    /// the method's past rewards to [0, 1]). The policy's implicit-reward margin on the truly preferred response is
+    /// m = 1 + <paramref name="Noise"/> z, z ~ N(0, 1) drawn from the run's seed and the pair's id (the same for every
+    /// method); the pair's loss is the DPO loss under the chosen RM's label, -log sigmoid(m) when the label is right and
+    /// -log sigmoid(-m) when it is wrong or a tie. So a right label has the lower loss on average, and Noise sets how
+    /// often a single pair's loss says the opposite.
+    /// </summary>
+    public sealed record Dpo(double Noise) : FeedbackModel
+    {
+        public override string ToString() => $"dpo:{Noise.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
+        /// <summary>The loss of <paramref name="pair"/> in the run of <paramref name="seed"/> under a label that is right or not.</summary>
+        public double Loss(PreferencePair pair, int seed, bool right)
+        {
+            var hex = StableHash.Hex($"{seed}/dpo/{pair.Id}", 26);
+            double u1 = (Convert.ToUInt64(hex[..13], 16) + 0.5) / (1UL << 52), u2 = Convert.ToUInt64(hex[13..], 16) / (double)(1UL << 52);
+            double z = Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+            double margin = 1 + Noise * z;
+            return Softplus(right ? -margin : margin);
+        }
+
+        private static double Softplus(double x) => x > 30 ? x : Math.Log(1 + Math.Exp(x));
+    }
+
+    /// <summary>Parses <c>truth</c>, <c>audit:P</c> (0 &lt; P &lt;= 1), <c>agreement:C</c> (C &gt;= 1) or <c>dpo:NOISE</c> (NOISE &gt;= 0).</summary>
     public static FeedbackModel Parse(string text)
     {
         var inv = System.Globalization.CultureInfo.InvariantCulture;
@@ -50,12 +76,22 @@ public abstract record FeedbackModel
                 throw new ArgumentException($"--feedback {text}: the number of other RMs must be a whole number >= 1, e.g. agreement:2");
             return new Agreement(c);
         }
-        throw new ArgumentException($"--feedback {text}: expected truth, audit:P or agreement:C");
+        if (text.StartsWith("dpo:", StringComparison.Ordinal))
+        {
+            if (!double.TryParse(text["dpo:".Length..], System.Globalization.NumberStyles.Float, inv, out var noise) || !(noise >= 0) || !double.IsFinite(noise))
+                throw new ArgumentException($"--feedback {text}: the noise of the simulated DPO margin must be a finite number >= 0, e.g. dpo:1");
+            return new Dpo(noise);
+        }
+        throw new ArgumentException($"--feedback {text}: expected truth, audit:P, agreement:C or dpo:NOISE");
     }
+
+    /// <summary>True when the feedback is a loss to shape per batch (<see cref="Dpo"/>), not a reward.</summary>
+    public bool IsLoss => this is Dpo;
 
     /// <summary>
     /// The reward for one routed pair, or null when the pair gives no feedback. <paramref name="extraArms"/> lists the
-    /// RMs called only to compute the feedback (agreement feedback), whose calls and costs are counted.
+    /// RMs called only to compute the feedback (agreement feedback), whose calls and costs are counted. For
+    /// <see cref="Dpo"/> feedback this is the pair's loss (<see cref="IsLoss"/>): shape a batch of them into rewards.
     /// </summary>
     public double? Reward(PreferencePair pair, IReadOnlyList<string> pool, int arm, Random rng, out int[] extraArms) =>
         Reward(pair, pool, arm, rng, 0, out extraArms);
@@ -72,6 +108,8 @@ public abstract record FeedbackModel
         {
             case Truth:
                 return pair.IsRight(pool[arm]) ? 1 : 0;
+            case Dpo d:
+                return d.Loss(pair, seed, pair.IsRight(pool[arm]));
             case Audit a:
                 return Audited(pair, seed, a.Share) ? (pair.IsRight(pool[arm]) ? 1 : 0) : null;
             case Agreement g:

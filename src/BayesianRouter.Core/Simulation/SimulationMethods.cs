@@ -1,5 +1,6 @@
 using System.Globalization;
 using BayesianRouter.Aggregation;
+using BayesianRouter.Live;
 using BayesianRouter.Routing;
 
 namespace BayesianRouter.Simulation;
@@ -8,7 +9,8 @@ namespace BayesianRouter.Simulation;
 /// The methods of the simulation, by the names used in results and tables (issue "controlled simulation"):
 /// <c>single:&lt;rm&gt;</c>, <c>random</c>, <c>majority</c>, <c>uwo</c>, <c>laser</c>, <c>ts-no-offline</c>,
 /// <c>offline-only</c>, <c>bayesian-router</c> (with <c>bayesian-router:paper</c>, the paper's online model, and
-/// <c>bayesian-router:no-prompt</c>, without the prompt level), <c>weighted-score:&lt;alpha&gt;</c>, <c>oracle</c>.
+/// <c>bayesian-router:no-prompt</c>, without the prompt level), <c>weighted-score:&lt;alpha&gt;</c>, <c>oracle</c>, and with
+/// <see cref="SimulationOptions.LiveSession"/> <c>live:hierarchical</c> and <c>live:paper</c> (the live session).
 /// Each method draws from its own generators, seeded from the run's seed and the method's name.
 /// </summary>
 public static class SimulationMethods
@@ -71,6 +73,17 @@ public static class SimulationMethods
                 Online = new ThompsonSamplingOptions { PriorVariance = o.PriorVarianceAlone, NoiseVariance = o.NoiseVariance, Seed = Seed(name) },
             }), learns: true));
         }
+        if (o.LiveSession)
+            foreach (var model in new[] { OnlineModel.Hierarchical, OnlineModel.Paper })
+            {
+                string name = $"live:{model.ToString().ToLowerInvariant()}";
+                var setup = RouterSetup.FromOfflineRouter(offline, Seed(name), o.Online with
+                {
+                    Model = model, Calibration = ctx.Calibration, UseDomain = o.Online.UseDomain && o.Offline.UseDomain,
+                    PaperPriorVariance = o.PriorVarianceWithOffline, PaperNoiseVariance = o.NoiseVariance,
+                });
+                methods.Add(new LiveSessionMethod(name, setup, pool, costs, o.Feedback, new Random((int)Seed(name + "/feedback")), ctx.Seed));
+            }
         methods.Add(new OracleMethod(pool, costs));
         return methods;
     }

@@ -45,6 +45,12 @@ public sealed record SimulationOptions
     public bool ChooseOnlineModel { get; init; } = true;
 
     /// <summary>
+    /// Also replay the stream through the live routing session (<see cref="LiveSessionMethod"/>) with each online model:
+    /// methods <c>live:hierarchical</c> and <c>live:paper</c> (the live path's choice of default is measured this way).
+    /// </summary>
+    public bool LiveSession { get; init; }
+
+    /// <summary>
     /// Candidate embedding scales and epoch counts of the offline router, chosen per seed on a validation part of the
     /// offline half (<see cref="NestedSelection"/>); empty lists keep <see cref="Offline"/>'s value.
     /// </summary>

@@ -92,7 +92,7 @@ public class RoutingSessionTests
     {
         var setup = LiveTestData.Setup(arms: 3, seed: 5);
         var s = RoutingSession.Open(setup);
-        var reference = new ThompsonSamplingRouter(3, 8, setup.Thompson);
+        var reference = (ThompsonSamplingRouter)setup.CreateRouter();
         var normaliser = new QuantileNormaliser();
         var rng = new Random(3);
         for (int step = 0; step < 4; step++)

@@ -80,4 +80,75 @@ public class ThompsonRouterContractTests
         Assert.Throws<ArgumentException>(() => a.SampleScores(bad));
         Assert.Equal(b.SampleScores(contexts), a.SampleScores(contexts));
     }
+
+    [Theory]
+    [InlineData("paper")]
+    [InlineData("hierarchical")]
+    public void SampleWithACallersGeneratorDrawsWhatTheRouterWouldAndLeavesItsOwnGeneratorAlone(string kind)
+    {
+        var (a, b, contexts) = Twins(kind);
+        // The routers' decision generator is SeededRandom(11, 0): the same generator handed in gives the same draws.
+        var given = a.Sample(contexts, new SeededRandom(11));
+        var (twinA, _, _) = Twins(kind);
+        Assert.Equal(twinA.SampleScores(contexts), given.Scores);
+        var moments = b.ScoreMoments(contexts);
+        Assert.Equal(moments.Pairs, given.Moments.Pairs);
+        for (int p = 0; p < contexts.Length; p++)
+            for (int n = 0; n < 3; n++)
+            {
+                Assert.Equal(moments.Mean(p, n), given.Moments.Mean(p, n), 12);
+                Assert.Equal(moments.StdDev(p, n), given.Moments.StdDev(p, n), 12);
+            }
+        Assert.Equal(b.SampleScores(contexts), a.SampleScores(contexts)); // a's own generator did not move
+    }
+
+    [Fact]
+    public void MonteCarloHitsCountTheArgmaxOfTheDrawnScores()
+    {
+        var (a, _, contexts) = Twins("paper");
+        var moments = a.ScoreMoments(contexts);
+        var normals = ThompsonChoice.Normals(new SeededRandom(4), 500, 3);
+        for (int p = 0; p < 5; p++)
+        {
+            var expected = new int[3];
+            for (int t = 0; t < 500; t++)
+                expected[RouterBase.ArgMax(Enumerable.Range(0, 3).Select(n => moments.Mean(p, n) + moments.StdDev(p, n) * normals[t * 3 + n]).ToArray())]++;
+            Assert.Equal(expected, Enumerable.Range(0, 3).Select(arm => ThompsonChoice.MonteCarloHits(moments, p, arm, normals)).ToArray());
+            Assert.Equal(500, expected.Sum());
+        }
+        // A transform that reverses the ranking turns the most frequent choice into the least frequent one.
+        var most = Enumerable.Range(0, 3).MaxBy(arm => ThompsonChoice.MonteCarloHits(moments, 0, arm, normals));
+        Assert.Equal(ThompsonChoice.MonteCarloHits(moments, 0, most, normals),
+            Enumerable.Range(0, 3).Max(arm => ThompsonChoice.MonteCarloHits(moments, 0, arm, normals)));
+        ScoreTransform negate = s => { for (int n = 0; n < s.Length; n++) s[n] = -s[n]; };
+        Assert.True(ThompsonChoice.MonteCarloHits(moments, 0, most, normals, negate) < ThompsonChoice.MonteCarloHits(moments, 0, most, normals));
+    }
+
+    [Fact]
+    public void FallbackOrderIsTheChosenArmThenTheOthersByScore()
+    {
+        Assert.Equal([2, 0, 3, 1], ThompsonChoice.FallbackOrder(2, [0.5, -1, 0.1, 0.5]));
+        Assert.Equal([1, 0, 3, 2], ThompsonChoice.FallbackOrder(1, [0.5, -1, 0.1, 0.5]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ThompsonChoice.FallbackOrder(4, [1.0, 2, 3, 4]));
+    }
+
+    [Fact]
+    public void ADecisionOnlyContextRoutesLikeAFreshNameButCannotBeLearnedFrom()
+    {
+        var (a, b, contexts) = Twins("hierarchical");
+        var ha = (HierarchicalThompsonRouter)a;
+        var hb = (HierarchicalThompsonRouter)b;
+        var h = contexts[0][..4];
+        int names = ha.PromptNames.Count;
+        var unseen = ha.Context(h, "new-domain", "new-prompt", intern: false);
+        Assert.Equal(HierarchicalThompsonRouter.Unseen, unseen[4]);
+        Assert.Equal(HierarchicalThompsonRouter.Unseen, unseen[5]);
+        Assert.Equal(names, ha.PromptNames.Count);
+        Assert.Equal(ha.Context(h, "d1", "p2", intern: false), ha.Context(h, "d1", "p2")); // known names: their ids
+        var interned = hb.Context(h, "new-domain", "new-prompt");
+        Assert.Equal(hb.ScoreMoments([interned]).Mean(0, 1), ha.ScoreMoments([unseen]).Mean(0, 1));
+        Assert.Equal(hb.SampleScores([interned]), ha.SampleScores([unseen]));
+        var e = Assert.Throws<ArgumentException>(() => a.Update([new ArmFeedback(unseen, 0, 1)]));
+        Assert.Contains("intern", e.Message);
+    }
 }
