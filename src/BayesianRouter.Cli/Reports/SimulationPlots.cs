@@ -223,7 +223,8 @@ public static class SimulationPlots
     private static double[] WindowCentres(int windows, int pairs) =>
         Enumerable.Range(0, windows).Select(i => (i + 0.5) / windows * pairs).ToArray();
 
-    private static string Write(string path, Plot plot, int width = 1200, int height = 650)
+    /// <summary>Writes a plot as a PNG (1200 x 650 unless given), atomically.</summary>
+    internal static string Write(string path, Plot plot, int width = 1200, int height = 650)
     {
         var bytes = plot.GetImageBytes(width, height, ImageFormat.Png);
         AtomicFile.Write(path, s => s.Write(bytes));
