@@ -159,7 +159,7 @@ public static class SimulationPlots
                 t.LabelFontColor = Color.FromHex(hex);
                 t.LabelFontSize = 13;
                 t.LabelBold = true;
-                t.LabelAlignment = Alignment.LowerRight;
+                t.LabelAlignment = ScottPlot.Alignment.LowerRight;
                 t.OffsetY = -8;
             }
         }
@@ -181,7 +181,7 @@ public static class SimulationPlots
                 var t = plt.Add.Text(string.Create(inv, $"{m.Name["single:".Length..]} {m.Accuracy.Mean:F3}"), X(m.CostPerPair), m.Accuracy.Mean);
                 t.LabelFontColor = Color.FromHex("#1b6e1b");
                 t.LabelFontSize = 12;
-                t.LabelAlignment = Alignment.UpperLeft;
+                t.LabelAlignment = ScottPlot.Alignment.UpperLeft;
                 t.OffsetX = 6;
                 t.OffsetY = 4;
             }
@@ -209,13 +209,13 @@ public static class SimulationPlots
             var t = plt.Add.Text(string.Create(inv, $"B = {b.Budget:G4}"), X(b.Budget), ylo);
             t.LabelFontColor = Color.FromHex("#606060");
             t.LabelFontSize = 11;
-            t.LabelAlignment = Alignment.LowerCenter;
+            t.LabelAlignment = ScottPlot.Alignment.LowerCenter;
             t.OffsetY = -3;
         }
         plt.Title(string.Create(inv, $"Accuracy for the money: cost-aware router vs single RMs and baselines (budgets {string.Join(", ", budgets.Select(b => b.Budget.ToString("G4", inv)))}; dotted: budgets)"));
         plt.XLabel("realised cost per pair (log scale; mean over seeds)");
         plt.YLabel("annotation accuracy (mean over seeds)");
-        plt.ShowLegend(Alignment.LowerRight);
+        plt.ShowLegend(ScottPlot.Alignment.LowerRight);
         return plt;
     }
 
