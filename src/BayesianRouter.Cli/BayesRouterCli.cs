@@ -16,6 +16,7 @@ public static class BayesRouterCli
         root.Subcommands.Add(DataCommand.Create(io));
         root.Subcommands.Add(OfflineCommand.Create(io));
         root.Subcommands.Add(SimulateCommand.Create(io));
+        root.Subcommands.Add(AlignCommand.Create(io));
         root.Subcommands.Add(BenchCommand.Create(io));
         root.Subcommands.Add(ServeCommand.Create(io));
         root.Subcommands.Add(LabelCommand.Create(io));

@@ -88,7 +88,7 @@ public sealed class RoutingServer : IAsyncDisposable
         });
         builder.WebHost.UseUrls($"http://{(options.Host.Contains(':') ? $"[{options.Host}]" : options.Host)}:{options.Port}");
         var app = builder.Build();
-        var metrics = new ServiceMetrics(options.Setup.Pool);
+        var metrics = new ServiceMetrics(options.Setup.Pool, session.Budget);
         var server = new RoutingServer(app, options, store, session, metrics);
         server.Map();
         try
@@ -296,10 +296,22 @@ public sealed class RoutingServer : IAsyncDisposable
                 ["decisions"] = r.Labelled, ["chosen"] = r.Chosen, ["feedback"] = r.Feedback, ["mean_reward"] = r.MeanReward,
             }),
             ["unlabelled"] = s.Unlabelled,
+            ["budget"] = BudgetJson(Session.Budget()),
             ["feedback_batches"] = Session.FeedbackBatches,
             ["learned_state_sha256"] = Session.LearnedStateDigest(),
         });
     }
+
+    /// <summary>The spending part of <c>GET /v1/router</c> (docs/service.md).</summary>
+    private static Dictionary<string, object?> BudgetJson(BudgetStatus b) => new()
+    {
+        ["budget_per_pair"] = b.Budget,
+        ["spend"] = b.Spend,
+        ["pairs"] = b.Pairs,
+        ["mean_cost_per_pair"] = b.MeanCost,
+        ["fallback_spend"] = b.FallbackSpend,
+        ["price"] = b.Price,
+    };
 
     /// <summary>
     /// Writes a checkpoint now; one at a time: when one is being written, returns at once, or with

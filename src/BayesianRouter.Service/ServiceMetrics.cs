@@ -16,7 +16,9 @@ public sealed class ServiceMetrics : IDisposable
     private readonly long[] _chosen;
     private long _decisions;
 
-    public ServiceMetrics(IReadOnlyList<string> pool)
+    /// <param name="pool">RM names in arm order.</param>
+    /// <param name="budget">Reads the session's spending when metrics are collected (null: no spending gauges are set).</param>
+    public ServiceMetrics(IReadOnlyList<string> pool, Func<BudgetStatus>? budget = null)
     {
         _pool = pool;
         _chosen = new long[pool.Count];
@@ -37,6 +39,21 @@ public sealed class ServiceMetrics : IDisposable
         Unlabelled = f.CreateCounter("bayesrouter_unlabelled_pairs_total", "Pairs no RM could label.");
         Feedback = f.CreateCounter("bayesrouter_feedback_items_total", "Feedback items by outcome.", "outcome");
         Share = f.CreateGauge("bayesrouter_routing_share", "Share of this process's decisions routed to each RM.", "rm");
+        Spend = f.CreateGauge("bayesrouter_spend_total", "Cost spent on RM calls since the state was created (fallback calls included).");
+        FallbackSpend = f.CreateGauge("bayesrouter_spend_fallback_total", "The part of the spend that went to fallback calls after a failed RM call.");
+        MeanCost = f.CreateGauge("bayesrouter_spend_per_pair", "Realised mean cost per routed pair.");
+        Budget = f.CreateGauge("bayesrouter_budget_per_pair", "The pool file's budget (mean cost per pair); NaN without one.");
+        Price = f.CreateGauge("bayesrouter_budget_price", "The budget's current price of one cost unit, in the router's score units (0 without a budget).");
+        if (budget != null)
+            Registry.AddBeforeCollectCallback(() =>
+            {
+                var b = budget();
+                Spend.Set(b.Spend);
+                FallbackSpend.Set(b.FallbackSpend);
+                MeanCost.Set(b.MeanCost);
+                Budget.Set(b.Budget ?? double.NaN);
+                Price.Set(b.Price);
+            });
         foreach (var rm in pool)
         {
             foreach (var c in new[] { RmCalls, RmCallFailures, RmPairFailures, RmPairs, Decisions, Labels, Fallbacks }) c.WithLabels(rm);
@@ -65,6 +82,11 @@ public sealed class ServiceMetrics : IDisposable
     public Counter Unlabelled { get; }
     public Counter Feedback { get; }
     public Gauge Share { get; }
+    public Gauge Spend { get; }
+    public Gauge FallbackSpend { get; }
+    public Gauge MeanCost { get; }
+    public Gauge Budget { get; }
+    public Gauge Price { get; }
 
     /// <summary>Counts one RM call (from <see cref="PoolLabellerOptions.OnCall"/>).</summary>
     public void OnRmCall(RmCall call)

@@ -57,7 +57,8 @@ internal sealed class ExplicitAdamW : IDisposable
 {
     private readonly TorchSharp.Modules.Parameter[] _parameters;
     private readonly Tensor[] _m, _v;
-    private readonly double _lr, _weightDecay, _beta1, _beta2, _eps;
+    private readonly double _weightDecay, _beta1, _beta2, _eps;
+    private double _lr;
     private int _step;
 
     public ExplicitAdamW(IEnumerable<TorchSharp.Modules.Parameter> parameters, double lr, double weightDecay,
@@ -67,6 +68,13 @@ internal sealed class ExplicitAdamW : IDisposable
         _m = _parameters.Select(p => torch.zeros_like(p).DetachFromDisposeScope()).ToArray();
         _v = _parameters.Select(p => torch.zeros_like(p).DetachFromDisposeScope()).ToArray();
         (_lr, _weightDecay, _beta1, _beta2, _eps) = (lr, weightDecay, beta1, beta2, eps);
+    }
+
+    /// <summary>The learning rate of the next steps (a schedule may change it between steps).</summary>
+    public double LearningRate
+    {
+        get => _lr;
+        set => _lr = value > 0 && double.IsFinite(value) ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "learning rate must be > 0");
     }
 
     public void ZeroGrad()

@@ -78,6 +78,24 @@ public class LabelAndOpeCommandTests : DataTempFolderTest
         Assert.Contains("single:judge", ope.Out);
     }
 
+    /// <summary>An offline router whose BT head puts "judge" far ahead of the others on every pair (through the constant feature), saved in <paramref name="dir"/>.</summary>
+    private static string JudgeFavouringRouter(string dir)
+    {
+        string encoderId;
+        using (var e = BayesianRouter.Encoding.CachedPairEmbedder.CreateMiniLm(new BayesianRouter.Encoding.EncoderOptions { MaxTokens = 128 }, useCache: false))
+            encoderId = e.EncoderId;
+        string[] rms = ["sky", "judge", "armo", "intern"];
+        int d = 4, feat = d + 1, input2 = 2 * 384;
+        var rng = new Random(1);
+        var ebt = new double[rms.Length * feat];
+        ebt[1 * feat + d] = 3.0;
+        var router = new BayesianRouter.Offline.OfflineRouter(rms, encoderId, 384, 128, [], BayesianRouter.Offline.FusionActivation.Tanh, d,
+            Enumerable.Range(0, d * input2).Select(_ => rng.NextDouble() * 0.02 - 0.01).ToArray(), new double[d], ebt, new double[rms.Length * feat]);
+        var routerFile = Path.Combine(dir, "router.bin");
+        router.Save(routerFile);
+        return routerFile;
+    }
+
     [Fact]
     public async Task With_an_offline_router_label_follows_its_prior_and_ope_evaluates_the_offline_router_alone()
     {
@@ -88,19 +106,7 @@ public class LabelAndOpeCommandTests : DataTempFolderTest
         farm.WritePoolFile(pool);
         var input = Path.Combine(dir, "pairs.jsonl");
         PairFile.Write(input, pairs);
-        string encoderId;
-        using (var e = BayesianRouter.Encoding.CachedPairEmbedder.CreateMiniLm(new BayesianRouter.Encoding.EncoderOptions { MaxTokens = 128 }, useCache: false))
-            encoderId = e.EncoderId;
-        // A router whose BT head puts "judge" far ahead of the others on every pair (through the constant feature).
-        string[] rms = ["sky", "judge", "armo", "intern"];
-        int d = 4, feat = d + 1, input2 = 2 * 384;
-        var rng = new Random(1);
-        var ebt = new double[rms.Length * feat];
-        ebt[1 * feat + d] = 3.0;
-        var router = new BayesianRouter.Offline.OfflineRouter(rms, encoderId, 384, 128, [], BayesianRouter.Offline.FusionActivation.Tanh, d,
-            Enumerable.Range(0, d * input2).Select(_ => rng.NextDouble() * 0.02 - 0.01).ToArray(), new double[d], ebt, new double[rms.Length * feat]);
-        var routerFile = Path.Combine(dir, "router.bin");
-        router.Save(routerFile);
+        var routerFile = JudgeFavouringRouter(dir);
         var output = Path.Combine(dir, "out.jsonl");
         var label = await CliRunner.RunAsync(LabelArgs(pool, input, output, Path.Combine(dir, "cache"), "--router", routerFile));
         Assert.True(label.ExitCode == 0, label.Err);
@@ -119,6 +125,40 @@ public class LabelAndOpeCommandTests : DataTempFolderTest
         var refused = await CliRunner.RunAsync(LabelArgs(wrongPool, input, Path.Combine(dir, "x.jsonl"), Path.Combine(dir, "cache"), "--router", routerFile));
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("intern", refused.Err);
+    }
+
+    [Fact]
+    public async Task The_pool_files_budget_limits_what_label_spends_on_the_expensive_judge()
+    {
+        var pairs = RecordedRmFarm.MakePairs(64, seed: 4);
+        await using var farm = await RecordedRmFarm.StartAsync(pairs);
+        var dir = NewFolder();
+        var pool = Path.Combine(dir, "pool.json");
+        // the judge costs 20, the classifiers 1; the budget is 2 per pair
+        farm.WritePoolFile(pool, farm.Specs.Select(s => s with { Cost = s.Name == "judge" ? 20 : 1 }).ToArray(), budget: 2);
+        var input = Path.Combine(dir, "pairs.jsonl");
+        PairFile.Write(input, pairs);
+        // a prior that puts the judge far ahead on every pair: without a budget it would take nearly every pair
+        var routerFile = JudgeFavouringRouter(dir);
+        var output = Path.Combine(dir, "out.jsonl");
+        var label = await CliRunner.RunAsync(LabelArgs(pool, input, output, Path.Combine(dir, "cache"), "--router", routerFile));
+        Assert.True(label.ExitCode == 0, label.Err);
+        var routed = PairFile.ReadAll(output).Select(p => p.Routing!).ToArray();
+        double spend = 0;
+        for (int t = 0; t < routed.Length; t++)
+        {
+            spend += routed[t].Chosen == "judge" ? 20 : 1;
+            Assert.True(spend <= 2 * (t + 1), $"pair {t + 1}: spent {spend}");
+        }
+        int judged = routed.Count(r => r.Chosen == "judge");
+        Assert.InRange(judged, 1, 64 / 19);
+        Assert.Contains($"spend: {spend} over 64 pairs", label.Out);
+        Assert.Contains("budget 2 per pair", label.Out);
+
+        File.WriteAllText(pool, File.ReadAllText(pool).Replace("\"budget\":2", "\"budget\":0.5", StringComparison.Ordinal));
+        var refused = await CliRunner.RunAsync(LabelArgs(pool, input, Path.Combine(dir, "x.jsonl"), Path.Combine(dir, "cache"), "--router", routerFile));
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("budget: 0.5 is below the cheapest RM's cost", refused.Err);
     }
 
     [Fact]

@@ -106,6 +106,34 @@ public class SimulateCommandTests : DataTempFolderTest
     }
 
     [Fact]
+    public async Task BudgetsAddTheirTableToTheResultsAndTheFrontierPlot()
+    {
+        var dir = NewFolder();
+        var pairs = WritePairs(dir, "pairs", 30, 6);
+        var outDir = Path.Combine(dir, "out");
+        var (run, json) = await Simulate(dir, "--pairs", pairs, "--out", outDir, "--costs", "alpha=1,beta=2,gamma=5", "--budget", "1.5,5");
+        var budgets = json.GetProperty("budgets").EnumerateArray().ToList();
+        Assert.Equal(new[] { 1.5, 5 }, budgets.Select(b => b.GetProperty("budget").GetDouble()));
+        var names = budgets[0].GetProperty("methods").EnumerateArray().Select(m => m.GetProperty("name").GetString()).ToList();
+        Assert.Equal(new[] { "bayesian-router-budget", "threshold", "random-mix", "single:alpha" }, names);
+        foreach (var b in budgets)
+        {
+            var router = b.GetProperty("methods")[0];
+            Assert.True(router.GetProperty("cost_per_pair_max").GetDouble() <= b.GetProperty("budget").GetDouble() + 1e-9);
+        }
+        Assert.True(new FileInfo(Path.Combine(outDir, "accuracy_cost_frontier.png")).Length > 0);
+        var report = File.ReadAllText(Path.Combine(outDir, "report.md"));
+        Assert.Contains("## Under a budget", report);
+        Assert.Contains("accuracy_cost_frontier.png", report);
+        Assert.Contains("| 1.5 | **bayesian-router-budget** |", run.Out);
+
+        var below = await CliRunner.RunAsync("simulate", "--pairs", pairs, "--pool", "alpha,beta", "--costs", "alpha=1,beta=2", "--budget", "0.5", "--out", Path.Combine(dir, "none"));
+        Assert.Equal(1, below.ExitCode);
+        Assert.Contains("--budget 0.5 is below the cheapest RM's cost (alpha = 1)", below.Err);
+        Assert.False(Directory.Exists(Path.Combine(dir, "none")));
+    }
+
+    [Fact]
     public async Task BadOptionsFailWithAClearMessageAndWriteNothing()
     {
         var dir = NewFolder();

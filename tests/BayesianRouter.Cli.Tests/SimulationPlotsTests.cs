@@ -26,6 +26,34 @@ public class SimulationPlotsTests
     };
 
     [Fact]
+    public void TheFrontierLabelsEverySingleRmAndEveryBudgetOfTheCostAwareRouter()
+    {
+        var r = Result();
+        var withBudgets = r with
+        {
+            Budgets =
+            [
+                new BudgetResult(1.5, [Method("bayesian-router-budget", MethodKind.Router, 0.75, 1.49), Method("threshold", MethodKind.Router, 0.71, 1.4),
+                    Method("random-mix", MethodKind.Router, 0.70, 1.5), Method("single:a", MethodKind.Single, 0.70)]),
+                new BudgetResult(3, [Method("bayesian-router-budget", MethodKind.Router, 0.77, 2.9), Method("threshold", MethodKind.Router, 0.72, 2.8),
+                    Method("random-mix", MethodKind.Router, 0.71, 3), Method("single:a", MethodKind.Single, 0.70)]),
+            ],
+        };
+        var plot = SimulationPlots.Frontier(withBudgets);
+        plot.GetImageBytes(800, 400, ScottPlot.ImageFormat.Png);
+        var texts = plot.GetPlottables().OfType<ScottPlot.Plottables.Text>().Select(t => t.LabelText).ToList();
+        Assert.Contains("B=1.5: 0.750", texts);
+        Assert.Contains("B=3: 0.770", texts);
+        Assert.Contains("a 0.700", texts);
+        Assert.Contains("b 0.720", texts);
+        var legend = plot.GetPlottables().Select(p => p.LegendItems.FirstOrDefault()?.LabelText).Where(t => !string.IsNullOrEmpty(t)).ToList();
+        Assert.Contains("bayesian-router-budget (cost-aware)", legend);
+        Assert.Contains(legend, l => l!.StartsWith("threshold", StringComparison.Ordinal));
+        Assert.Contains(legend, l => l!.StartsWith("random-mix", StringComparison.Ordinal));
+        Assert.Contains(legend, l => l!.StartsWith("bayesian-router, no budget", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void TheMethodsThatMatterHaveDistinctColoursAndTheRestNone()
     {
         var colours = SimulationPlots.Highlighted(Result());

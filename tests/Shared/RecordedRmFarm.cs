@@ -90,7 +90,8 @@ internal sealed class RecordedRmFarm : IAsyncDisposable
         RewardModelFactory.CreatePool(new RmPool("pool.json", specs ?? Specs), new RmClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(5), RetryMaxDelay = TimeSpan.FromMilliseconds(20) });
 
     /// <summary>Writes a pool file naming the servers (what a user writes for <c>serve</c> and <c>label</c>).</summary>
-    public void WritePoolFile(string path, IReadOnlyList<RmSpec>? specs = null)
+    /// <summary>Writes a pool file of <paramref name="specs"/> (default: the farm's), with each RM's cost and an optional budget.</summary>
+    public void WritePoolFile(string path, IReadOnlyList<RmSpec>? specs = null, double? budget = null)
     {
         var rms = (specs ?? Specs).Select(s => new Dictionary<string, object?>
         {
@@ -101,8 +102,11 @@ internal sealed class RecordedRmFarm : IAsyncDisposable
             ["timeout_s"] = s.TimeoutSeconds,
             ["max_concurrency"] = s.MaxConcurrency,
             ["retries"] = s.Retries,
+            ["cost"] = s.Cost,
         }.Where(kv => kv.Value != null).ToDictionary()).ToArray();
-        File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(new { rms }));
+        File.WriteAllText(path, budget is { } b
+            ? System.Text.Json.JsonSerializer.Serialize(new { rms, budget = b })
+            : System.Text.Json.JsonSerializer.Serialize(new { rms }));
     }
 
     public async ValueTask DisposeAsync()

@@ -75,7 +75,7 @@ public static class BenchEncodingCommand
             var console = CreateConsole(io);
             console.WriteLine($"{texts.Count} distinct texts from {file.FullName}; batch size {batch}; {nThreads} ONNX Runtime threads; " +
                 $"spin-wait {(r.GetValue(spin) ? "on" : "off")}; fastest of {nRounds} round(s); {Environment.ProcessorCount} cores; " +
-                $"load average {LoadAverage()}");
+                $"load average {ProcessStats.LoadAverage()}");
             var results = new List<EncodingBenchmarkResult>();
             foreach (var budget in budgets)
             {
@@ -135,14 +135,6 @@ public static class BenchEncodingCommand
         return console;
     }
 
-    /// <summary>The 1-minute load average (Linux), to judge how busy the machine was; "unknown" elsewhere.</summary>
-    private static string LoadAverage()
-    {
-        try { return File.ReadAllText("/proc/loadavg").Split(' ')[0]; }
-        catch (IOException) { return "unknown"; }
-        catch (UnauthorizedAccessException) { return "unknown"; }
-    }
-
     private static string F(double x, string format) => x.ToString(format, CultureInfo.InvariantCulture);
 
     private static void Print(IAnsiConsole console, EncodingBenchmarkResult r)
@@ -185,7 +177,7 @@ public static class BenchEncodingCommand
             threads = results[0].Threads,
             rounds = results[0].Rounds,
             spin_wait = results[0].SpinWait,
-            load_average = LoadAverage(),
+            load_average = ProcessStats.LoadAverage(),
             cores = Environment.ProcessorCount,
             results = results.Select(r => new
             {

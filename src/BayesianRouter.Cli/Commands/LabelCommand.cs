@@ -42,7 +42,7 @@ public static class LabelCommand
             LiveCliOptions.KeepRouter(parts.Offline, dir);
             using var store = SqliteDecisionStore.Open(dir);
             var checkpoint = Path.Combine(dir, RoutingServer.CheckpointFileName);
-            var session = RoutingSession.Open(parts.Setup, store, live.SessionOptions(parse), checkpoint);
+            var session = RoutingSession.Open(parts.Setup, store, live.SessionOptions(parse, parts), checkpoint);
             var byId = input.ToDictionary(p => p.Id, StringComparer.Ordinal);
 
             // Resume: what the log already holds.
@@ -137,5 +137,9 @@ public static class LabelCommand
             io.Out.WriteLine($"label accuracy against \"preferred\": {(double)right / withTruth.Length:F4} ({right}/{withTruth.Length})");
         }
         if (session.Statistics().Feedback > 0) io.Out.WriteLine($"feedback learned from: {session.Statistics().Feedback} pairs in {session.FeedbackBatches} batches");
+        var b = session.Budget();
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        io.Out.WriteLine(string.Create(inv, $"spend: {b.Spend:G6} over {b.Pairs} pairs, {b.MeanCost:F4} per pair ({b.FallbackSpend:G6} on fallbacks)")
+            + (b.Budget is { } budget ? string.Create(inv, $"; budget {budget:G6} per pair, price {b.Price:G4}") : "; no budget"));
     }
 }

@@ -16,7 +16,7 @@ internal sealed class LiveCliOptions
 {
     public Option<FileInfo> Pool { get; } = new("--pool")
     {
-        Description = "Pool file (JSON, docs/pool-file.md): the RMs to route between, their backends (vllm-classify, openrlhf, openai-judge), URLs, timeouts and max_concurrency.",
+        Description = "Pool file (JSON, docs/pool-file.md): the RMs to route between, their backends (vllm-classify, openrlhf, openai-judge), URLs, timeouts and max_concurrency; a cost per RM and an optional budget (mean cost per pair) for cost-aware routing (docs/cost-aware-routing.md).",
         Required = true,
     };
 
@@ -62,13 +62,14 @@ internal sealed class LiveCliOptions
         foreach (var o in new Option[] { Pool, Router, OnlineModel, Seed, Explore, McDraws, EncoderCache, MaxTokens }) cmd.Options.Add(o);
     }
 
-    public RoutingSessionOptions SessionOptions(ParseResult parse)
+    /// <summary>The session's options: exploration, Monte-Carlo draws, and the pool file's RM costs and budget.</summary>
+    public RoutingSessionOptions SessionOptions(ParseResult parse, LiveParts parts)
     {
         double eps = parse.GetValue(Explore);
         if (!(eps >= 0 && eps < 1)) throw new CliUsageException($"--explore {eps}: must lie in [0, 1)");
         int draws = parse.GetValue(McDraws);
         if (draws < 1) throw new CliUsageException($"--mc-draws {draws}: must be at least 1");
-        return new RoutingSessionOptions { Exploration = eps, MonteCarloDraws = draws };
+        return new RoutingSessionOptions { Exploration = eps, MonteCarloDraws = draws, Costs = parts.Costs, Budget = parts.Budget };
     }
 
     /// <summary>Reads the pool (and router), builds the encoder, the router setup and the RMs in arm order.</summary>
@@ -92,7 +93,7 @@ internal sealed class LiveCliOptions
                     Model = parse.GetValue(OnlineModel) == "paper" ? Routing.OnlineModel.Paper : Routing.OnlineModel.Hierarchical,
                 });
             var rms = RewardModelFactory.CreatePool(new RmPool(pool.File, specs, pool.Budget));
-            return new LiveParts(setup, embedder, rms, offline);
+            return new LiveParts(setup, embedder, rms, offline) { Costs = specs.Select(r => r.Cost).ToArray(), Budget = pool.Budget };
         }
         catch
         {
@@ -113,6 +114,10 @@ internal sealed class LiveCliOptions
 /// <summary>What <see cref="LiveCliOptions.Build"/> composed; disposing it closes the encoder and the RM clients.</summary>
 internal sealed record LiveParts(RouterSetup Setup, CachedPairEmbedder Embedder, RemoteRewardModelPool Rms, OfflineRouter? Offline) : IDisposable
 {
+    /// <summary>The pool file's cost per RM, in arm order, and its budget (null = none).</summary>
+    public IReadOnlyList<double>? Costs { get; init; }
+    public double? Budget { get; init; }
+
     public void Dispose()
     {
         Rms.Dispose();

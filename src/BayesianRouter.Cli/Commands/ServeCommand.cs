@@ -49,7 +49,7 @@ public static class ServeCommand
                 MaxPairsPerRequest = pairsLimit,
                 MaxFeedbackPerRequest = 8 * pairsLimit,
                 CheckpointEveryBatches = parse.GetValue(checkpointEvery),
-                Session = live.SessionOptions(parse),
+                Session = live.SessionOptions(parse, parts),
                 Log = io.Err,
             }, cancellationToken);
             var stats = server.Session.Statistics();

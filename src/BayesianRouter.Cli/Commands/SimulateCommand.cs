@@ -36,6 +36,8 @@ public static class SimulateCommand
         var feedback = new Option<string>("--feedback") { Description = "What online routers learn from after each batch: truth (reward 1 when the chosen RM is right, else 0); audit:P (truth for a seeded random share P of the routed pairs, no update from the others); agreement:C (1 when the chosen RM agrees with the majority of C other pool RMs sampled for the pair, 0.5 on a tie; their calls count as RM calls); dpo:NOISE (simulated DPO losses, lower when the chosen RM's label is right, with a margin noise of NOISE, shaped per batch like a live trainer's: batch-centred, 20/80-quantile rescaled; docs/online-model.md).", DefaultValueFactory = _ => "truth" };
         var liveSession = new Option<bool>("--live-session") { Description = "Also replay the stream through the live routing session (what serve and label run) with each online model: methods live:hierarchical and live:paper." };
         var costs = new Option<string?>("--costs") { Description = "Cost units of one call per RM, e.g. ArmoRM=1,internlm2_20b=4 (default 1 each): gives cost per pair." };
+        var budget = new Option<string?>("--budget") { Description = "Comma-separated budgets B (mean cost per pair, in the units of --costs), e.g. 2,5,10,30: at each, the cost-aware router (bayesian-router-budget: Thompson draws minus an online price x cost, never above B t after t pairs), the RouteLLM-style threshold router, the budget-matched random-mix and every single RM whose cost fits are reported, with an accuracy-cost frontier plot (docs/cost-aware-routing.md). A budget below the cheapest RM's cost is refused." };
+        var budgetSteps = new Option<string>("--budget-steps") { Description = "Candidate steps of the cost-aware router's price (relative: eta = step x score range / highest cost), chosen per seed and budget by replaying the validation part of the offline side; 0 keeps the offline price.", DefaultValueFactory = _ => "0,0.003,0.01,0.03,0.1" };
         var outDir = new Option<string>("--out") { Description = "Folder for results.json, report.md and the PNG plots (created if missing; files are replaced atomically).", Required = true };
         var json = new Option<bool>("--json") { Description = "Also print the whole results.json as one JSON object on the last line." };
 
@@ -46,7 +48,7 @@ public static class SimulateCommand
             "and an online stream cut into batches. Reports annotation accuracy (mean, std, 95% interval over seeds), RM calls " +
             "and cost per pair, routing shares, accuracy along the stream and per domain, in DIR/results.json, DIR/report.md and PNG plots.");
         foreach (var o in new Option[] { pairs, pool, offlinePairs, fraction, split, batch, composition, promptsPerBatch, pairsPerPrompt, seeds, firstSeed,
-                     feedback, liveSession, costs, baselineFeatures, onlineModel, exploration, noPrompt, outDir, json })
+                     feedback, liveSession, costs, budget, budgetSteps, baselineFeatures, onlineModel, exploration, noPrompt, outDir, json })
             cmd.Options.Add(o);
         shared.AddTraining(cmd);
         shared.AddTuning(cmd);
@@ -85,6 +87,8 @@ public static class SimulateCommand
                 Seeds = Enumerable.Range(first, nSeeds).ToArray(),
                 Feedback = FeedbackModel.Parse(parse.GetValue(feedback)!),
                 Costs = CliParsing.Costs(parse.GetValue(costs)),
+                Budgets = parse.GetValue(budget) is { } bs ? OfflineCliOptions.NumberList(bs, "--budget", double.Parse) : [],
+                BudgetSteps = OfflineCliOptions.NumberList(parse.GetValue(budgetSteps)!, "--budget-steps", double.Parse),
                 Offline = shared.Training(parse, seed: first),
             };
             options.Validate();
@@ -107,6 +111,12 @@ public static class SimulateCommand
 
             io.Out.WriteLine(SimulationReport.Table(result));
             foreach (var v in SimulationReport.Verdicts(result)) io.Out.WriteLine("- " + v);
+            if (result.Budgets.Count > 0)
+            {
+                io.Out.WriteLine();
+                io.Out.WriteLine(SimulationReport.BudgetTable(result));
+                foreach (var v in SimulationReport.BudgetVerdicts(result)) io.Out.WriteLine(v);
+            }
             io.Out.WriteLine($"wrote {Path.Combine(dir, "results.json")}, report.md and {plots.Count} plots in {(DateTime.UtcNow - started).TotalSeconds:F0} s");
             if (parse.GetValue(json)) io.Out.WriteLine(SimulationJson.ToJson(result).ToJsonString());
             return 0;

@@ -37,6 +37,7 @@ public sealed class RoutingSession : ICheckpointable
     private readonly IThompsonRouter _router;
     private readonly ICheckpointable _routerState;
     private readonly QuantileNormaliser _normaliser;
+    private readonly BudgetPacer _budget;
     private readonly IDecisionStore _store;
     private readonly string _instance;
     private SeededRandom _draws, _monteCarlo, _explore;
@@ -61,6 +62,8 @@ public sealed class RoutingSession : ICheckpointable
             ?? throw new ArgumentException($"the setup's router ({_router.GetType().Name}) cannot save its state, which a session must");
         if (_router.Arms != arms) throw new ArgumentException($"the setup's router has {_router.Arms} arms for a pool of {arms} RMs");
         _normaliser = new QuantileNormaliser(options.Rewards);
+        var (costs, budget) = options.BudgetFor(arms);
+        _budget = new BudgetPacer(costs, budget);
         long seed = setup.Seed;
         _draws = new SeededRandom(seed, 10);
         _monteCarlo = new SeededRandom(seed, 11);
@@ -167,17 +170,23 @@ public sealed class RoutingSession : ICheckpointable
             var contexts = new double[pairs.Count][];
             for (int p = 0; p < contexts.Length; p++) contexts[p] = Setup.Context(_router, features[p], pairs[p].Domain, pairs[p].Group, intern: false);
             var sampled = _router.Sample(contexts, _draws);
+            if (_budget.Options.Budget is not null && _budget.Pairs == 0 && _budget.Spend == 0) StartBudget(sampled.Moments);
             // Monte-Carlo normals shared by the pairs of this call (common random numbers): each pair's estimate is
             // still an unbiased M-draw estimate, at the cost of M x N multiply-adds per pair instead of M x N draws.
             var normals = arms > 1 ? ThompsonChoice.Normals(_monteCarlo, draws, arms) : [];
             for (int p = 0; p < pairs.Count; p++)
             {
                 var scores = sampled.Scores[p];
-                int arm = RouterBase.ArgMax(scores);
-                if (epsilon > 0 && _explore.NextDouble() < epsilon) arm = _explore.NextInt(arms);
-                int hits = arms > 1 ? ThompsonChoice.MonteCarloHits(sampled.Moments, p, arm, normals) : 0;
+                // Without a budget every arm is affordable at price 0: the plain Thompson choice, exploration and estimate.
+                var quote = _budget.Quote();
+                var affordable = quote.AffordableArms;
+                int? explored = null;
+                if (epsilon > 0 && _explore.NextDouble() < epsilon && affordable.Count > 0) explored = affordable[_explore.NextInt(affordable.Count)];
+                int arm = _budget.Choose(scores, explored);
+                int hits = arms > 1 ? ThompsonChoice.MonteCarloHits(sampled.Moments, p, arm, normals, quote.Unlimited ? null : quote.Apply) : 0;
                 double thompson = arms == 1 ? 1.0 : (hits + 1.0) / (draws + 1.0);
-                double probability = epsilon / arms + (1 - epsilon) * thompson;
+                // in debt after fallback charges only the cheapest RM is taken: a certain choice
+                double probability = affordable.Count == 0 ? 1.0 : (quote.IsAffordable(arm) ? epsilon / affordable.Count : 0) + (1 - epsilon) * thompson;
                 long sequence = _nextSequence++;
                 decisions[p] = new Decision
                 {
@@ -187,7 +196,7 @@ public sealed class RoutingSession : ICheckpointable
                     Arm = arm,
                     Rm = Pool[arm],
                     Probability = probability,
-                    FallbackOrder = ThompsonChoice.FallbackOrder(arm, scores),
+                    FallbackOrder = quote.Unlimited ? ThompsonChoice.FallbackOrder(arm, scores) : quote.FallbackOrder(arm, scores),
                     Features = features[p],
                     FeaturesHash = Decision.HashFeatures(features[p]),
                     Domain = pairs[p].Domain,
@@ -196,6 +205,48 @@ public sealed class RoutingSession : ICheckpointable
             }
             return new RoutedBatch(decisions, Cursor());
         }
+    }
+
+    /// <summary>
+    /// The budget's starting price and step from the first routed batch's prior scores (what a held-out part gives the
+    /// simulation; no label is read): the offline dual of those pairs, and kappa x their score scale / c_max, the scale
+    /// being the range of the prior means or, when the prior cannot tell the RMs apart (a zero prior), twice the draws'
+    /// mean standard deviation.
+    /// </summary>
+    private void StartBudget(ScoreMoments moments)
+    {
+        var means = Enumerable.Range(0, moments.Pairs).Select(p => Enumerable.Range(0, moments.Arms).Select(n => moments.Mean(p, n)).ToArray()).ToArray();
+        double spread = Enumerable.Range(0, moments.Pairs).Average(p => Enumerable.Range(0, moments.Arms).Average(n => moments.StdDev(p, n)));
+        var costs = _budget.Costs;
+        double price = BudgetPacer.OfflinePrice(means, costs, _budget.Options.Budget!.Value);
+        double maxCost = costs.Max() > 0 ? costs.Max() : 1;
+        _budget.Start(price, Options.BudgetStep * Math.Max(BudgetPacer.ScoreRange(means), 2 * spread) / maxCost);
+    }
+
+    /// <summary>
+    /// What a labelled decision spent beyond its routed RM (charged at routing): every further RM tried, as a fallback
+    /// after a failed call, costs what it costs.
+    /// </summary>
+    private double FallbackCharge(Decision decision, LabelOutcome label)
+    {
+        var costs = _budget.Costs;
+        double total = 0;
+        foreach (var f in label.FallbackFrom) total += ArmOf(f.Rm) is { } a ? costs[a] : 0;
+        if (label.Arm is { } labelled) total += costs[labelled];
+        return Math.Max(0, total - costs[decision.Arm]);
+    }
+
+    private int? ArmOf(string rm)
+    {
+        for (int n = 0; n < Pool.Count; n++) if (Pool[n] == rm) return n;
+        return null;
+    }
+
+    /// <summary>The session's spending: budget, spend (fallbacks included), pairs, mean cost per pair, price.</summary>
+    public BudgetStatus Budget()
+    {
+        lock (_gate)
+            return new BudgetStatus(_budget.Options.Budget, _budget.Spend, _budget.Charged, _budget.Pairs, _budget.MeanCost, _budget.Price);
     }
 
     private SessionCursor Cursor()
@@ -216,7 +267,18 @@ public sealed class RoutingSession : ICheckpointable
         var draws = SeededRandom.ReadState(r);
         var monteCarlo = SeededRandom.ReadState(r);
         var explore = SeededRandom.ReadState(r);
+        // the budget's progress follows the generators (cursors logged before budgets existed end here)
+        var progress = r.BaseStream.Position < r.BaseStream.Length ? BudgetProgress.Read(r) : null;
         (_draws, _monteCarlo, _explore, _nextSequence) = (draws, monteCarlo, explore, cursor.NextSequence);
+        if (progress != null) _budget.Resume(progress);
+    }
+
+    /// <summary>A batch's cursor with the budget's progress as it stands now (its fallback charges included).</summary>
+    private SessionCursor WithBudget(SessionCursor cursor)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms)) _budget.Progress.Write(w);
+        return cursor with { Generators = [.. cursor.Generators, .. ms.ToArray()] };
     }
 
     /// <summary>
@@ -239,8 +301,9 @@ public sealed class RoutingSession : ICheckpointable
                 _chosen[r.Decision.Arm]++;
                 if (r.Label.Arm is { } a) _labelled[a]++;
                 else _unlabelled++;
+                if (FallbackCharge(r.Decision, r.Label) is var charge and > 0) _budget.Charge(charge);
             }
-            write = _store.AppendDecisionsAsync(records, batch.Cursor);
+            write = _store.AppendDecisionsAsync(records, WithBudget(batch.Cursor));
         }
         await Committed(write).ConfigureAwait(false);
     }
@@ -464,7 +527,7 @@ public sealed class RoutingSession : ICheckpointable
     }
 
     public string StateKind => "routing-session";
-    public int StateVersion => 1;
+    public int StateVersion => 2;
 
     public void WriteState(BinaryWriter w)
     {
@@ -478,6 +541,7 @@ public sealed class RoutingSession : ICheckpointable
         _explore.WriteState(w);
         w.Write(_nextSequence);
         w.Write(_lastBatch);
+        _budget.Progress.Write(w);
     }
 
     public Action ReadState(BinaryReader r, int version)
@@ -498,11 +562,13 @@ public sealed class RoutingSession : ICheckpointable
         var explore = SeededRandom.ReadState(r);
         long next = r.ReadInt64(), lastBatch = r.ReadInt64();
         if (next < 0 || lastBatch < 0) throw new InvalidDataException("checkpoint counters are negative");
+        var progress = version >= 2 ? BudgetProgress.Read(r) : null; // version 1: made before budgets
         return () =>
         {
             router();
             normaliser();
             (_draws, _monteCarlo, _explore, _nextSequence, _lastBatch) = (draws, monteCarlo, explore, next, lastBatch);
+            if (progress != null) _budget.Resume(progress);
         };
     }
 }

@@ -1,4 +1,5 @@
 using BayesianRouter.Rewards;
+using BayesianRouter.Routing;
 
 namespace BayesianRouter.Live;
 
@@ -22,8 +23,34 @@ public sealed record RoutingSessionOptions
     /// <summary>The 20/80 quantile rescaling of batch-centred DPO losses (appendix B).</summary>
     public QuantileNormaliserOptions Rewards { get; init; } = new();
 
+    /// <summary>Cost of one call per RM, in the pool's arm order (the pool file's <c>cost</c>); null = 1 each.</summary>
+    public IReadOnlyList<double>? Costs { get; init; }
+
+    /// <summary>
+    /// B, the mean cost per pair (the pool file's <c>budget</c>); null = no budget (the paper's router). With a budget the
+    /// session routes as <see cref="Routing.CostAwareRouter"/> does (docs/cost-aware-routing.md).
+    /// </summary>
+    public double? Budget { get; init; }
+
+    /// <summary>
+    /// kappa, the relative step of the budget's price: eta = kappa x (range of the first batch's prior scores) / c_max.
+    /// The starting price is the offline dual of the first routed batch's prior scores (no labels needed).
+    /// </summary>
+    public double BudgetStep { get; init; } = 0.01;
+
+    /// <summary>The pacer's options for a pool of <paramref name="arms"/> RMs (price and step are set at the first batch).</summary>
+    internal (double[] Costs, BudgetOptions Options) BudgetFor(int arms)
+    {
+        var costs = Costs?.ToArray() ?? Enumerable.Repeat(1.0, arms).ToArray();
+        if (costs.Length != arms) throw new ArgumentException($"{costs.Length} RM costs for a pool of {arms} RMs");
+        var options = new BudgetOptions { Budget = Budget };
+        options.Validate(costs);
+        return (costs, options);
+    }
+
     internal void Validate()
     {
+        if (!(BudgetStep >= 0) || !double.IsFinite(BudgetStep)) throw new ArgumentException($"the budget's price step must be a finite number >= 0 (got {BudgetStep})");
         if (MonteCarloDraws < 1) throw new ArgumentException($"Monte-Carlo draws must be at least 1 (got {MonteCarloDraws})");
         if (!(Exploration >= 0 && Exploration < 1)) throw new ArgumentException($"exploration must lie in [0, 1) (got {Exploration})");
     }
@@ -42,3 +69,9 @@ public sealed record SessionStatistics(IReadOnlyList<string> Pool, long Decision
 /// it learned from, and the mean shaped reward of that feedback (null before any).
 /// </summary>
 public sealed record RmStatistics(string Rm, long Chosen, long Labelled, long Feedback, double? MeanReward);
+
+/// <summary>
+/// Where the session's spending stands: the budget (null = none), the total spent (every RM call, fallbacks included),
+/// the part spent on fallback calls, the pairs routed, the mean cost per pair and the budget's current price.
+/// </summary>
+public sealed record BudgetStatus(double? Budget, double Spend, double FallbackSpend, long Pairs, double MeanCost, double Price);

@@ -63,6 +63,9 @@ public static partial class PoolFile
                 i++;
             }
             double? budget = root.TryGetProperty("budget", out var b) ? Number(file, "budget", b, min: 0, minInclusive: true) : null;
+            if (budget is { } limit && specs.MinBy(s => s.Cost) is { } cheapest && limit < cheapest.Cost)
+                throw new PoolFileException(file, "budget", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{limit} is below the cheapest RM's cost ({cheapest.Name}: {cheapest.Cost}): no RM can label a pair within it"));
             return new RmPool(file, specs, budget);
         }
     }

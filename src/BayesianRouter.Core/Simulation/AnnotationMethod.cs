@@ -35,6 +35,9 @@ public abstract class AnnotationMethod(string name, MethodKind kind)
     public string Name { get; } = name;
     public MethodKind Kind { get; } = kind;
 
+    /// <summary>The mean cost per pair the method runs under (the budget methods); null for the others.</summary>
+    public double? Budget { get; init; }
+
     /// <summary>Labels every pair of the batch (and learns from the batch's feedback, for online routers).</summary>
     public abstract void Annotate(SimulationBatch batch, Span<PairOutcome> outcomes);
 }

@@ -35,6 +35,8 @@ public sealed class RoutedMethod(
                 var reward = feedback.Reward(pair, pool, arm, feedbackRng, seed, out var extra);
                 calls += extra.Length;
                 foreach (var e in extra) cost += costs[e];
+                // RMs called for feedback (agreement) are spend too: a budgeted router counts them and repays them later
+                if (extra.Length > 0 && Router is CostAwareRouter budgeted) budgeted.Charge(extra.Sum(e => costs[e]));
                 if (reward is { } r) updates.Add(new ArmFeedback(contexts[i], arm, r)); // a loss with dpo feedback, shaped below
             }
             outcomes[i] = new PairOutcome(correct, arm, calls, cost, 1.0);

@@ -12,10 +12,12 @@ public static class SimulationAggregator
     {
         var names = runs[0].Outcomes.Keys.ToList();
         var methods = new List<MethodResult>();
+        var budgeted = new Dictionary<string, MethodResult>(StringComparer.Ordinal);
         foreach (var name in names)
         {
             var kind = runs[0].Kinds[name];
             var perSeed = runs.Select(r => Mean(r.Outcomes[name], o => o.Correct ? 1 : 0)).ToArray();
+            var costPerSeed = runs.Select(r => Mean(r.Outcomes[name], o => o.Cost)).ToArray();
             var all = runs.SelectMany(r => r.Outcomes[name]).ToArray();
             double weightSum = all.Sum(o => o.Weight);
             double weighted = weightSum > 0 ? all.Sum(o => o.Correct ? o.Weight : 0) / weightSum : double.NaN;
@@ -57,7 +59,7 @@ public static class SimulationAggregator
                 domains[g.Key] = new DomainAccuracy(list.Count(x => x.Correct) / (double)list.Count, list.Count / runs.Count);
             }
 
-            methods.Add(new MethodResult
+            var result = new MethodResult
             {
                 Name = name,
                 Kind = kind,
@@ -66,11 +68,14 @@ public static class SimulationAggregator
                 WeightedAccuracy = weighted,
                 RmCallsPerPair = all.Average(o => (double)o.Calls),
                 CostPerPair = all.Average(o => o.Cost),
+                CostPerSeed = costPerSeed,
                 Share = share,
                 StreamAccuracy = streamAcc,
                 StreamShare = streamShare,
                 Domains = domains,
-            });
+            };
+            if (runs[0].BudgetOf.ContainsKey(name)) budgeted[name] = result;
+            else methods.Add(result);
         }
 
         return new SimulationResult
@@ -92,8 +97,28 @@ public static class SimulationAggregator
             PairsOfflinePerSeed = runs.Select(r => r.OfflineCount).ToArray(),
             PairsWithoutTruth = withoutTruth,
             Methods = methods,
+            Budgets = Budgets(options, methods, budgeted),
             OfflineRouterInfo = info,
         };
+    }
+
+    /// <summary>
+    /// Per budget: the cost-aware router, the threshold router, the random mixture (by their short names) and every
+    /// single RM whose cost fits the budget.
+    /// </summary>
+    private static IReadOnlyList<BudgetResult> Budgets(SimulationOptions options, IReadOnlyList<MethodResult> methods,
+        IReadOnlyDictionary<string, MethodResult> budgeted)
+    {
+        var list = new List<BudgetResult>();
+        foreach (var budget in options.Budgets)
+        {
+            var at = new List<MethodResult>();
+            foreach (var method in new[] { SimulationMethods.CostAware, SimulationMethods.Threshold, SimulationMethods.RandomMix })
+                if (budgeted.TryGetValue(SimulationMethods.BudgetName(budget, method), out var m)) at.Add(m with { Name = method });
+            at.AddRange(methods.Where(m => m.Kind == MethodKind.Single && options.CostOf(m.Name["single:".Length..]) <= budget));
+            list.Add(new BudgetResult(budget, at));
+        }
+        return list;
     }
 
     private static double Mean(PairOutcome[] o, Func<PairOutcome, double> f) => o.Length == 0 ? double.NaN : o.Average(f);

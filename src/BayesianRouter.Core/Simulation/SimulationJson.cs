@@ -56,6 +56,22 @@ public static class SimulationJson
             ["stream_windows"] = r.Methods.Count > 0 ? r.Methods[0].StreamAccuracy.Count : 0,
             ["best_single"] = best.Name,
             ["methods"] = methods,
+            ["budgets"] = new JsonArray(r.Budgets.Select(b => (JsonNode?)new JsonObject
+            {
+                ["budget"] = b.Budget,
+                ["methods"] = new JsonArray(b.Methods.Select(m => (JsonNode?)new JsonObject
+                {
+                    ["name"] = m.Name,
+                    ["accuracy_mean"] = Round(m.Accuracy.Mean),
+                    ["accuracy_std"] = Round(m.Accuracy.Std),
+                    ["cost_per_pair"] = Round(m.CostPerPair),
+                    ["cost_per_pair_max"] = Round(m.CostPerSeed.DefaultIfEmpty(double.NaN).Max()),
+                    ["accuracy_ci95"] = new JsonArray(Round(m.Accuracy.CiLow), Round(m.Accuracy.CiHigh)),
+                    ["accuracy_per_seed"] = new JsonArray(m.AccuracyPerSeed.Select(a => (JsonNode?)Round(a)).ToArray()),
+                    ["cost_per_seed"] = new JsonArray(m.CostPerSeed.Select(a => (JsonNode?)Round(a)).ToArray()),
+                    ["share"] = Object(m.Share),
+                }).ToArray()),
+            }).ToArray()),
         };
     }
 

@@ -85,6 +85,47 @@ public static class SimulationMethods
                 methods.Add(new LiveSessionMethod(name, setup, pool, costs, o.Feedback, new Random((int)Seed(name + "/feedback")), ctx.Seed));
             }
         methods.Add(new OracleMethod(pool, costs));
+        foreach (var plan in ctx.Budgets) methods.AddRange(Budgeted(ctx, plan, costs));
         return methods;
+    }
+
+    /// <summary>The name of a method run under budget <paramref name="budget"/> (results.json lists it under that budget by its short name).</summary>
+    public static string BudgetName(double budget, string method) =>
+        string.Create(CultureInfo.InvariantCulture, $"{method}@{budget:R}");
+
+    public const string CostAware = "bayesian-router-budget";
+    public const string Threshold = "threshold";
+    public const string RandomMix = "random-mix";
+
+    /// <summary>
+    /// The methods at one budget: the cost-aware bayesian-router (the seed's bayesian-router, same seed and so the same
+    /// draws, spent under the budget), the RouteLLM-style threshold router and the budget-matched random mixture.
+    /// </summary>
+    private static IEnumerable<AnnotationMethod> Budgeted(SeedContext ctx, BudgetPlan plan, double[] costs)
+    {
+        var o = ctx.Options;
+        int arms = o.Pool.Count;
+        RoutedMethod Routed(string method, IRouter router, bool learns, Func<SimulationBatch, IReadOnlyList<double[]>> context)
+        {
+            string name = BudgetName(plan.Budget, method);
+            return new RoutedMethod(name, MethodKind.Router, router, learns, context, o.Pool, costs, o.Feedback,
+                new Random(SimulationRunner.SeedFor(ctx.Seed, name + "/feedback")), ctx.Seed) { Budget = plan.Budget };
+        }
+
+        var online = ctx.Online ?? o.Online;
+        var factory = new BayesianRouterFactory(ctx.OfflineRouter, online with { Calibration = ctx.Calibration, UseDomain = online.UseDomain && o.Offline.UseDomain });
+        var inner = factory.Create(SimulationRunner.SeedFor(ctx.Seed, SimulationReport.Main));
+        yield return Routed(CostAware, new CostAwareRouter((IThompsonRouter)inner, costs, plan.Router), true,
+            b => b.Pairs.Select((p, i) => factory.Features(inner, b.Features[i], p.Domain, p.Group)).ToArray());
+
+        var margin = ctx.MarginRouter ?? ctx.OfflineRouter;
+        var features = ctx.MarginFeatures ?? throw new InvalidOperationException("the threshold baseline needs the margin router's features of the stream");
+        yield return Routed(Threshold,
+            new ThresholdRouter(arms, margin.FeatureDimension, margin.BtScores, plan.ThresholdCheap, plan.ThresholdExpensive, plan.Threshold), false,
+            b => b.Pairs.Select(p => features[p.Id]).ToArray());
+
+        yield return Routed(RandomMix,
+            new MixtureRouter(arms, plan.MixLow, plan.MixHigh, plan.MixShare), false,
+            b => b.Features);
     }
 }

@@ -89,6 +89,18 @@ public sealed record SimulationOptions
     /// <summary>Number of equal windows in which accuracy and routing share along the stream are reported.</summary>
     public int StreamWindows { get; init; } = 20;
 
+    /// <summary>
+    /// Budgets B (mean cost per pair) at which the cost-aware router and the budget baselines run (docs/cost-aware-routing.md);
+    /// empty: none. Each must be at least the cheapest pool RM's cost.
+    /// </summary>
+    public IReadOnlyList<double> Budgets { get; init; } = [];
+
+    /// <summary>
+    /// Candidate price steps of the cost-aware router, relative (kappa: eta = kappa x score range / c_max), chosen per
+    /// seed and budget by replaying the validation part of the offline side; 0 keeps the offline price.
+    /// </summary>
+    public IReadOnlyList<double> BudgetSteps { get; init; } = [0, 0.003, 0.01, 0.03, 0.1];
+
     public double CostOf(string rm) => Costs.TryGetValue(rm, out var c) ? c : 1.0;
 
     public void Validate()
@@ -110,6 +122,17 @@ public sealed record SimulationOptions
             if (!Pool.Contains(rm)) throw new ArgumentException($"--costs names {rm}, which is not in the pool");
             if (!(c >= 0) || !double.IsFinite(c)) throw new ArgumentException($"--costs {rm}={c}: a cost must be a finite number >= 0");
         }
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var cheapest = Pool.MinBy(CostOf)!;
+        foreach (var b in Budgets)
+        {
+            if (!(b >= 0) || !double.IsFinite(b)) throw new ArgumentException(string.Create(inv, $"--budget {b}: a budget must be a finite number >= 0 (mean cost per pair)"));
+            if (b < CostOf(cheapest))
+                throw new ArgumentException(string.Create(inv, $"--budget {b} is below the cheapest RM's cost ({cheapest} = {CostOf(cheapest)}): no RM of the pool can label a pair within it"));
+        }
+        if (Budgets.Distinct().Count() != Budgets.Count) throw new ArgumentException("--budget lists a budget twice");
+        if (BudgetSteps.Count == 0 || BudgetSteps.Any(x => !(x >= 0) || !double.IsFinite(x)))
+            throw new ArgumentException("--budget-steps: each step must be a finite number >= 0, and at least one is needed");
     }
 }
 

@@ -26,6 +26,18 @@ public static class SimulationReport
         sb.AppendLine();
         foreach (var line in Verdicts(r)) sb.AppendLine("- " + line);
         sb.AppendLine();
+        if (r.Budgets.Count > 0)
+        {
+            sb.AppendLine("## Under a budget (mean cost per pair)");
+            sb.AppendLine();
+            sb.AppendLine("Per budget B: the cost-aware router (`bayesian-router-budget`), the RouteLLM-style `threshold` router, the " +
+                          "budget-matched `random-mix`, and every single RM whose cost fits B. Cost = realised mean cost per pair (over all seeds' " +
+                          "pairs); max = the highest seed's. The rows are sorted by accuracy.");
+            sb.AppendLine();
+            sb.AppendLine(BudgetTable(r));
+            foreach (var line in BudgetVerdicts(r)) sb.AppendLine(line);
+            sb.AppendLine();
+        }
         if (r.OfflineRouterInfo.Count > 0)
         {
             sb.AppendLine("## Offline router per seed (nested choice and online calibration)");
@@ -78,6 +90,54 @@ public static class SimulationReport
         }
         var oracle = r.Methods.FirstOrDefault(m => m.Kind == MethodKind.Oracle);
         if (oracle != null) lines.Add(string.Create(inv, $"gap to the oracle: {oracle.Accuracy.Mean - main.Accuracy.Mean:F4}"));
+        return lines;
+    }
+
+    /// <summary>One table of every budget: method, accuracy, spread, interval, realised cost (mean and the highest seed's), within B.</summary>
+    public static string BudgetTable(SimulationResult r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.AppendLine("| budget | method | accuracy (mean) | std | 95% CI | cost / pair | cost / pair, max seed | within budget |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var b in r.Budgets)
+            foreach (var m in b.Methods.OrderByDescending(m => m.Accuracy.Mean).ThenBy(m => m.Name, StringComparer.Ordinal))
+            {
+                double max = m.CostPerSeed.DefaultIfEmpty(double.NaN).Max();
+                string name = m.Name == SimulationMethods.CostAware ? $"**{m.Name}**" : m.Name;
+                sb.AppendLine(inv, $"| {b.Budget:G4} | {name} | {m.Accuracy.Mean:F4} | {m.Accuracy.Std:F4} | [{m.Accuracy.CiLow:F4}, {m.Accuracy.CiHigh:F4}] | {m.CostPerPair:F3} | {max:F3} | {(Within(max, b.Budget) ? "yes" : "**no**")} |");
+            }
+        return sb.ToString();
+    }
+
+    /// <summary>Whether a realised mean cost is within budget B (up to the rounding of a running sum).</summary>
+    public static bool Within(double cost, double budget) => cost <= budget + 1e-9 * Math.Max(1, budget);
+
+    /// <summary>
+    /// Per budget: whether the cost-aware router beat each other method there, by how much and in how many seeds, as
+    /// Markdown list lines (a budget's line, then one indented line per method).
+    /// </summary>
+    public static IReadOnlyList<string> BudgetVerdicts(SimulationResult r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var lines = new List<string>();
+        foreach (var b in r.Budgets)
+        {
+            var main = b.Method(SimulationMethods.CostAware);
+            if (main == null) continue;
+            double max = main.CostPerSeed.DefaultIfEmpty(double.NaN).Max();
+            lines.Add(string.Create(inv, $"- budget {b.Budget:G4}: {SimulationMethods.CostAware} {main.Accuracy.Mean:F4} at {main.CostPerPair:F3} per pair (highest seed {max:F3}: {(Within(max, b.Budget) ? "within" : "OVER")} the budget)"));
+            var best = r.Methods.Where(m => m.Kind == MethodKind.Single).MaxBy(m => m.Accuracy.Mean);
+            var compare = b.Methods.Where(m => m != main).ToList();
+            if (best != null && !compare.Any(m => m.Name == best.Name)) compare.Add(best);
+            foreach (var m in compare)
+            {
+                double diff = main.Accuracy.Mean - m.Accuracy.Mean;
+                var perSeed = Summary.Of(main.AccuracyPerSeed.Zip(m.AccuracyPerSeed, (a, b) => a - b).ToArray());
+                int won = main.AccuracyPerSeed.Zip(m.AccuracyPerSeed).Count(p => p.First > p.Second);
+                lines.Add(string.Create(inv, $"  - {(diff > 0 ? "beats" : "does NOT beat")} {m.Name}: {diff:+0.0000;-0.0000;0.0000} ({m.Accuracy.Mean:F4} at cost {m.CostPerPair:F3}{(m == best && !b.Methods.Contains(m) ? ", the most accurate single RM, over the budget: " + (main.CostPerPair / m.CostPerPair).ToString("P1", inv) + " of its cost" : "")}; per-seed difference 95% interval [{perSeed.CiLow:+0.0000;-0.0000;0.0000}, {perSeed.CiHigh:+0.0000;-0.0000;0.0000}]); higher in {won} of {main.AccuracyPerSeed.Count} seeds"));
+            }
+        }
         return lines;
     }
 

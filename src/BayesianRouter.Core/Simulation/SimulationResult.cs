@@ -29,6 +29,9 @@ public sealed record SimulationResult
 
     public required IReadOnlyList<MethodResult> Methods { get; init; }
 
+    /// <summary>Per budget of <c>--budget</c>, the methods run under it and the single RMs whose cost fits it (empty without budgets).</summary>
+    public IReadOnlyList<BudgetResult> Budgets { get; init; } = [];
+
     /// <summary>Offline router figures per seed: its held-out routing accuracy is bayesian-router's cold start.</summary>
     public IReadOnlyDictionary<string, string> OfflineRouterInfo { get; init; } = new Dictionary<string, string>();
 
@@ -56,6 +59,9 @@ public sealed record MethodResult
     public required double RmCallsPerPair { get; init; }
     public required double CostPerPair { get; init; }
 
+    /// <summary>Realised mean cost per pair in each seed's stream (their maximum is <c>cost_per_pair_max</c>).</summary>
+    public IReadOnlyList<double> CostPerSeed { get; init; } = [];
+
     /// <summary>Share of pairs routed to each RM (empty for ensembles).</summary>
     public required IReadOnlyDictionary<string, double> Share { get; init; }
 
@@ -70,3 +76,12 @@ public sealed record MethodResult
 }
 
 public sealed record DomainAccuracy(double Accuracy, int Pairs);
+
+/// <summary>
+/// One budget B: the methods that ran under it (<c>bayesian-router-budget</c>, <c>threshold</c>, <c>random-mix</c>) and
+/// every <c>single:&lt;rm&gt;</c> whose cost fits B.
+/// </summary>
+public sealed record BudgetResult(double Budget, IReadOnlyList<MethodResult> Methods)
+{
+    public MethodResult? Method(string name) => Methods.FirstOrDefault(m => m.Name == name);
+}

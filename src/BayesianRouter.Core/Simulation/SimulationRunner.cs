@@ -120,7 +120,15 @@ public sealed class SimulationRunner(
         }
 
         var (onlineModel, onlineChoice) = options.ChooseOnlineModel ? ChooseOnline(nested, options, seed) : (options.Online, "fixed");
-        var methods = _methods(new SeedContext(seed, options, router, raw[0].Length, nested.Calibration) { Online = onlineModel });
+        var plans = BudgetPlan.ForSeed(nested, trainPairs, trainEmb, options, onlineModel, seed);
+        // The threshold baseline reads the router its threshold was set with (the nested one, on held-out margins).
+        var marginRouter = nested.Validation.Count > 0 && nested.NestedRouter != null ? nested.NestedRouter : router;
+        var marginFeatures = plans.Count == 0 ? null
+            : order.Select(i => (streamPairs[i].Id, marginRouter.Features(streamEmb[i], streamPairs[i].Domain))).ToDictionary(x => x.Id, x => x.Item2, StringComparer.Ordinal);
+        var methods = _methods(new SeedContext(seed, options, router, raw[0].Length, nested.Calibration)
+        {
+            Online = onlineModel, Budgets = plans, MarginRouter = marginRouter, MarginFeatures = marginFeatures,
+        });
         var outcomes = new Dictionary<string, PairOutcome[]>(StringComparer.Ordinal);
         var results = new PairOutcome[methods.Count][];
         // Methods are independent (each owns its generators), so they replay in parallel; results do not depend on it.
@@ -129,8 +137,12 @@ public sealed class SimulationRunner(
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         var chosen = string.Create(inv, $"embedding scale {nested.Chosen.EmbeddingScale}, {nested.Chosen.Epochs} epochs (validation accuracy " +
             $"{(nested.ValidationAccuracy.Count > 0 ? nested.ValidationAccuracy.Max() : double.NaN):F4} on {nested.ValidationPairs} pairs); " +
-            $"calibration a={nested.Calibration.Scale:G4} c={nested.Calibration.Offset:G4}; {nested.Calibration.Levels}; online model: {onlineChoice}");
-        return new SeedRun(seed, trainPairs.Count, pairs, outcomes, methods.ToDictionary(m => m.Name, m => m.Kind), chosen, bounds.Count - 1);
+            $"calibration a={nested.Calibration.Scale:G4} c={nested.Calibration.Offset:G4}; {nested.Calibration.Levels}; online model: {onlineChoice}")
+            + string.Concat(plans.Select(p => "; " + p.Description));
+        return new SeedRun(seed, trainPairs.Count, pairs, outcomes, methods.ToDictionary(m => m.Name, m => m.Kind), chosen, bounds.Count - 1)
+        {
+            BudgetOf = methods.Where(m => m.Budget.HasValue).ToDictionary(m => m.Name, m => m.Budget!.Value, StringComparer.Ordinal),
+        };
     }
 
     /// <summary>
@@ -150,31 +162,44 @@ public sealed class SimulationRunner(
     /// </summary>
     public static (BayesianRouterOptions Chosen, string Report) ChooseOnline(NestedSelectionResult nested, SimulationOptions options, int seed)
     {
-        var val = nested.Validation;
-        if (val.Count == 0 || nested.NestedRouter is not { } router) return (options.Online, "no validation part: the default");
-        var (order, bounds) = StreamBatches(val, options, SeedFor(seed, "validation-replay"));
-        var pairs = order.Select(i => val[i]).ToArray();
-        var features = order.Select(i => router.Features(nested.ValidationEmbeddings[i], val[i].Domain)).ToArray();
-        var costs = options.Pool.Select(options.CostOf).ToArray();
+        if (nested.Validation.Count == 0 || nested.NestedRouter is null) return (options.Online, "no validation part: the default");
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         (BayesianRouterOptions Options, double Accuracy, string Name)? best = null;
         var report = new List<string>();
         foreach (var (name, candidate) in OnlineCandidates(options.Online))
         {
-            var factory = new BayesianRouterFactory(router, candidate with
-            {
-                Calibration = nested.Calibration, UseDomain = candidate.UseDomain && options.Offline.UseDomain,
-            });
-            var r = factory.Create(SeedFor(seed, "validation/" + name));
-            var method = new RoutedMethod(name, MethodKind.Router, r, true,
-                b => b.Pairs.Select((p, i) => factory.Features(r, b.Features[i], p.Domain, p.Group)).ToArray(),
-                options.Pool, costs, options.Feedback, new Random(SeedFor(seed, "validation/" + name + "/feedback")), seed);
-            var outcomes = Replay(method, pairs, features, features, bounds);
-            double accuracy = outcomes.Average(o => o.Correct ? 1.0 : 0.0);
+            double accuracy = ReplayValidation(nested, options, seed, name, candidate).Accuracy;
             report.Add(string.Create(inv, $"{name} {accuracy:F4}"));
             if (best == null || accuracy > best.Value.Accuracy + 1e-12) best = (candidate, accuracy, name);
         }
         return (best!.Value.Options, $"{best.Value.Name} (validation replay: {string.Join(", ", report)})");
+    }
+
+    /// <summary>
+    /// Replays the validation part of the offline side (as the nested router, which never trained on it, sees it) as a
+    /// stream with the run's feedback and batches through the bayesian-router of <paramref name="online"/> (seeded by
+    /// <paramref name="name"/>), optionally wrapped (e.g. under a budget); returns its accuracy and mean cost per pair.
+    /// </summary>
+    public static (double Accuracy, double CostPerPair) ReplayValidation(NestedSelectionResult nested, SimulationOptions options, int seed,
+        string name, BayesianRouterOptions online, Func<IThompsonRouter, IRouter>? wrap = null)
+    {
+        var val = nested.Validation;
+        var router = nested.NestedRouter ?? throw new ArgumentException("the nested choice kept no router for its validation part");
+        var (order, bounds) = StreamBatches(val, options, SeedFor(seed, "validation-replay"));
+        var pairs = order.Select(i => val[i]).ToArray();
+        var features = order.Select(i => router.Features(nested.ValidationEmbeddings[i], val[i].Domain)).ToArray();
+        var costs = options.Pool.Select(options.CostOf).ToArray();
+        var factory = new BayesianRouterFactory(router, online with
+        {
+            Calibration = nested.Calibration, UseDomain = online.UseDomain && options.Offline.UseDomain,
+        });
+        var inner = factory.Create(SeedFor(seed, "validation/" + name));
+        var r = wrap == null ? inner : wrap((IThompsonRouter)inner);
+        var method = new RoutedMethod(name, MethodKind.Router, r, true,
+            b => b.Pairs.Select((p, i) => factory.Features(inner, b.Features[i], p.Domain, p.Group)).ToArray(),
+            options.Pool, costs, options.Feedback, new Random(SeedFor(seed, "validation/" + name + "/feedback")), seed);
+        var outcomes = Replay(method, pairs, features, features, bounds);
+        return (outcomes.Average(o => o.Correct ? 1.0 : 0.0), outcomes.Average(o => o.Cost));
     }
 
     /// <summary>
@@ -275,7 +300,11 @@ public sealed class SimulationRunner(
 public sealed record SeedRun(
     int Seed, int OfflineCount, IReadOnlyList<PreferencePair> Stream,
     IReadOnlyDictionary<string, PairOutcome[]> Outcomes, IReadOnlyDictionary<string, MethodKind> Kinds,
-    string OfflineChoice = "", int Batches = 0);
+    string OfflineChoice = "", int Batches = 0)
+{
+    /// <summary>The budget of each method that ran under one (<see cref="AnnotationMethod.Budget"/>).</summary>
+    public IReadOnlyDictionary<string, double> BudgetOf { get; init; } = new Dictionary<string, double>();
+}
 
 /// <summary>What the method catalogue needs to build one seed's methods.</summary>
 public sealed record SeedContext(int Seed, SimulationOptions Options, OfflineRouter OfflineRouter, int RawDimension,
@@ -283,4 +312,11 @@ public sealed record SeedContext(int Seed, SimulationOptions Options, OfflineRou
 {
     /// <summary>The bayesian-router's online model for this seed (chosen on the validation part, or the options').</summary>
     public BayesianRouterOptions? Online { get; init; }
+
+    /// <summary>One plan per budget of the options (<see cref="BudgetPlan.ForSeed"/>).</summary>
+    public IReadOnlyList<BudgetPlan> Budgets { get; init; } = [];
+
+    /// <summary>The offline router whose margins the threshold baseline reads, and its features of every stream pair by id.</summary>
+    public OfflineRouter? MarginRouter { get; init; }
+    public IReadOnlyDictionary<string, double[]>? MarginFeatures { get; init; }
 }

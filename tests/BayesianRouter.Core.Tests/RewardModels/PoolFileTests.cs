@@ -50,6 +50,7 @@ public class PoolFileTests
     [InlineData("""{"rms": [{"name": "a", "backend": "openrlhf", "url": "http://h", "max_concurrency": 2.5}]}""", "pool.json: rms[0].max_concurrency: 2.5 is not a whole number in 1..10000")]
     [InlineData("""{"rms": [{"name": "a", "backend": "openrlhf", "url": "http://h", "max_concurrency": 0}]}""", "pool.json: rms[0].max_concurrency: 0 is out of range 1..10000")]
     [InlineData("""{"rms": [{"name": "a", "backend": "openrlhf", "url": "http://h"}], "budget": -0.5}""", "pool.json: budget: -0.5 must be >= 0")]
+    [InlineData("""{"rms": [{"name": "a", "backend": "openrlhf", "url": "http://h", "cost": 2}, {"name": "b", "backend": "openrlhf", "url": "http://g", "cost": 1.5}], "budget": 1}""", "pool.json: budget: 1 is below the cheapest RM's cost (b: 1.5): no RM can label a pair within it")]
     [InlineData("""{"rms": [{"name": "a", "backend": "vllm-classify", "url": "http://h", "api_key_env": "KEY"}]}""", "pool.json: rms[0].api_key_env: vllm-classify does not use an API key (only openai-judge does)")]
     [InlineData("""{"rms": [{"name": "a", "backend": "openai-judge", "url": "http://h", "model": "m", "api_key_env": "1KEY"}]}""", """pool.json: rms[0].api_key_env: "1KEY" is not an environment variable name""")]
     [InlineData("""{"rms": [{"name": "a", "backend": "openrlhf", "url": "http://h", "template": "{prompt} says"}]}""", "pool.json: rms[0].template: lacks {response} (openrlhf templates need {prompt}, {response})")]

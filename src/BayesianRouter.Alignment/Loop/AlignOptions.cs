@@ -1,0 +1,121 @@
+using BayesianRouter.Alignment.Model;
+using BayesianRouter.Offline;
+
+namespace BayesianRouter.Alignment.Loop;
+
+/// <summary>How a router's reward is computed from the DPO losses (paper appendix B and C).</summary>
+public enum RewardVariant
+{
+    /// <summary>Batch-centred negative DPO loss, 20/80-quantile rescaled over past rewards (appendix B; the paper's default).</summary>
+    BatchLoss,
+
+    /// <summary>1 when the chosen RM's loss is no greater than the mean over every RM's label (N RM calls per pair).</summary>
+    FullAdvantage,
+
+    /// <summary>The same against the mean over C sampled RMs (C extra calls at most).</summary>
+    LightAdvantage,
+}
+
+/// <summary>Settings of the online DPO experiment (paper section 4.1, appendix A.1, B), defaults sized for 2 CPU cores.</summary>
+public sealed record AlignOptions
+{
+    /// <summary>Methods to run, by name (see <see cref="AlignMethods"/>); null = the whole catalogue.</summary>
+    public IReadOnlyList<string>? Methods { get; init; }
+
+    public IReadOnlyList<int> Seeds { get; init; } = [1, 2, 3];
+
+    /// <summary>DPO steps per method and seed.</summary>
+    public int Steps { get; init; } = 100;
+
+    /// <summary>Prompts per step (paper: 16).</summary>
+    public int PromptsPerStep { get; init; } = 16;
+
+    /// <summary>Responses sampled per prompt (paper: 6).</summary>
+    public int SamplesPerPrompt { get; init; } = 4;
+
+    /// <summary>Pairs formed per prompt at most, from samples with different answers (paper: 4).</summary>
+    public int PairsPerPrompt { get; init; } = 2;
+
+    /// <summary>DPO beta (paper: 1 with LoRA on a 8B policy).</summary>
+    public double Beta { get; init; } = 0.1;
+
+    /// <summary>Adam learning rate of the LoRA adapters.</summary>
+    public double LearningRate { get; init; } = 1e-3;
+
+    public LoraOptions Lora { get; init; } = new() { Rank = 8, Alpha = 16, TargetModules = LlamaModel.Projections };
+
+    /// <summary>Sampling temperature of the online responses (paper: 0.8).</summary>
+    public double Temperature { get; init; } = 1.0;
+
+    public double TopP { get; init; } = 1.0;
+
+    /// <summary>New tokens per response at most (the longest answer is 5 digits plus the end token).</summary>
+    public int MaxNewTokens { get; init; } = 7;
+
+    /// <summary>How many times along the run the policy is scored on the test prompts (the last is the final score).</summary>
+    public int Evaluations { get; init; } = 4;
+
+    /// <summary>C of Light-advantage (paper: 3).</summary>
+    public int LightComparisons { get; init; } = 3;
+
+    /// <summary>sigma_w^2 of bayesian-router (offline prior; paper 0.02) and of ts-no-offline (zero prior; paper 1).</summary>
+    public double PriorVarianceWithOffline { get; init; } = 0.02;
+    public double PriorVarianceAlone { get; init; } = 1.0;
+
+    /// <summary>sigma^2 (paper: 1).</summary>
+    public double NoiseVariance { get; init; } = 1.0;
+
+    public double LaserAlpha { get; init; } = 1.0;
+
+    /// <summary>
+    /// Offline router training (seed replaced per experiment seed): the defaults of <c>offline train</c> except the
+    /// embedding scale, 1 (the paper's plain fusing layer) instead of 0.01, chosen on validation pairs: the prompt text
+    /// tells the domain here, and at 0.01 the router learned too little of it in 40 epochs (routing accuracy
+    /// 0.85-0.94 on the validation prompts' pairs against 1.000 at 0.1 and 1; docs/alignment.md).
+    /// </summary>
+    public OfflineTrainingOptions Offline { get; init; } = new() { EmbeddingScale = 1.0 };
+
+    /// <summary>Responses sampled per offline prompt to record the pool's behaviour for the offline router.</summary>
+    public int OfflineSamplesPerPrompt { get; init; } = 4;
+
+    /// <summary>
+    /// Domains whose offline prompts record the pool's behaviour for the offline router; null = all. Leaving a domain
+    /// out makes the online stream partly out of the offline router's distribution (the paper's reason for the online part).
+    /// </summary>
+    public IReadOnlyList<string>? OfflineDomains { get; init; }
+
+    /// <summary>Method runs trained at the same time (each on one libtorch thread).</summary>
+    public int Parallelism { get; init; } = 1;
+
+    public void Validate()
+    {
+        void Require(bool ok, string what) { if (!ok) throw new ArgumentException(what); }
+        Require(Seeds.Count >= 1, "--seeds must be at least 1");
+        Require(Steps >= 1, "--steps must be at least 1");
+        Require(PromptsPerStep >= 1, "--prompts-per-step must be at least 1");
+        Require(SamplesPerPrompt >= 2, "--samples-per-prompt must be at least 2 (pairs need two responses)");
+        Require(PairsPerPrompt >= 1, "--pairs-per-prompt must be at least 1");
+        Require(Beta > 0 && double.IsFinite(Beta), "--beta must be > 0");
+        Require(LearningRate > 0 && double.IsFinite(LearningRate), "--lr must be > 0");
+        Require(Temperature > 0 && double.IsFinite(Temperature), "--temperature must be > 0 (sampled responses)");
+        Require(TopP > 0 && TopP <= 1, "--top-p must be in (0, 1]");
+        Require(MaxNewTokens >= 1, "--max-new-tokens must be at least 1");
+        Require(Evaluations >= 1 && Evaluations <= Steps, "--evaluations must be in 1..steps");
+        Require(LightComparisons >= 1, "--light-comparisons must be at least 1");
+        Require(PriorVarianceWithOffline > 0 && PriorVarianceAlone > 0 && NoiseVariance > 0, "prior and noise variances must be > 0");
+        Require(OfflineSamplesPerPrompt >= 2, "offline samples per prompt must be at least 2");
+        Require(Parallelism >= 1, "--parallel must be at least 1");
+        if (OfflineDomains is { } domains)
+        {
+            Require(domains.Count >= 1, "--offline-domains needs at least one domain");
+            foreach (var d in domains)
+                Require(Tasks.ArithmeticTask.Domains.Contains(d), $"--offline-domains: unknown domain \"{d}\" (known: {string.Join(", ", Tasks.ArithmeticTask.Domains)})");
+        }
+        Lora.Validate();
+        Offline.Validate();
+    }
+
+    /// <summary>The steps after which the policy is scored (the last step always).</summary>
+    public int[] EvaluationSteps() =>
+        Enumerable.Range(1, Evaluations).Select(k => (int)Math.Round((double)k * Steps / Evaluations)).Distinct().ToArray();
+}

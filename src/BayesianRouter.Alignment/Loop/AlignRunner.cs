@@ -1,0 +1,250 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using BayesianRouter.Alignment.Model;
+using BayesianRouter.Alignment.Tasks;
+using BayesianRouter.Data;
+using BayesianRouter.Features;
+using BayesianRouter.Offline;
+using BayesianRouter.RewardModels;
+using BayesianRouter.Simulation;
+using static TorchSharp.torch;
+
+namespace BayesianRouter.Alignment.Loop;
+
+/// <summary>What the runner reports while it works (the CLI shows it as progress bars and log lines).</summary>
+public interface IAlignObserver
+{
+    void Log(string line);
+
+    /// <summary>A method run of a seed starts (<paramref name="key"/> = "seed/method").</summary>
+    void RunStarted(string key, int steps);
+
+    void StepDone(string key, int step);
+
+    void RunFinished(string key, double accuracy);
+}
+
+/// <summary>
+/// The paper's main experiment on the arithmetic task (section 4.1, Table 1, Table 7): the supervised start (cached),
+/// the pool's recorded behaviour on the start's own pairs from the offline prompts (disjoint from the test prompts),
+/// and per seed an offline router trained on that behaviour, then every method trains its own copy of the start on
+/// the seed's stream (the same prompts in the same order) and is scored on the held-out prompts.
+/// </summary>
+public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer trainer, IAlignObserver? observer = null)
+{
+    private readonly IAlignObserver _observer = observer ?? new NullObserver();
+
+    public async Task<AlignResult> RunAsync(AlignOptions options, SupervisedStartOptions start, string policyCache,
+        IReadOnlyList<IRewardModel> pool, bool evaluateOnValidation = false, CancellationToken ct = default)
+    {
+        options.Validate();
+        var poolNames = pool.Select(r => r.Name).ToArray();
+        var methodNames = options.Methods ?? AlignMethods.DefaultNames(poolNames);
+        AlignMethods.Validate(methodNames, poolNames);
+        var clock = Stopwatch.StartNew();
+        set_num_threads(1); // one libtorch thread per run: fastest at this size, and runs may go side by side
+
+        var split = new TaskSplit(seed: start.Seed);
+        var evaluation = evaluateOnValidation ? split.Validation : split.Test;
+        string startFolder = SupervisedStart.Folder(policyCache, start);
+        PolicyScore initial;
+        List<PreferencePair> behaviour, validationBehaviour;
+        using (var policy = SupervisedStart.LoadOrBuild(policyCache, start, split, new LineLog(_observer), out bool built))
+        {
+            initial = policy.Evaluate(evaluation, options.MaxNewTokens);
+            _observer.Log(string.Create(CultureInfo.InvariantCulture,
+                $"start policy ({policy.Model.Config}; {policy.Model.ParameterCount:N0} parameters{(built ? ", trained now" : "")}): accuracy {initial.Accuracy:F3} on {evaluation.Count} {(evaluateOnValidation ? "validation" : "test")} prompts ({Domains(initial)})"));
+            var offlinePrompts = split.Offline.Where(p => options.OfflineDomains?.Contains(p.Domain) ?? true).ToArray();
+            behaviour = await RecordBehaviour(policy, offlinePrompts, pool, options, ct).ConfigureAwait(false);
+            validationBehaviour = await RecordBehaviour(policy, split.Validation.ToArray(), pool, options, ct).ConfigureAwait(false);
+        }
+        var poolAccuracy = PoolAccuracy(behaviour, poolNames);
+        _observer.Log($"pool behaviour on {behaviour.Count} pairs of the start policy (offline prompts): " +
+                      string.Join("; ", poolNames.Select(n => $"{n} {string.Join("/", ArithmeticTask.Domains.Select(d => poolAccuracy[n][d].ToString("F2", CultureInfo.InvariantCulture)))}")) +
+                      $" ({string.Join("/", ArithmeticTask.Domains)})");
+        var behaviourEmb = embedder.Embed(behaviour);
+        var validationEmb = embedder.Embed(validationBehaviour);
+        _observer.Log($"embedded the behaviour pairs with {embedder.EncoderId} ({clock.Elapsed.TotalSeconds:F0} s)");
+
+        var runs = new ConcurrentBag<(MethodRun Run, double Seconds)>();
+        var info = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["start policy"] = startFolder,
+            ["start settings"] = System.Text.Json.JsonSerializer.Serialize(start),
+            ["align settings"] = Describe(options),
+            ["offline domains"] = options.OfflineDomains is { } od ? string.Join(", ", od) : "all",
+        };
+        foreach (var seed in options.Seeds)
+        {
+            var offline = trainer.Train(behaviour, behaviourEmb, poolNames, options.Offline with { Seed = seed, EncoderId = embedder.EncoderId, MaxTokens = embedder.MaxTokens });
+            set_num_threads(1);
+            double offlineAcc = RoutingAccuracy(offline, behaviour, behaviourEmb, poolNames);
+            double validationAcc = RoutingAccuracy(offline, validationBehaviour, validationEmb, poolNames);
+            info[$"seed {seed} offline router"] = string.Create(CultureInfo.InvariantCulture,
+                $"routing accuracy {offlineAcc:F3} on its {behaviour.Count} training pairs, {validationAcc:F3} on {validationBehaviour.Count} pairs of the validation prompts");
+            _observer.Log(string.Create(CultureInfo.InvariantCulture,
+                $"seed {seed}: offline router trained (routing accuracy {offlineAcc:F3} on its training pairs, {validationAcc:F3} on validation pairs; {clock.Elapsed.TotalSeconds:F0} s)"));
+            var features = new PairFeatures(embedder, offline, seed);
+            var stream = TaskSplit.Stream(split.Train, options.Steps, options.PromptsPerStep, SimulationRunner.SeedFor(seed, "stream"));
+            var ctx = new AlignSeedContext(seed, options, pool, offline, features.RawDimension);
+            using var gate = new SemaphoreSlim(options.Parallelism);
+            var tasks = methodNames.Select(name => Task.Run(async () =>
+            {
+                await gate.WaitAsync(ct).ConfigureAwait(false);
+                try
+                {
+                    var key = $"{seed}/{name}";
+                    _observer.RunStarted(key, options.Steps);
+                    var watch = Stopwatch.StartNew();
+                    var (model, tokenizer) = HfCheckpoint.Load(startFolder);
+                    using var policy = new TaskPolicy(model, tokenizer);
+                    var run = await OnlineDpoRun.RunAsync(policy, AlignMethods.Create(name, ctx), stream, evaluation, options, seed,
+                        features, pool.Count, s => _observer.StepDone(key, s), ct).ConfigureAwait(false);
+                    runs.Add((run, watch.Elapsed.TotalSeconds));
+                    _observer.RunFinished(key, run.Final.Accuracy);
+                    _observer.Log(string.Create(CultureInfo.InvariantCulture,
+                        $"seed {seed} {name}: accuracy {run.Final.Accuracy:F3} ({Domains(run.Final)}), label accuracy {run.LabelAccuracy:F3}, {run.RmCallsPerPair:F2} RM calls/pair, {watch.Elapsed.TotalSeconds:F1} s"));
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }, ct)).ToArray();
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        info["wall seconds"] = clock.Elapsed.TotalSeconds.ToString("F0", CultureInfo.InvariantCulture);
+        return new AlignResult
+        {
+            Task = ArithmeticTask.Name,
+            Seeds = options.Seeds,
+            Steps = options.Steps,
+            Pool = poolNames,
+            Initial = initial,
+            EvaluatedOn = evaluateOnValidation ? "validation" : "test",
+            EvaluationPrompts = evaluation.Count,
+            Methods = methodNames.Select(n => Summarise(n, runs.Where(r => r.Run.Method == n).OrderBy(r => r.Run.Seed).ToArray(), poolNames, initial, options)).ToArray(),
+            PoolAccuracy = poolAccuracy,
+            OfflinePairs = behaviour.Count,
+            Info = info,
+        };
+    }
+
+    /// <summary>Share of pairs on which the offline router's argmax-BT choice labels right.</summary>
+    private static double RoutingAccuracy(OfflineRouter router, List<PreferencePair> pairs, IReadOnlyList<PairEmbedding> embeddings, string[] pool)
+    {
+        if (pairs.Count == 0) return double.NaN;
+        var routed = router.Route(embeddings, pairs.Select(p => p with { Domain = null }).ToArray());
+        return pairs.Select((p, i) => p.IsRight(pool[routed[i]]) ? 1.0 : 0.0).Average();
+    }
+
+    private static string Domains(PolicyScore s) =>
+        string.Join(" / ", s.PerDomain.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key[..3]} {kv.Value:F2}")));
+
+    private static string Describe(AlignOptions o) => string.Create(CultureInfo.InvariantCulture,
+        $"steps {o.Steps}, {o.PromptsPerStep} prompts x {o.SamplesPerPrompt} samples, <= {o.PairsPerPrompt} pairs per prompt, beta {o.Beta}, lr {o.LearningRate}, " +
+        $"LoRA r {o.Lora.Rank} alpha {o.Lora.Alpha} on {string.Join(",", o.Lora.TargetModules)}, temperature {o.Temperature}, top-p {o.TopP}, " +
+        $"sigma_w^2 {o.PriorVarianceWithOffline} (offline prior) / {o.PriorVarianceAlone} (none), sigma^2 {o.NoiseVariance}, LASER alpha {o.LaserAlpha}, C {o.LightComparisons}, " +
+        $"offline router: {o.Offline}");
+
+    /// <summary>
+    /// The pool's recorded behaviour on the start policy's own pairs: for each offline prompt, samples as in the loop,
+    /// pairs of different answers, every RM's verdict and the graded truth (pairs whose answers are equally good are dropped).
+    /// </summary>
+    private static async Task<List<PreferencePair>> RecordBehaviour(TaskPolicy policy, IReadOnlyList<Problem> prompts, IReadOnlyList<IRewardModel> pool,
+        AlignOptions o, CancellationToken ct)
+    {
+        var sampling = new GenerationOptions { MaxNewTokens = o.MaxNewTokens, Temperature = o.Temperature, TopP = o.TopP };
+        var pairs = OnlineDpoRun.SamplePairs(policy, prompts.ToArray(), o with { SamplesPerPrompt = o.OfflineSamplesPerPrompt }, sampling, seed: 0, step: -1)
+            .Where(p => p.Truth != 0).ToList();
+        var verdicts = new Preference?[pool.Count][];
+        for (int n = 0; n < pool.Count; n++)
+        {
+            var judged = await pool[n].JudgeAsync(pairs.Select(p => p.Text).ToArray(), ct).ConfigureAwait(false);
+            verdicts[n] = judged.Select(j => j.Judgment?.Prefers()).ToArray();
+        }
+        return pairs.Select((p, i) => PairFeatures.ToPreferencePair(p) with
+        {
+            Judgments = Enumerable.Range(0, pool.Count).Where(n => verdicts[n][i] is not null)
+                .ToDictionary(n => pool[n].Name, n => Judgment.FromVerdict(verdicts[n][i]!.Value), StringComparer.Ordinal),
+        }).ToList();
+    }
+
+    private static Dictionary<string, IReadOnlyDictionary<string, double>> PoolAccuracy(List<PreferencePair> pairs, IReadOnlyList<string> pool) =>
+        pool.ToDictionary(rm => rm, rm => (IReadOnlyDictionary<string, double>)ArithmeticTask.Domains.ToDictionary(d => d, d =>
+        {
+            var inDomain = pairs.Where(p => p.Domain == d).ToArray();
+            return inDomain.Length == 0 ? double.NaN : inDomain.Average(p => p.IsRight(rm) ? 1.0 : 0.0); // NaN: a domain left out offline
+        }), StringComparer.Ordinal);
+
+    private static MethodSummary Summarise(string name, (MethodRun Run, double Seconds)[] runs, string[] pool, PolicyScore initial, AlignOptions o)
+    {
+        var finals = runs.Select(r => r.Run.Final.Accuracy).ToArray();
+        var kind = KindOf(name);
+        var armTotals = new double[pool.Length];
+        foreach (var (run, _) in runs)
+            foreach (var s in run.Steps)
+                for (int a = 0; a < s.ArmCounts.Length; a++) armTotals[a] += s.ArmCounts[a];
+        double routed = armTotals.Sum();
+        var share = routed == 0 ? new Dictionary<string, double>() : pool.Select((rm, a) => (rm, a)).ToDictionary(x => x.rm, x => armTotals[x.a] / routed);
+        var overSteps = new List<(int, double)> { (0, initial.Accuracy) };
+        if (runs.Length > 0)
+            foreach (var (step, _) in runs[0].Run.Evaluations)
+                overSteps.Add((step, runs.Average(r => r.Run.Evaluations.First(e => e.Step == step).Score.Accuracy)));
+        const int windows = 10;
+        var shareOver = new List<IReadOnlyList<double>>();
+        if (routed > 0)
+            for (int w = 0; w < windows; w++)
+            {
+                int from = w * o.Steps / windows, to = (w + 1) * o.Steps / windows;
+                var counts = new double[pool.Length];
+                foreach (var (run, _) in runs)
+                    foreach (var s in run.Steps.Where(s => s.Step > from && s.Step <= to))
+                        for (int a = 0; a < s.ArmCounts.Length; a++) counts[a] += s.ArmCounts[a];
+                double total = counts.Sum();
+                shareOver.Add(counts.Select(c => total == 0 ? 0 : c / total).ToArray());
+            }
+        return new MethodSummary
+        {
+            Name = name,
+            Kind = kind,
+            AccuracyPerSeed = finals,
+            Accuracy = Summary.Of(finals),
+            AccuracyPerDomain = ArithmeticTask.Domains.ToDictionary(d => d, d => runs.Length == 0 ? double.NaN : runs.Average(r => r.Run.Final.PerDomain.GetValueOrDefault(d, double.NaN))),
+            LabelAccuracy = Pooled(runs.SelectMany(r => r.Run.Steps).ToArray()),
+            RmCallsPerPair = runs.Length == 0 ? double.NaN : runs.Average(r => r.Run.RmCallsPerPair),
+            Share = share,
+            AccuracyOverSteps = overSteps,
+            ShareOverSteps = shareOver,
+            SecondsPerRun = runs.Length == 0 ? double.NaN : runs.Average(r => r.Seconds),
+        };
+    }
+
+    /// <summary>Label accuracy pooled over all steps of all seeds (pairs with a strict graded truth).</summary>
+    private static double Pooled(StepRecord[] steps)
+    {
+        int truth = steps.Sum(s => s.TruthPairs);
+        return truth == 0 ? double.NaN : (double)steps.Sum(s => s.CorrectLabels) / truth;
+    }
+
+    private static MethodKind KindOf(string name) => name switch
+    {
+        _ when name.StartsWith("single:", StringComparison.Ordinal) => MethodKind.Single,
+        "majority" or "uwo" => MethodKind.Ensemble,
+        "oracle" => MethodKind.Oracle,
+        _ => MethodKind.Router,
+    };
+
+    private sealed class NullObserver : IAlignObserver
+    {
+        public void Log(string line) { }
+        public void RunStarted(string key, int steps) { }
+        public void StepDone(string key, int step) { }
+        public void RunFinished(string key, double accuracy) { }
+    }
+
+    private sealed class LineLog(IAlignObserver observer) : IProgress<string>
+    {
+        public void Report(string value) => observer.Log(value);
+    }
+}

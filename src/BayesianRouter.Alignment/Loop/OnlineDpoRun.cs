@@ -1,0 +1,156 @@
+using BayesianRouter.Alignment.Model;
+using BayesianRouter.Alignment.Tasks;
+using BayesianRouter.Alignment.Training;
+using BayesianRouter.Data;
+using BayesianRouter.Training;
+using static TorchSharp.torch;
+
+namespace BayesianRouter.Alignment.Loop;
+
+/// <summary>What one step of one method's run did.</summary>
+public sealed record StepRecord(int Step, int Pairs, int Labelled, int TruthPairs, int CorrectLabels, int RmCalls, int[] ArmCounts, double MeanLoss);
+
+/// <summary>One method's run on one seed: its policy's test score along the way and what every step did.</summary>
+public sealed record MethodRun(string Method, int Seed, IReadOnlyList<(int Step, PolicyScore Score)> Evaluations, IReadOnlyList<StepRecord> Steps)
+{
+    public PolicyScore Final => Evaluations[^1].Score;
+
+    /// <summary>Share of labelled pairs with a strict graded truth that got the right label.</summary>
+    public double LabelAccuracy
+    {
+        get
+        {
+            int truth = Steps.Sum(s => s.TruthPairs);
+            return truth == 0 ? double.NaN : (double)Steps.Sum(s => s.CorrectLabels) / truth;
+        }
+    }
+
+    public double RmCallsPerPair
+    {
+        get
+        {
+            int pairs = Steps.Sum(s => s.Pairs);
+            return pairs == 0 ? 0 : (double)Steps.Sum(s => s.RmCalls) / pairs;
+        }
+    }
+}
+
+/// <summary>
+/// Online DPO of one policy with one labelling method (paper section 3.1, 4.1): per step the policy samples several
+/// responses per prompt (KV cache), pairs of different answers are formed, the method labels them, one DPO step is
+/// taken on the labelled pairs (LoRA adapters; the reference is the same weights with adapters off), and each pair's
+/// DPO margin goes back to the method as feedback. Every draw is seeded by (seed, step), so methods of a seed start
+/// identically and see the same prompts in the same order.
+/// </summary>
+public static class OnlineDpoRun
+{
+    public static async Task<MethodRun> RunAsync(TaskPolicy policy, AlignMethod method, Problem[][] stream, IReadOnlyList<Problem> test,
+        AlignOptions o, int seed, PairFeatures features, int poolSize, Action<int>? stepDone, CancellationToken ct)
+    {
+        var model = policy.Model;
+        model.AttachLora(o.Lora, Simulation.SimulationRunner.SeedFor(seed, "lora"));
+        using var optimizer = new ExplicitAdamW(model.TrainableParameters(), o.LearningRate, weightDecay: 0); // Adam
+        var evalSteps = o.EvaluationSteps();
+        var evaluations = new List<(int, PolicyScore)>();
+        var records = new List<StepRecord>(o.Steps);
+        var sampling = new GenerationOptions { MaxNewTokens = o.MaxNewTokens, Temperature = o.Temperature, TopP = o.TopP };
+        for (int step = 0; step < o.Steps; step++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var pairs = SamplePairs(policy, stream[step], o, sampling, seed, step);
+            var batch = new OnlineBatch(pairs, features);
+            var labels = pairs.Count == 0 ? [] : await method.LabelAsync(batch, ct).ConfigureAwait(false);
+            double meanLoss = double.NaN;
+            double[] margins = pairs.Count == 0 ? [] : DpoStep(policy, optimizer, pairs, labels, o.Beta, out meanLoss);
+            int[]? extra = pairs.Count == 0 ? null : await method.FeedbackAsync(batch, labels, margins, ct).ConfigureAwait(false);
+            records.Add(Record(step + 1, pairs, labels, extra, meanLoss, poolSize));
+            if (evalSteps.Contains(step + 1)) evaluations.Add((step + 1, Evaluate(policy, test, o)));
+            stepDone?.Invoke(step + 1);
+        }
+        return new MethodRun(method.Name, seed, evaluations, records);
+    }
+
+    /// <summary>Greedy test accuracy with the adapters on.</summary>
+    public static PolicyScore Evaluate(TaskPolicy policy, IReadOnlyList<Problem> test, AlignOptions o) => policy.Evaluate(test, o.MaxNewTokens);
+
+    /// <summary>
+    /// Samples <see cref="AlignOptions.SamplesPerPrompt"/> responses per prompt and forms up to
+    /// <see cref="AlignOptions.PairsPerPrompt"/> pairs per prompt from responses with different answers.
+    /// </summary>
+    public static List<OnlinePair> SamplePairs(TaskPolicy policy, Problem[] prompts, AlignOptions o, GenerationOptions sampling, int seed, int step)
+    {
+        var expanded = prompts.SelectMany(p => Enumerable.Repeat(p.Prompt, o.SamplesPerPrompt)).ToArray();
+        using var generator = new Generator((ulong)Simulation.SimulationRunner.SeedFor(seed, $"sample/{step}"));
+        var responses = policy.Respond(expanded, sampling, generator);
+        var rng = new Random(Simulation.SimulationRunner.SeedFor(seed, $"pairs/{step}"));
+        var pairs = new List<OnlinePair>();
+        for (int p = 0; p < prompts.Length; p++)
+        {
+            var distinct = responses.Skip(p * o.SamplesPerPrompt).Take(o.SamplesPerPrompt).Distinct(StringComparer.Ordinal).ToArray();
+            var candidates = new List<(int, int)>();
+            for (int i = 0; i < distinct.Length; i++)
+                for (int j = i + 1; j < distinct.Length; j++) candidates.Add((i, j));
+            var order = candidates.ToArray();
+            rng.Shuffle(order);
+            candidates = [.. order];
+            foreach (var (i, j) in candidates.Take(o.PairsPerPrompt)) pairs.Add(new OnlinePair(prompts[p], distinct[i], distinct[j]));
+        }
+        return pairs;
+    }
+
+    /// <summary>One DPO step on the labelled pairs; returns every pair's margin with a preferred (before the update).</summary>
+    internal static double[] DpoStep(TaskPolicy policy, ExplicitAdamW optimizer, List<OnlinePair> pairs, PairLabel[] labels, double beta, out double meanLoss)
+    {
+        var model = policy.Model;
+        using var scope = NewDisposeScope();
+        var prompts = pairs.Select(p => policy.PromptIds(p.Problem.Prompt)).ToArray();
+        var respA = pairs.Select(p => policy.ResponseIds(p.ResponseA)).ToArray();
+        var respB = pairs.Select(p => policy.ResponseIds(p.ResponseB)).ToArray();
+        // One forward pass over both responses of every pair, then the reference (adapters off) without gradients.
+        var allPrompts = prompts.Concat(prompts).ToArray();
+        var allResponses = respA.Concat(respB).ToArray();
+        var logp = Generation.SequenceLogProbs(model, allPrompts, allResponses, policy.EosId);
+        Tensor refLogp;
+        using (no_grad())
+        {
+            model.AdaptersEnabled = false;
+            try { refLogp = Generation.SequenceLogProbs(model, allPrompts, allResponses, policy.EosId); }
+            finally { model.AdaptersEnabled = true; }
+        }
+        int n = pairs.Count;
+        var marginIfA = DpoLoss.Margin(logp.narrow(0, 0, n), logp.narrow(0, n, n), refLogp.narrow(0, 0, n), refLogp.narrow(0, n, n), beta);
+        var sign = labels.Select(l => l.Winner == Preference.B ? -1f : 1f).ToArray();
+        var weights = labels.Select(l => l.Winner is null ? 0f : (float)l.Weight).ToArray();
+        var weightTensor = tensor(weights);
+        var perPair = DpoLoss.FromMargins(marginIfA * tensor(sign));
+        meanLoss = double.NaN;
+        if (weights.Any(w => w > 0))
+        {
+            var loss = DpoLoss.Mean(perPair, weightTensor);
+            optimizer.ZeroGrad();
+            loss.backward();
+            optimizer.Step();
+            meanLoss = loss.item<float>();
+        }
+        return marginIfA.detach().data<float>().ToArray().Select(x => (double)x).ToArray();
+    }
+
+    private static StepRecord Record(int step, List<OnlinePair> pairs, PairLabel[] labels, int[]? extra, double loss, int poolSize)
+    {
+        int labelled = 0, truth = 0, correct = 0, calls = 0;
+        var arms = new int[poolSize];
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            var l = labels[i];
+            calls += l.Calls + (extra?[i] ?? 0);
+            if (l.Arm >= 0) arms[l.Arm]++;
+            if (l.Winner is not { } w) continue;
+            labelled++;
+            int t = pairs[i].Truth;
+            if (t == 0) continue;
+            truth++;
+            if ((t == 1) == (w == Preference.A)) correct++;
+        }
+        return new StepRecord(step, pairs.Count, labelled, truth, correct, calls, arms, loss);
+    }
+}

@@ -1,0 +1,173 @@
+using System.CommandLine;
+using System.Globalization;
+using BayesianRouter.Alignment.Loop;
+using BayesianRouter.Alignment.Model;
+using BayesianRouter.Alignment.Tasks;
+using BayesianRouter.Cli.Reports;
+using BayesianRouter.Encoding;
+using BayesianRouter.IO;
+using BayesianRouter.Training;
+using Spectre.Console;
+
+namespace BayesianRouter.Cli.Commands;
+
+/// <summary><c>bayesrouter align</c>: online DPO of a real policy with routed RM labels (the paper's main experiment, issue 9).</summary>
+public static class AlignCommand
+{
+    public static Command Create(CliIO io)
+    {
+        var d = new AlignOptions();
+        var start = new SupervisedStartOptions();
+        var task = new Option<string>("--task") { Description = "The task with checkable answers: arithmetic (addition, multiplication, comparison, unit conversion as short questions; shipped as code).", DefaultValueFactory = _ => "arithmetic" };
+        task.AcceptOnlyFromAmong("arithmetic");
+        var methods = new Option<string?>("--methods") { Description = "Comma-separated methods (default: all): single:<rm> per pool RM, random, majority, uwo, laser, ts-no-offline, offline-only, bayesian-router, oracle; a Thompson-sampling router takes a reward variant, e.g. ts-no-offline:full-advantage, bayesian-router:light-advantage." };
+        var seeds = new Option<int>("--seeds") { Description = "Number of seeds; seed k trains its own offline router, draws its own prompt stream and sampling. Seeds are first-seed, first-seed+1, ...", DefaultValueFactory = _ => 3 };
+        var firstSeed = new Option<int>("--first-seed") { Description = "The first seed.", DefaultValueFactory = _ => 1 };
+        var steps = new Option<int>("--steps") { Description = "DPO steps per method and seed.", DefaultValueFactory = _ => d.Steps };
+        var outDir = new Option<string>("--out") { Description = "Folder for results.json, report.md and the PNG plots (created if missing; files are replaced atomically).", Required = true };
+        var prompts = new Option<int>("--prompts-per-step") { Description = "Prompts per DPO step (paper: 16).", DefaultValueFactory = _ => d.PromptsPerStep };
+        var samples = new Option<int>("--samples-per-prompt") { Description = "Responses sampled per prompt (paper: 6).", DefaultValueFactory = _ => d.SamplesPerPrompt };
+        var pairs = new Option<int>("--pairs-per-prompt") { Description = "Pairs per prompt at most, from responses with different answers (paper: 4).", DefaultValueFactory = _ => d.PairsPerPrompt };
+        var beta = new Option<double>("--beta") { Description = "DPO beta.", DefaultValueFactory = _ => d.Beta };
+        var lr = new Option<double>("--lr") { Description = "Adam learning rate of the LoRA adapters.", DefaultValueFactory = _ => d.LearningRate };
+        var rank = new Option<int>("--lora-rank") { Description = "LoRA rank r.", DefaultValueFactory = _ => d.Lora.Rank };
+        var alpha = new Option<double>("--lora-alpha") { Description = "LoRA alpha (updates scaled by alpha / r).", DefaultValueFactory = _ => d.Lora.Alpha };
+        var targets = new Option<string>("--lora-targets") { Description = "Comma-separated projections with adapters: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj.", DefaultValueFactory = _ => string.Join(",", d.Lora.TargetModules) };
+        var temperature = new Option<double>("--temperature") { Description = "Sampling temperature of the online responses.", DefaultValueFactory = _ => d.Temperature };
+        var topP = new Option<double>("--top-p") { Description = "Nucleus sampling threshold (1 = off).", DefaultValueFactory = _ => d.TopP };
+        var evaluations = new Option<int>("--evaluations") { Description = "How often along a run the policy is scored (for the accuracy-over-steps plot); the last is the final score.", DefaultValueFactory = _ => d.Evaluations };
+        var priorOffline = new Option<double>("--prior-variance") { Description = "sigma_w^2 of bayesian-router around the offline prior (paper: 0.02).", DefaultValueFactory = _ => d.PriorVarianceWithOffline };
+        var evalOn = new Option<string>("--eval-on") { Description = "Score policies on the held-out test prompts (test) or on the validation prompts carved out of the training prompts (validation: for choosing hyper-parameters).", DefaultValueFactory = _ => "test" };
+        evalOn.AcceptOnlyFromAmong("test", "validation");
+        var parallel = new Option<int>("--parallel") { Description = "Method runs trained side by side, each on one libtorch thread; the results do not depend on it (the measured runs in docs/alignment.md used 1).", DefaultValueFactory = _ => d.Parallelism };
+        var sftSteps = new Option<int>("--sft-steps") { Description = "Steps of the supervised start (it is cached; a new value trains and caches a new start).", DefaultValueFactory = _ => start.Steps };
+        var policyCache = new Option<string?>("--policy-cache") { Description = "Folder of cached supervised starts (default: $BAYESROUTER_POLICY_CACHE, else ~/.cache/bayesrouter/policies). Each start is a Hugging Face folder keyed by its settings." };
+        var encoderCache = new Option<DirectoryInfo?>("--encoder-cache") { Description = "Folder of the persistent embedding cache (default: $BAYESROUTER_CACHE, else ~/.cache/bayesrouter/embeddings)." };
+        var offlineDomains = new Option<string?>("--offline-domains") { Description = "Comma-separated domains whose offline prompts train the offline router (default: all four). Leaving one out puts part of the online stream out of the offline router's distribution." };
+        var routerScale = new Option<double>("--router-embedding-scale") { Description = "The offline router's --embedding-scale (see `offline train --help`).", DefaultValueFactory = _ => d.Offline.EmbeddingScale };
+        var routerEpochs = new Option<int>("--router-epochs") { Description = "The offline router's training epochs.", DefaultValueFactory = _ => d.Offline.Epochs };
+        var json = new Option<bool>("--json") { Description = "Also print the whole results.json as one JSON object on the last line." };
+
+        var cmd = new Command("align",
+            "Online DPO of a real policy with routed RM labels (paper section 4.1, Tables 1 and 7). A small Llama-family policy, " +
+            "pre-trained by the project on a noisy mixture of the task (cached), is trained by DPO on its own sampled answers; " +
+            "each method labels the pairs its way (single RMs, random, majority, UWO, LASER, Thompson sampling with and " +
+            "without the offline prior, the offline router alone, ground truth) from a pool of in-process RMs with " +
+            "domain-dependent flaws. The offline router learns from the pool's behaviour on the start policy's pairs of prompts " +
+            "disjoint from the test prompts. Writes DIR/results.json (schema bayesrouter.align/1), DIR/report.md and PNG plots.");
+        foreach (var o in new Option[] { task, methods, seeds, firstSeed, steps, outDir, prompts, samples, pairs, beta, lr, rank, alpha, targets, temperature, topP, evaluations, priorOffline, evalOn, parallel, sftSteps, policyCache, encoderCache, offlineDomains, routerScale, routerEpochs, json })
+            cmd.Options.Add(o);
+        cmd.SetAction(async (parse, ct) =>
+        {
+            int nSeeds = parse.GetValue(seeds);
+            if (nSeeds < 1) throw new CliUsageException($"--seeds {nSeeds}: need at least 1");
+            var pool = TaskRewardModels.DefaultPool();
+            var options = new AlignOptions
+            {
+                Methods = parse.GetValue(methods) is { } m ? CliParsing.List(m, "--methods") : null,
+                Seeds = Enumerable.Range(parse.GetValue(firstSeed), nSeeds).ToArray(),
+                Steps = parse.GetValue(steps),
+                PromptsPerStep = parse.GetValue(prompts),
+                SamplesPerPrompt = parse.GetValue(samples),
+                PairsPerPrompt = parse.GetValue(pairs),
+                Beta = parse.GetValue(beta),
+                LearningRate = parse.GetValue(lr),
+                Lora = new LoraOptions { Rank = parse.GetValue(rank), Alpha = parse.GetValue(alpha), TargetModules = CliParsing.List(parse.GetValue(targets)!, "--lora-targets") },
+                Temperature = parse.GetValue(temperature),
+                TopP = parse.GetValue(topP),
+                Evaluations = parse.GetValue(evaluations),
+                PriorVarianceWithOffline = parse.GetValue(priorOffline),
+                Parallelism = parse.GetValue(parallel),
+                OfflineDomains = parse.GetValue(offlineDomains) is { } od ? CliParsing.List(od, "--offline-domains") : null,
+                Offline = d.Offline with { EmbeddingScale = parse.GetValue(routerScale), Epochs = parse.GetValue(routerEpochs) },
+            };
+            options.Validate();
+            AlignMethods.Validate(options.Methods ?? AlignMethods.DefaultNames(pool.Select(r => r.Name).ToArray()), pool.Select(r => r.Name).ToArray());
+            var startOptions = start with { Steps = parse.GetValue(sftSteps) };
+            startOptions.Validate();
+            var dir = parse.GetValue(outDir)!;
+            var cacheRoot = parse.GetValue(policyCache) ?? SupervisedStart.DefaultCacheRoot();
+
+            using var embedder = CachedPairEmbedder.CreateMiniLm(new EncoderOptions(), parse.GetValue(encoderCache)?.FullName);
+            var started = DateTime.UtcNow;
+            var observer = new ProgressObserver(io, options.Seeds.Count * (options.Methods?.Count ?? AlignMethods.DefaultNames(pool.Select(r => r.Name).ToArray()).Count) * options.Steps);
+            var runner = new AlignRunner(embedder, new MultiTaskRouterTrainer(), observer);
+            var result = await observer.RunAsync(() => runner.RunAsync(options, startOptions, cacheRoot, pool, parse.GetValue(evalOn) == "validation", ct));
+            result = result with
+            {
+                Info = new Dictionary<string, string>(result.Info)
+                {
+                    ["peak RSS (MB)"] = ProcessStats.PeakRssMegabytes().ToString("F0", CultureInfo.InvariantCulture),
+                    ["RSS after each run (MB)"] = string.Join(" ", observer.RssAfterRuns.Select(x => x.ToString("F0", CultureInfo.InvariantCulture))),
+                    ["load average at the end (1 min)"] = ProcessStats.LoadAverage(),
+                },
+            };
+
+            Directory.CreateDirectory(dir);
+            var plots = AlignPlots.WriteAll(result, dir);
+            AtomicFile.WriteAllText(Path.Combine(dir, "results.json"), AlignJson.Serialize(result));
+            var note = string.Join("\n", plots.Select(p => $"- ![{Path.GetFileNameWithoutExtension(p)}]({Path.GetFileName(p)})"));
+            AtomicFile.WriteAllText(Path.Combine(dir, "report.md"), AlignReport.Markdown(result, note));
+
+            io.Out.WriteLine(AlignReport.Table(result));
+            foreach (var v in AlignReport.Verdicts(result)) io.Out.WriteLine("- " + v);
+            var rewards = AlignReport.RewardTable(result);
+            if (rewards.Length > 0) io.Out.WriteLine("\n" + rewards);
+            io.Out.WriteLine($"peak RSS {ProcessStats.PeakRssMegabytes():F0} MB; wrote {Path.Combine(dir, "results.json")}, report.md and {plots.Count} plots in {(DateTime.UtcNow - started).TotalSeconds:F0} s");
+            if (parse.GetValue(json)) io.Out.WriteLine(AlignJson.ToJson(result).ToJsonString());
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>Progress: a Spectre.Console bar over all method steps when interactive, log lines on the error stream always.</summary>
+    private sealed class ProgressObserver(CliIO io, int totalSteps) : IAlignObserver
+    {
+        private readonly Lock _gate = new();
+        private ProgressTask? _bar;
+        private readonly List<double> _rss = [];
+
+        public IReadOnlyList<double> RssAfterRuns { get { lock (_gate) return _rss.ToArray(); } }
+
+        public async Task<AlignResult> RunAsync(Func<Task<AlignResult>> run)
+        {
+            if (!io.Interactive) return await run();
+            AlignResult? result = null;
+            await AnsiConsole.Progress().AutoClear(false).StartAsync(async ctx =>
+            {
+                _bar = ctx.AddTask("align: DPO steps of all methods and seeds", maxValue: Math.Max(1, totalSteps));
+                result = await run();
+                _bar.Value = _bar.MaxValue;
+                _bar.Description = "align: done";
+            });
+            _bar = null;
+            return result!;
+        }
+
+        public void Log(string line)
+        {
+            lock (_gate)
+            {
+                // While the bar is live, lines go through Spectre.Console so they print above it instead of through it.
+                if (_bar != null) AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]");
+                else io.Err.WriteLine($"[align] {line}");
+            }
+        }
+
+        public void RunStarted(string key, int steps)
+        {
+            lock (_gate)
+                if (_bar != null) _bar.Description = Markup.Escape($"align: seed {key.Replace("/", ", ")}");
+        }
+
+        public void StepDone(string key, int step)
+        {
+            lock (_gate) _bar?.Increment(1);
+        }
+
+        public void RunFinished(string key, double accuracy)
+        {
+            lock (_gate) _rss.Add(ProcessStats.RssMegabytes());
+        }
+    }
+}

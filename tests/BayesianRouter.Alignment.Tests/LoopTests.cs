@@ -1,0 +1,129 @@
+using System.Text.Json.Nodes;
+using BayesianRouter.Alignment.Loop;
+using BayesianRouter.Alignment.Tasks;
+using BayesianRouter.Data;
+using BayesianRouter.Features;
+using BayesianRouter.Training;
+
+namespace BayesianRouter.Alignment.Tests;
+
+/// <summary>A deterministic stand-in encoder: a few hashed features of each text, L2-normalised (no model files needed).</summary>
+internal sealed class HashingEmbedder : IPairEmbedder
+{
+    public string EncoderId => "hashing-test-encoder";
+    public int Dimension => 8;
+    public int MaxTokens => 64;
+    public int Calls { get; private set; }
+
+    public IReadOnlyList<PairEmbedding> Embed(IReadOnlyList<PreferencePair> pairs, IProgress<(int Done, int Total)>? progress = null)
+    {
+        Calls++;
+        return pairs.Select(p => new PairEmbedding(Vector(p.Prompt, p.ResponseA), Vector(p.Prompt, p.ResponseB))).ToArray();
+    }
+
+    private float[] Vector(string prompt, string response)
+    {
+        var v = new float[Dimension];
+        foreach (var word in (prompt + " " + response).Split(' '))
+            v[(int)(uint.Parse(StableHash.Hex(word, 8), System.Globalization.NumberStyles.HexNumber) % Dimension)] += 1;
+        var norm = MathF.Sqrt(v.Sum(x => x * x));
+        return v.Select(x => x / norm).ToArray();
+    }
+}
+
+public class LoopTests
+{
+    /// <summary>One policy cache for the class: the tiny start is trained once and reused (as a user's cache would be).</summary>
+    private static readonly string SharedCache = TinyModels.TempFolder();
+
+    private static readonly SupervisedStartOptions TinyStart = new() { HiddenSize = 16, IntermediateSize = 32, Layers = 1, Heads = 2, KeyValueHeads = 1, Merges = 40, Steps = 200, BatchSize = 32, LearningRate = 1e-2 };
+
+    [Fact]
+    public async Task AlignRunsEveryKindOfMethodAndReportsCallsLabelsAndShares()
+    {
+        var cache = SharedCache;
+        var options = new AlignOptions
+        {
+            Seeds = [1], Steps = 3, PromptsPerStep = 6, SamplesPerPrompt = 3, Evaluations = 1, MaxNewTokens = 5,
+            Methods = ["single:calculator", "random", "majority", "uwo", "laser", "ts-no-offline", "offline-only", "bayesian-router", "oracle", "ts-no-offline:full-advantage", "bayesian-router:light-advantage"],
+            Offline = new() { Epochs = 2, Dimension = 4 },
+        };
+        var embedder = new HashingEmbedder();
+        var pool = TaskRewardModels.DefaultPool();
+        var result = await new AlignRunner(embedder, new MultiTaskRouterTrainer()).RunAsync(options, TinyStart, cache, pool, evaluateOnValidation: true);
+
+        Assert.True(HfCheckpoint_Exists(cache), "the supervised start is cached as a Hugging Face folder");
+        Assert.Equal(options.Methods!.Count, result.Methods.Count);
+        Assert.Equal(400, result.EvaluationPrompts);
+        var m = result.Methods.ToDictionary(x => x.Name);
+        Assert.Equal(1.0, m["single:calculator"].RmCallsPerPair);
+        Assert.Equal(1.0, m["single:calculator"].Share["calculator"]);
+        Assert.Equal(5.0, m["majority"].RmCallsPerPair);
+        Assert.Equal(5.0, m["ts-no-offline:full-advantage"].RmCallsPerPair);
+        Assert.InRange(m["bayesian-router:light-advantage"].RmCallsPerPair, 3.0, 4.0); // 1 + C = 3 sampled, minus the chosen when drawn
+        Assert.Equal(0.0, m["oracle"].RmCallsPerPair);
+        Assert.Equal(1.0, m["oracle"].LabelAccuracy);
+        Assert.Empty(m["majority"].Share);
+        Assert.Equal(1.0, m["random"].Share.Values.Sum(), 9);
+        Assert.All(result.Methods, x => Assert.Single(x.AccuracyPerSeed));
+        Assert.All(result.Methods, x => Assert.Equal(result.Initial.Accuracy, x.AccuracyOverSteps[0].Accuracy));
+        Assert.Equal(5, result.PoolAccuracy.Count);
+
+        // results.json carries the fields of schema bayesrouter.align/1.
+        var json = JsonNode.Parse(AlignJson.Serialize(result))!.AsObject();
+        Assert.Equal("bayesrouter.align/1", (string)json["schema"]!);
+        foreach (var field in new[] { "task", "seeds", "steps", "initial_accuracy", "methods" }) Assert.NotNull(json[field]);
+        var first = json["methods"]![0]!.AsObject();
+        foreach (var field in new[] { "name", "policy_accuracy_mean", "policy_accuracy_std", "policy_accuracy_per_seed", "policy_accuracy_per_domain", "label_accuracy", "rm_calls_per_pair", "share" })
+            Assert.True(first.ContainsKey(field), field);
+        var report = AlignReport.Markdown(result, "");
+        Assert.Contains("Table 1", report);
+        Assert.Contains("ts-no-offline:full-advantage", AlignReport.RewardTable(result));
+    }
+
+    private static bool HfCheckpoint_Exists(string cache) =>
+        Directory.GetDirectories(cache).Any(Model.HfCheckpoint.Exists);
+
+    [Fact]
+    public async Task TheSameSeedGivesTheSameRunInParallelOrNotAndTheStartIsReusedFromTheCache()
+    {
+        var cache = SharedCache;
+        var options = new AlignOptions { Seeds = [3], Steps = 2, PromptsPerStep = 4, SamplesPerPrompt = 3, Evaluations = 1, MaxNewTokens = 5, Methods = ["bayesian-router", "single:rough-70"], Offline = new() { Epochs = 2, Dimension = 4 } };
+        var runner = new AlignRunner(new HashingEmbedder(), new MultiTaskRouterTrainer());
+        var a = await runner.RunAsync(options, TinyStart, cache, TaskRewardModels.DefaultPool(), evaluateOnValidation: true);
+        var stamp = Path.Combine(SupervisedStart.Folder(cache, TinyStart), "model.safetensors");
+        var written = File.GetLastWriteTimeUtc(stamp);
+        // Again, with both methods trained side by side: the results do not depend on --parallel.
+        var b = await runner.RunAsync(options with { Parallelism = 2 }, TinyStart, cache, TaskRewardModels.DefaultPool(), evaluateOnValidation: true);
+        Assert.Equal(written, File.GetLastWriteTimeUtc(stamp));
+        Assert.Equal(a.Methods.Select(x => x.AccuracyPerSeed[0]), b.Methods.Select(x => x.AccuracyPerSeed[0]));
+        Assert.Equal(a.Methods.Select(x => x.LabelAccuracy), b.Methods.Select(x => x.LabelAccuracy));
+    }
+
+    [Fact]
+    public void UnknownMethodsAndVariantsAreClearErrors()
+    {
+        string[] pool = ["calculator", "last-digit"];
+        Assert.Contains("single:nope", Assert.Throws<ArgumentException>(() => AlignMethods.Validate(["single:nope"], pool)).Message);
+        Assert.Contains("reward variant", Assert.Throws<ArgumentException>(() => AlignMethods.Validate(["bayesian-router:fast"], pool)).Message);
+        Assert.Contains("only ts-no-offline", Assert.Throws<ArgumentException>(() => AlignMethods.Validate(["random:full-advantage"], pool)).Message);
+        Assert.Contains("twice", Assert.Throws<ArgumentException>(() => AlignMethods.Validate(["random", "random"], pool)).Message);
+    }
+}
+
+public class AlignBenchmarkTests
+{
+    [Fact]
+    public void BenchmarkTimesSamplingAndDpoStepsAndReadsMemoryEveryStep()
+    {
+        var start = new SupervisedStartOptions { HiddenSize = 16, IntermediateSize = 32, Layers = 1, Heads = 2, KeyValueHeads = 1, Merges = 40, Steps = 60, BatchSize = 16, LearningRate = 1e-2 };
+        using var policy = SupervisedStart.Train(start, new TaskSplit(), null);
+        int reads = 0;
+        var r = AlignBenchmark.Run(policy, new AlignOptions { PromptsPerStep = 4, MaxNewTokens = 5 }, steps: 3, () => ++reads);
+        Assert.Equal(3, r.Steps);
+        Assert.Equal([1.0, 2.0, 3.0], r.RssMegabytesAlongSteps);
+        Assert.Equal(16, r.SequencesPerStep);
+        Assert.True(r.GeneratedTokensPerSecond > 0 && r.GeneratedTokensPerSecondNoCache > 0);
+        Assert.True(r.DpoStepsPerSecond > 0 && r.LoopStepsPerSecond > 0);
+    }
+}

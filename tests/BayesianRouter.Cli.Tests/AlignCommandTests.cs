@@ -1,0 +1,65 @@
+using System.Text.Json;
+
+namespace BayesianRouter.Cli.Tests;
+
+/// <summary>
+/// End to end: <c>bayesrouter align</c> with the real embedded encoder, the TorchSharp trainer and a briefly trained
+/// start policy (a few supervised steps, cached in a temporary folder), and its input errors.
+/// </summary>
+public class AlignCommandTests : DataTempFolderTest
+{
+    [Fact]
+    public async Task AlignWritesResultsReportAndPlotsWithTheSchemaFields()
+    {
+        var dir = NewFolder();
+        var outDir = Path.Combine(dir, "out");
+        var run = await CliRunner.RunAsync("align", "--task", "arithmetic", "--seeds", "1", "--steps", "2", "--prompts-per-step", "4",
+            "--evaluations", "1", "--methods", "single:calculator,majority,bayesian-router,oracle", "--sft-steps", "30",
+            "--policy-cache", Path.Combine(dir, "policies"), "--encoder-cache", Path.Combine(dir, "cache"), "--out", outDir, "--json");
+        Assert.True(run.ExitCode == 0, run.Err);
+        Assert.Contains("[align] start policy", run.Err); // progress lines when not interactive
+        foreach (var f in new[] { "results.json", "report.md", "policy_accuracy.png", "routing_share.png" })
+            Assert.True(File.Exists(Path.Combine(outDir, f)), f);
+        var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json"))).RootElement;
+        Assert.Equal("bayesrouter.align/1", json.GetProperty("schema").GetString());
+        Assert.Equal("arithmetic", json.GetProperty("task").GetString());
+        Assert.Equal(2, json.GetProperty("steps").GetInt32());
+        Assert.Equal(1040, json.GetProperty("evaluation_prompts").GetInt32());
+        var methods = json.GetProperty("methods").EnumerateArray().ToDictionary(m => m.GetProperty("name").GetString()!);
+        Assert.Equal(4, methods.Count);
+        Assert.Equal(5.0, methods["majority"].GetProperty("rm_calls_per_pair").GetDouble());
+        Assert.Equal(1.0, methods["single:calculator"].GetProperty("share").GetProperty("calculator").GetDouble());
+        Assert.Single(methods["oracle"].GetProperty("policy_accuracy_per_seed").EnumerateArray());
+        Assert.Equal(4, methods["bayesian-router"].GetProperty("policy_accuracy_per_domain").EnumerateObject().Count());
+        Assert.Equal(JsonDocument.Parse(run.LastLine).RootElement.GetProperty("initial_accuracy").GetDouble(), json.GetProperty("initial_accuracy").GetDouble());
+        Assert.Contains("Table 1", File.ReadAllText(Path.Combine(outDir, "report.md")));
+    }
+
+    [Fact]
+    public async Task BenchAlignRefusesTooFewSteps()
+    {
+        var dir = NewFolder();
+        var run = await CliRunner.RunAsync("bench", "align", "--steps", "1", "--policy-cache", Path.Combine(dir, "p"));
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("--steps 1", run.Err);
+        Assert.False(Directory.Exists(Path.Combine(dir, "p")));
+    }
+
+    [Theory]
+    [InlineData("--methods", "single:nope", "nope")]
+    [InlineData("--methods", "random:full-advantage", "only ts-no-offline")]
+    [InlineData("--steps", "0", "--steps")]
+    [InlineData("--lora-targets", "q_proj,w_proj", "w_proj")]
+    [InlineData("--task", "poetry", "poetry")]
+    public async Task BadOptionsAreOneLineErrorsAndWriteNothing(string option, string value, string expected)
+    {
+        var dir = NewFolder();
+        var outDir = Path.Combine(dir, "out");
+        var run = await CliRunner.RunAsync("align", option, value, "--policy-cache", Path.Combine(dir, "p"), "--out", outDir);
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains(expected, run.Err);
+        Assert.DoesNotContain("   at ", run.Err);
+        Assert.False(Directory.Exists(outDir));
+        Assert.False(Directory.Exists(Path.Combine(dir, "p")));
+    }
+}
