@@ -102,20 +102,13 @@ public sealed class QuantileNormaliser : ICheckpointable
         r.ReadExpected(Options.LowerQuantile, "lower quantile");
         r.ReadExpected(Options.UpperQuantile, "upper quantile");
         r.ReadExpected(Options.MinimumHistory, "minimum history");
-        int count = r.ReadInt32();
-        if (count < 0 || count > (r.BaseStream.Length - r.BaseStream.Position) / sizeof(double))
-            throw new InvalidDataException($"reward history length {count} does not fit the file");
-        var sorted = new double[count];
-        for (int i = 0; i < count; i++)
-        {
-            sorted[i] = r.ReadDouble();
-            if (!double.IsFinite(sorted[i])) throw new InvalidDataException($"reward history holds a non-finite value at {i}");
-            if (i > 0 && sorted[i] < sorted[i - 1]) throw new InvalidDataException("reward history is not sorted");
-        }
+        var sorted = r.ReadArray("reward history");
+        for (int i = 1; i < sorted.Length; i++)
+            if (sorted[i] < sorted[i - 1]) throw new InvalidDataException("reward history is not sorted");
         return () =>
         {
             _sorted = sorted;
-            _count = count;
+            _count = sorted.Length;
         };
     }
 }
