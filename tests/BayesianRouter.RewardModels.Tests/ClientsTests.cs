@@ -51,7 +51,8 @@ public class ClientsTests
         Assert.Equal(RmFailure.ClientError, RmFailure.KindOf(r.Error));
         Assert.Contains("HTTP 404", r.Error);
         Assert.Contains("a response nobody recorded", r.Error);
-        Assert.Equal(2, server.Requests); // the two responses, neither retried: a 4xx is not transient
+        // the two responses, neither retried (a 4xx is not transient); the 404 may cancel the other before it is sent
+        Assert.InRange(server.Requests, 1, 2);
     }
 
     [Fact]

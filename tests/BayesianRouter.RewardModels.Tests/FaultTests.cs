@@ -60,6 +60,11 @@ public class FaultTests
         Assert.Equal(2, telemetry.Sum(RmTelemetry.Failures, "reason", RmFailure.Timeout));
     }
 
+    /// <remarks>
+    /// <paramref name="requests"/>: one request per response of the pair at most (vLLM's chat form sends a and b as
+    /// two concurrent requests, and the first malformed answer cancels the other, which may then never reach the
+    /// server); a retry would send more (retries: 3 allows up to four attempts per request).
+    /// </remarks>
     [Theory]
     [InlineData(RmBackend.VllmClassify, 2)]
     [InlineData(RmBackend.OpenRlhf, 1)]
@@ -70,7 +75,7 @@ public class FaultTests
         var r = (await rm.JudgeAsync([TwoPairs[0]]))[0];
         Assert.Equal(RmFailure.Malformed, RmFailure.KindOf(r.Error));
         Assert.Contains("answered invalid JSON", r.Error);
-        Assert.Equal(requests, server.Requests);
+        Assert.InRange(server.Requests, 1, requests);
     }
 
     [Theory]
