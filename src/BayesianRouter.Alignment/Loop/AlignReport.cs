@@ -135,6 +135,12 @@ public static class AlignReport
             sb.Append(rewards);
         }
         sb.AppendLine();
+        sb.AppendLine("## How often a pair's DPO loss favoured the right label");
+        sb.AppendLine();
+        sb.AppendLine("Share of the pairs with a strict graded truth whose DPO margin before the step favoured the better answer (the loss under the right label is then the lower one): what the routers' loss feedback can tell apart.");
+        sb.AppendLine();
+        sb.AppendLine(string.Join("; ", r.Methods.Where(m => double.IsFinite(m.MarginAccuracy)).Select(m => string.Create(Inv, $"{m.Name} {m.MarginAccuracy:F3}"))));
+        sb.AppendLine();
         sb.AppendLine($"## The pool's label accuracy per domain on the start policy's own pairs ({r.OfflinePairs} pairs of the offline prompts)");
         sb.AppendLine();
         sb.Append(PoolTable(r));

@@ -104,7 +104,7 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
                     runs.Add((run, watch.Elapsed.TotalSeconds));
                     _observer.RunFinished(key, run.Final.Accuracy);
                     _observer.Log(string.Create(CultureInfo.InvariantCulture,
-                        $"seed {seed} {name}: accuracy {run.Final.Accuracy:F3} ({Domains(run.Final)}), label accuracy {run.LabelAccuracy:F3}, {run.RmCallsPerPair:F2} RM calls/pair, {watch.Elapsed.TotalSeconds:F1} s"));
+                        $"seed {seed} {name}: accuracy {run.Final.Accuracy:F3} ({Domains(run.Final)}), label accuracy {run.LabelAccuracy:F3}, margins toward the truth {(double)run.Steps.Sum(s => s.MarginsTowardTruth) / Math.Max(1, run.Steps.Sum(s => s.PairsWithTruth)):F3}, {run.RmCallsPerPair:F2} RM calls/pair, {watch.Elapsed.TotalSeconds:F1} s"));
                 }
                 finally
                 {
@@ -242,6 +242,8 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
             Accuracy = Summary.Of(finals),
             AccuracyPerDomain = ArithmeticTask.Domains.ToDictionary(d => d, d => runs.Length == 0 ? double.NaN : runs.Average(r => r.Run.Final.PerDomain.GetValueOrDefault(d, double.NaN))),
             LabelAccuracy = Pooled(runs.SelectMany(r => r.Run.Steps).ToArray()),
+            MarginAccuracy = runs.SelectMany(r => r.Run.Steps).Sum(s => s.PairsWithTruth) is var n and > 0
+                ? (double)runs.SelectMany(r => r.Run.Steps).Sum(s => s.MarginsTowardTruth) / n : double.NaN,
             RmCallsPerPair = runs.Length == 0 ? double.NaN : runs.Average(r => r.Run.RmCallsPerPair),
             Share = share,
             AccuracyOverSteps = overSteps,
