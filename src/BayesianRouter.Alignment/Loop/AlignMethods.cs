@@ -36,9 +36,13 @@ public static class AlignMethods
         new(Main, [.. Models, .. Rewards], "online model (paper, hierarchical) or reward variant"),
     ];
 
-    /// <summary>The online model a name runs: its variant, or the run's model.</summary>
-    public static OnlineModel ModelOf(string name, OnlineModel runModel) => name.EndsWith(":paper", StringComparison.Ordinal) ? OnlineModel.Paper
-        : name.EndsWith(":hierarchical", StringComparison.Ordinal) ? OnlineModel.Hierarchical : runModel;
+    /// <summary>The online model a bayesian-router method runs: the one its variant names, else the run's.</summary>
+    public static OnlineModel ModelOf(MethodName method, OnlineModel runModel) => method.Variant switch
+    {
+        "paper" => OnlineModel.Paper,
+        "hierarchical" => OnlineModel.Hierarchical,
+        _ => runModel,
+    };
 
     /// <summary>The name of a model's row (bayesian-router:paper, bayesian-router:hierarchical).</summary>
     public static string ModelName(OnlineModel model) => $"{Main}:{model.ToString().ToLowerInvariant()}";
@@ -80,7 +84,7 @@ public static class AlignMethods
         var losses = new LossFeedback(pool, RewardOf(m), o.LightComparisons, Seed(name + "/light"));
         if (MethodCatalogue.Aggregator(m, Seed) is { } vote) return new EnsembleAlignMethod(name, vote, pool);
         if (m.Base == MethodCatalogue.Oracle) return new OracleAlignMethod();
-        if (m.Base == Main) return new SessionAlignMethod(name, Setup(ModelOf(name, o.OnlineModel), Seed(name), ctx), pool, losses);
+        if (m.Base == Main) return new SessionAlignMethod(name, Setup(ModelOf(m, o.OnlineModel), Seed(name), ctx), pool, losses);
 
         var settings = new BaselineRouterOptions
         {
