@@ -60,7 +60,7 @@ public abstract class AlignMethod(string name, MethodKind kind)
         Task.FromResult<int[]?>(null);
 
     /// <summary>Every pair judged by one RM, in one call; a failed judgment or a tie is no label.</summary>
-    internal static async Task<Preference?[]> JudgeAll(IRewardModel rm, IReadOnlyList<OnlinePair> pairs, CancellationToken ct)
+    protected internal static async Task<Preference?[]> JudgeAll(IRewardModel rm, IReadOnlyList<OnlinePair> pairs, CancellationToken ct)
     {
         if (pairs.Count == 0) return [];
         var judgments = await rm.JudgeAsync(pairs.Select(p => p.Text).ToArray(), ct).ConfigureAwait(false);

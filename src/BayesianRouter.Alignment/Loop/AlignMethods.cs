@@ -52,7 +52,10 @@ public static class AlignMethods
     /// models measured in every run, as <c>simulate</c> reports bayesian-router:paper), and Table 7's reward variants
     /// of ts-no-offline.
     /// </summary>
-    public static IReadOnlyList<string> DefaultNames(IReadOnlyList<string> pool, OnlineModel model = RouterSetup.DefaultLiveModel)
+    public static IReadOnlyList<string> DefaultNames(IReadOnlyList<string> pool) => DefaultNames(pool, RouterSetup.DefaultLiveModel);
+
+    /// <summary>The default catalogue when the bayesian-router runs <paramref name="model"/> (the other model runs beside it).</summary>
+    public static IReadOnlyList<string> DefaultNames(IReadOnlyList<string> pool, OnlineModel model)
     {
         var names = MethodCatalogue.Table1(pool).ToList();
         names.Insert(names.IndexOf(Main) + 1, ModelName(model == OnlineModel.Paper ? OnlineModel.Hierarchical : OnlineModel.Paper));

@@ -68,12 +68,15 @@ public sealed record AlignOptions
     public OnlineModel OnlineModel { get; init; } = RouterSetup.DefaultLiveModel;
 
     /// <summary>
-    /// sigma_w^2 of the paper's model around the offline prior (the paper: 0.02); null (default) = calibrated per seed on
-    /// the held-out part of the offline pairs (<see cref="PriorVarianceCalibration"/>), chosen on validation prompts
-    /// (docs/alignment.md: the fixed 0.02 sent a fifth of the pairs away from the specialists the offline router rightly
-    /// picks).
+    /// Calibrate the paper model's sigma_w^2 per seed on the held-out part of the offline pairs
+    /// (<see cref="PriorVarianceCalibration"/>; the default, chosen on validation prompts: docs/alignment.md, the fixed
+    /// 0.02 sent a fifth of the pairs away from the specialists the offline router rightly picks); false = use
+    /// <see cref="PriorVarianceWithOffline"/>.
     /// </summary>
-    public double? PriorVarianceWithOffline { get; init; }
+    public bool CalibratePriorVariance { get; init; } = true;
+
+    /// <summary>sigma_w^2 of the paper's model around the offline prior when it is not calibrated (the paper: 0.02).</summary>
+    public double PriorVarianceWithOffline { get; init; } = 0.02;
 
     /// <summary>sigma_w^2 of ts-no-offline (zero prior; paper 1).</summary>
     public double PriorVarianceAlone { get; init; } = 1.0;
@@ -127,7 +130,7 @@ public sealed record AlignOptions
         Require(MaxNewTokens >= 1, "--max-new-tokens must be at least 1");
         Require(Evaluations >= 1 && Evaluations <= Steps, "--evaluations must be in 1..steps");
         Require(LightComparisons >= 1, "--light-comparisons must be at least 1");
-        Require((PriorVarianceWithOffline ?? 1) > 0 && double.IsFinite(PriorVarianceWithOffline ?? 1) && PriorVarianceAlone > 0 && NoiseVariance > 0,
+        Require(PriorVarianceWithOffline > 0 && double.IsFinite(PriorVarianceWithOffline) && PriorVarianceAlone > 0 && NoiseVariance > 0,
             "prior and noise variances must be finite and > 0");
         Require(CalibrationShare > 0 && CalibrationShare < 1, "the calibration share must be in (0, 1)");
         Require(OfflineSamplesPerPrompt >= 2, "offline samples per prompt must be at least 2");

@@ -134,8 +134,8 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
     /// The seed's offline side: a share of the offline prompts (<see cref="AlignOptions.CalibrationShare"/>; whole domains
     /// when <see cref="AlignOptions.OfflineDomains"/> leaves some out, so that the held-out part is out of distribution as
     /// the stream is) is held out, the offline router trained on the rest is scored there and the online stage
-    /// calibrated there (<see cref="OnlineCalibration"/>, and sigma_w^2 when <see cref="AlignOptions.PriorVarianceWithOffline"/>
-    /// is null: <see cref="PriorVarianceCalibration"/>); the router the methods use is then trained on every offline pair.
+    /// calibrated there (<see cref="OnlineCalibration"/>, and sigma_w^2 with <see cref="AlignOptions.CalibratePriorVariance"/>:
+    /// <see cref="PriorVarianceCalibration"/>); the router the methods use is then trained on every offline pair.
     /// </summary>
     private (OfflineRouter Router, OnlineCalibration Calibration, double PriorVariance) OfflineSide(List<PreferencePair> behaviour,
         IReadOnlyList<PairEmbedding> embeddings, string[] pool, AlignOptions options, int seed, Dictionary<string, string> info)
@@ -143,15 +143,15 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
         var training = options.Offline with { Seed = seed, EncoderId = embedder.EncoderId, MaxTokens = embedder.MaxTokens };
         var split = options.OfflineDomains is null ? SplitKind.Group : SplitKind.Domain;
         var nested = NestedSelection.Run(trainer, behaviour, embeddings, pool, [training], split, options.CalibrationShare, seed);
-        double priorVariance = options.PriorVarianceWithOffline ?? 0.02;
+        double priorVariance = options.PriorVarianceWithOffline;
         string prior = string.Create(CultureInfo.InvariantCulture, $"sigma_w^2 = {priorVariance:G3} (fixed)");
-        if (options.PriorVarianceWithOffline is null && nested.NestedRouter is { } held && nested.Validation.Count > 0)
+        if (options.CalibratePriorVariance && nested.NestedRouter is { } held && nested.Validation.Count > 0)
         {
             var choice = PriorVarianceCalibration.Fit(held, nested.Validation, nested.ValidationEmbeddings);
             priorVariance = choice.Variance;
             prior = choice.ToString();
         }
-        else if (options.PriorVarianceWithOffline is null) prior = $"sigma_w^2 = {priorVariance} (no held-out part to calibrate on: the paper's)";
+        else if (options.CalibratePriorVariance) prior = string.Create(CultureInfo.InvariantCulture, $"sigma_w^2 = {priorVariance:G3} (no held-out part to calibrate on: the fixed value)");
         double heldOutAccuracy = nested.ValidationAccuracy.Count > 0 ? nested.ValidationAccuracy[0] : double.NaN;
         info[$"seed {seed} online stage"] = string.Create(CultureInfo.InvariantCulture,
             $"held out {nested.ValidationPairs} offline pairs ({(split == SplitKind.Domain ? "whole domains" : "by prompt")}; offline router trained without them right on {heldOutAccuracy:F3}); " +
@@ -173,7 +173,7 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
     private static string Describe(AlignOptions o) => string.Create(CultureInfo.InvariantCulture,
         $"steps {o.Steps}, {o.PromptsPerStep} prompts x {o.SamplesPerPrompt} samples, <= {o.PairsPerPrompt} pairs per prompt, beta {o.Beta}, lr {o.LearningRate}, " +
         $"LoRA r {o.Lora.Rank} alpha {o.Lora.Alpha} on {string.Join(",", o.Lora.TargetModules)}, temperature {o.Temperature}, top-p {o.TopP}, " +
-        $"online model {o.OnlineModel.ToString().ToLowerInvariant()}, sigma_w^2 {(o.PriorVarianceWithOffline is { } v ? v.ToString(CultureInfo.InvariantCulture) : "calibrated")} (offline prior) / {o.PriorVarianceAlone} (none), sigma^2 {o.NoiseVariance}, " +
+        $"online model {o.OnlineModel.ToString().ToLowerInvariant()}, sigma_w^2 {(o.CalibratePriorVariance ? "calibrated" : o.PriorVarianceWithOffline.ToString(CultureInfo.InvariantCulture))} (offline prior) / {o.PriorVarianceAlone} (none), sigma^2 {o.NoiseVariance}, " +
         $"baseline features {(o.BaselineFeatures == BaselineFeatures.Shared ? "shared (h)" : "projection")}, LASER alpha {o.LaserAlpha}, C {o.LightComparisons}, " +
         $"offline router: {o.Offline}");
 

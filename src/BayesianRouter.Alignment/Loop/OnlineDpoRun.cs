@@ -7,13 +7,19 @@ using static TorchSharp.torch;
 
 namespace BayesianRouter.Alignment.Loop;
 
-/// <summary>
-/// What one step of one method's run did. <paramref name="MarginsTowardTruth"/>: of the step's pairs with a strict graded
-/// truth, those whose DPO margin (before the update) favours the better answer, so whose loss is lower under the right
-/// label: how often the loss feedback tells a right label from a wrong one (DPO's "reward accuracy").
-/// </summary>
-public sealed record StepRecord(int Step, int Pairs, int Labelled, int TruthPairs, int CorrectLabels, int RmCalls, int[] ArmCounts, double MeanLoss,
-    int PairsWithTruth = 0, int MarginsTowardTruth = 0);
+/// <summary>What one step of one method's run did.</summary>
+public sealed record StepRecord(int Step, int Pairs, int Labelled, int TruthPairs, int CorrectLabels, int RmCalls, int[] ArmCounts, double MeanLoss)
+{
+    /// <summary>The step's pairs with a strict graded truth, labelled or not.</summary>
+    public int PairsWithTruth { get; init; }
+
+    /// <summary>
+    /// Of <see cref="PairsWithTruth"/>, those whose DPO margin (before the update) favours the better answer, so whose loss
+    /// is lower under the right label: how often the loss feedback tells a right label from a wrong one (DPO's "reward
+    /// accuracy").
+    /// </summary>
+    public int MarginsTowardTruth { get; init; }
+}
 
 /// <summary>One method's run on one seed: its policy's test score along the way and what every step did.</summary>
 public sealed record MethodRun(string Method, int Seed, IReadOnlyList<(int Step, PolicyScore Score)> Evaluations, IReadOnlyList<StepRecord> Steps)
@@ -161,6 +167,6 @@ public static class OnlineDpoRun
             truth++;
             if ((t == 1) == (w == Preference.A)) correct++;
         }
-        return new StepRecord(step, pairs.Count, labelled, truth, correct, calls, arms, loss, withTruth, toward);
+        return new StepRecord(step, pairs.Count, labelled, truth, correct, calls, arms, loss) { PairsWithTruth = withTruth, MarginsTowardTruth = toward };
     }
 }

@@ -38,7 +38,7 @@ public static class AlignCommand
         var temperature = new Option<double>("--temperature") { Description = "Sampling temperature of the online responses.", DefaultValueFactory = _ => d.Temperature };
         var topP = new Option<double>("--top-p") { Description = "Nucleus sampling threshold (1 = off).", DefaultValueFactory = _ => d.TopP };
         var evaluations = new Option<int>("--evaluations") { Description = "How often along a run the policy is scored (for the accuracy-over-steps plot); the last is the final score.", DefaultValueFactory = _ => d.Evaluations };
-        var priorOffline = new Option<string>("--prior-variance") { Description = "sigma_w^2 of the paper's online model around the offline prior: a number (paper: 0.02), or calibrated = per seed, the value under which a Thompson draw from the prior picks a right RM with the highest mean log-probability on the held-out part of the offline pairs (docs/alignment.md).", DefaultValueFactory = _ => d.PriorVarianceWithOffline is { } v ? v.ToString(CultureInfo.InvariantCulture) : "calibrated" };
+        var priorOffline = new Option<string>("--prior-variance") { Description = "sigma_w^2 of the paper's online model around the offline prior: a number (paper: 0.02), or calibrated = per seed, the value under which a Thompson draw from the prior picks a right RM with the highest mean log-probability on the held-out part of the offline pairs (docs/alignment.md).", DefaultValueFactory = _ => d.CalibratePriorVariance ? "calibrated" : d.PriorVarianceWithOffline.ToString(CultureInfo.InvariantCulture) };
         var onlineModel = new Option<string>("--online-model") { Description = "The bayesian-router's online model, run as the live routing session (serve, label) runs it: paper = linear Thompson sampling on h with prior mean E_bt; hierarchical = the calibrated offline prediction plus global and prompt corrections learned from the feedback. Default: the live path's default, as the loop feeds DPO losses like a live trainer (docs/online-model.md, docs/alignment.md). The other model runs as bayesian-router:<model> in the default method list.", DefaultValueFactory = _ => d.OnlineModel == OnlineModel.Paper ? "paper" : "hierarchical" };
         onlineModel.AcceptOnlyFromAmong("paper", "hierarchical");
         var baselineFeatures = new Option<string>("--baseline-features") { Description = "What ts-no-offline and laser read: shared = the offline router's h, like every other router (the paper's protocol); projection = a seeded random projection of the frozen encoder's vectors (as simulate --baseline-features projection).", DefaultValueFactory = _ => "shared" };
@@ -83,7 +83,8 @@ public static class AlignCommand
                 TopP = parse.GetValue(topP),
                 Evaluations = parse.GetValue(evaluations),
                 OnlineModel = parse.GetValue(onlineModel) == "hierarchical" ? OnlineModel.Hierarchical : OnlineModel.Paper,
-                PriorVarianceWithOffline = PriorVariance(parse.GetValue(priorOffline)!),
+                CalibratePriorVariance = PriorVariance(parse.GetValue(priorOffline)!) is null,
+                PriorVarianceWithOffline = PriorVariance(parse.GetValue(priorOffline)!) ?? d.PriorVarianceWithOffline,
                 BaselineFeatures = parse.GetValue(baselineFeatures) == "projection" ? BaselineFeatures.RandomProjection : BaselineFeatures.Shared,
                 Parallelism = parse.GetValue(parallel),
                 OfflineDomains = parse.GetValue(offlineDomains) is { } od ? CliParsing.List(od, "--offline-domains") : null,
