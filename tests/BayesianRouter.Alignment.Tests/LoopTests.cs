@@ -45,7 +45,7 @@ public class LoopTests
         var options = new AlignOptions
         {
             Seeds = [1], Steps = 3, PromptsPerStep = 6, SamplesPerPrompt = 3, Evaluations = 1, MaxNewTokens = 5,
-            Methods = ["single:calculator", "random", "majority", "uwo", "laser", "ts-no-offline", "offline-only", "bayesian-router", "oracle", "ts-no-offline:full-advantage", "bayesian-router:light-advantage"],
+            Methods = ["single:calculator", "random", "majority", "uwo", "laser", "ts-no-offline", "offline-only", "bayesian-router", "bayesian-router:hierarchical", "oracle", "ts-no-offline:full-advantage", "bayesian-router:light-advantage"],
             Offline = new() { Epochs = 2, Dimension = 4 },
         };
         var embedder = new HashingEmbedder();
@@ -79,6 +79,9 @@ public class LoopTests
         var report = AlignReport.Markdown(result, "");
         Assert.Contains("Table 1", report);
         Assert.Contains("ts-no-offline:full-advantage", AlignReport.RewardTable(result));
+        Assert.DoesNotContain("bayesian-router:hierarchical", AlignReport.RewardTable(result)); // a model, not a reward
+        Assert.Contains("| bayesian-router:hierarchical |", AlignReport.Table(result));
+        Assert.Contains("calibration a=", result.Info["seed 1 online stage"]); // held-out offline pairs calibrate the online stage
     }
 
     private static bool HfCheckpoint_Exists(string cache) =>
@@ -106,6 +109,7 @@ public class LoopTests
         string[] pool = ["calculator", "last-digit"];
         Assert.Contains("single:nope", Assert.Throws<ArgumentException>(() => AlignMethods.Validate(["single:nope"], pool)).Message);
         Assert.Contains("reward variant", Assert.Throws<ArgumentException>(() => AlignMethods.Validate(["bayesian-router:fast"], pool)).Message);
+        Assert.Contains("unknown", Assert.Throws<ArgumentException>(() => AlignMethods.Validate(["weighted-score:0.5"], pool)).Message); // a simulate-only method
         Assert.Contains("only ts-no-offline", Assert.Throws<ArgumentException>(() => AlignMethods.Validate(["random:full-advantage"], pool)).Message);
         Assert.Contains("twice", Assert.Throws<ArgumentException>(() => AlignMethods.Validate(["random", "random"], pool)).Message);
     }

@@ -14,7 +14,7 @@ public class AlignCommandTests : DataTempFolderTest
         var dir = NewFolder();
         var outDir = Path.Combine(dir, "out");
         var run = await CliRunner.RunAsync("align", "--task", "arithmetic", "--seeds", "1", "--steps", "2", "--prompts-per-step", "4",
-            "--evaluations", "1", "--methods", "single:calculator,majority,bayesian-router,oracle", "--sft-steps", "30",
+            "--evaluations", "1", "--methods", "single:calculator,majority,bayesian-router,bayesian-router:hierarchical,ts-no-offline,oracle", "--sft-steps", "30",
             "--policy-cache", Path.Combine(dir, "policies"), "--encoder-cache", Path.Combine(dir, "cache"), "--out", outDir, "--json");
         Assert.True(run.ExitCode == 0, run.Err);
         Assert.Contains("[align] start policy", run.Err); // progress lines when not interactive
@@ -26,13 +26,18 @@ public class AlignCommandTests : DataTempFolderTest
         Assert.Equal(2, json.GetProperty("steps").GetInt32());
         Assert.Equal(1040, json.GetProperty("evaluation_prompts").GetInt32());
         var methods = json.GetProperty("methods").EnumerateArray().ToDictionary(m => m.GetProperty("name").GetString()!);
-        Assert.Equal(4, methods.Count);
+        Assert.Equal(6, methods.Count);
         Assert.Equal(5.0, methods["majority"].GetProperty("rm_calls_per_pair").GetDouble());
         Assert.Equal(1.0, methods["single:calculator"].GetProperty("share").GetProperty("calculator").GetDouble());
         Assert.Single(methods["oracle"].GetProperty("policy_accuracy_per_seed").EnumerateArray());
         Assert.Equal(4, methods["bayesian-router"].GetProperty("policy_accuracy_per_domain").EnumerateObject().Count());
         Assert.Equal(JsonDocument.Parse(run.LastLine).RootElement.GetProperty("initial_accuracy").GetDouble(), json.GetProperty("initial_accuracy").GetDouble());
         Assert.Contains("Table 1", File.ReadAllText(Path.Combine(outDir, "report.md")));
+        // the defaults: the live path's online model (the other one beside it), a calibrated sigma_w^2, h for every router
+        var settings = json.GetProperty("info").GetProperty("align settings").GetString()!;
+        Assert.Contains("online model paper, sigma_w^2 calibrated", settings);
+        Assert.Contains("baseline features shared (h)", settings);
+        Assert.Contains("paper model sigma_w^2 = ", json.GetProperty("info").GetProperty("seed 1 online stage").GetString());
     }
 
     [Fact]
@@ -51,6 +56,9 @@ public class AlignCommandTests : DataTempFolderTest
     [InlineData("--steps", "0", "--steps")]
     [InlineData("--lora-targets", "q_proj,w_proj", "w_proj")]
     [InlineData("--task", "poetry", "poetry")]
+    [InlineData("--online-model", "linear", "linear")]
+    [InlineData("--prior-variance", "-1", "--prior-variance -1")]
+    [InlineData("--baseline-features", "raw", "raw")]
     public async Task BadOptionsAreOneLineErrorsAndWriteNothing(string option, string value, string expected)
     {
         var dir = NewFolder();

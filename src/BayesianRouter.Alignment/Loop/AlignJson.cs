@@ -9,7 +9,7 @@ namespace BayesianRouter.Alignment.Loop;
 /// policy_accuracy_per_seed, policy_accuracy_per_domain, label_accuracy, rm_calls_per_pair, share}</c>; beside them
 /// (additions that readers of the schema may ignore): the pool, its per-domain accuracy on the start's pairs, the
 /// start's per-domain accuracy, what the policies were scored on, and per method its kind, 95% interval, accuracy
-/// over steps and routing share over steps.
+/// over steps, routing share over steps and margin accuracy (how often a pair's DPO loss favoured the right label).
 /// </summary>
 public static class AlignJson
 {
@@ -33,6 +33,7 @@ public static class AlignJson
                 ["accuracy_over_steps"] = new JsonArray(m.AccuracyOverSteps.Select(x => (JsonNode?)new JsonObject { ["step"] = x.Step, ["accuracy"] = Num(x.Accuracy) }).ToArray()),
                 ["share_over_steps"] = new JsonArray(m.ShareOverSteps.Select(w => (JsonNode?)new JsonArray(w.Select(v => (JsonNode?)Num(v)).ToArray())).ToArray()),
                 ["seconds_per_run"] = Num(m.SecondsPerRun),
+                ["margin_accuracy"] = Num(m.MarginAccuracy),
             });
         }
         return new JsonObject

@@ -21,22 +21,22 @@ public readonly record struct PairLabel(Preference? Winner, double Weight, int A
 /// <summary>One step's pairs as every method sees them; features are computed on first use (routers that read them).</summary>
 public sealed class OnlineBatch(IReadOnlyList<OnlinePair> pairs, PairFeatures features)
 {
-    private IReadOnlyList<double[]>? _h, _raw;
+    private IReadOnlyList<double[]>? _h, _baseline;
 
     public IReadOnlyList<OnlinePair> Pairs { get; } = pairs;
 
     /// <summary>The offline router's h per pair (section 3.2).</summary>
     public IReadOnlyList<double[]> Features => _h ??= Compute().H;
 
-    /// <summary>The frozen encoder's [e + e'; |e - e'|] projected to h's size: the view of routers without the offline router.</summary>
-    public IReadOnlyList<double[]> RawFeatures => _raw ??= Compute().Raw;
+    /// <summary>What the routers without an offline router (ts-no-offline, laser) read: h by default (<see cref="PairFeatures"/>).</summary>
+    public IReadOnlyList<double[]> BaselineFeatures => _baseline ??= Compute().Baseline;
 
-    private (IReadOnlyList<double[]> H, IReadOnlyList<double[]> Raw) Compute()
+    private (IReadOnlyList<double[]> H, IReadOnlyList<double[]> Baseline) Compute()
     {
-        var (h, raw) = features.Of(Pairs);
+        var (h, baseline) = features.Of(Pairs);
         _h = h;
-        _raw = raw;
-        return (h, raw);
+        _baseline = baseline;
+        return (h, baseline);
     }
 }
 
@@ -60,7 +60,7 @@ public abstract class AlignMethod(string name, MethodKind kind)
         Task.FromResult<int[]?>(null);
 
     /// <summary>Every pair judged by one RM, in one call; a failed judgment or a tie is no label.</summary>
-    protected static async Task<Preference?[]> JudgeAll(IRewardModel rm, IReadOnlyList<OnlinePair> pairs, CancellationToken ct)
+    protected internal static async Task<Preference?[]> JudgeAll(IRewardModel rm, IReadOnlyList<OnlinePair> pairs, CancellationToken ct)
     {
         if (pairs.Count == 0) return [];
         var judgments = await rm.JudgeAsync(pairs.Select(p => p.Text).ToArray(), ct).ConfigureAwait(false);

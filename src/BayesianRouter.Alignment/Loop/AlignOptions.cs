@@ -1,5 +1,8 @@
 using BayesianRouter.Alignment.Model;
+using BayesianRouter.Live;
 using BayesianRouter.Offline;
+using BayesianRouter.Routing;
+using BayesianRouter.Simulation;
 
 namespace BayesianRouter.Alignment.Loop;
 
@@ -58,9 +61,34 @@ public sealed record AlignOptions
     /// <summary>C of Light-advantage (paper: 3).</summary>
     public int LightComparisons { get; init; } = 3;
 
-    /// <summary>sigma_w^2 of bayesian-router (offline prior; paper 0.02) and of ts-no-offline (zero prior; paper 1).</summary>
+    /// <summary>
+    /// The bayesian-router's online model. Default: the live path's default (<see cref="RouterSetup.DefaultLiveModel"/>,
+    /// the paper's linear model), because the loop feeds DPO losses, as a live trainer does (docs/alignment.md).
+    /// </summary>
+    public OnlineModel OnlineModel { get; init; } = RouterSetup.DefaultLiveModel;
+
+    /// <summary>
+    /// Calibrate the paper model's sigma_w^2 per seed on the held-out part of the offline pairs
+    /// (<see cref="PriorVarianceCalibration"/>; the default, chosen on validation prompts: docs/alignment.md, the fixed
+    /// 0.02 sent a fifth of the pairs away from the specialists the offline router rightly picks); false = use
+    /// <see cref="PriorVarianceWithOffline"/>.
+    /// </summary>
+    public bool CalibratePriorVariance { get; init; } = true;
+
+    /// <summary>sigma_w^2 of the paper's model around the offline prior when it is not calibrated (the paper: 0.02).</summary>
     public double PriorVarianceWithOffline { get; init; } = 0.02;
+
+    /// <summary>sigma_w^2 of ts-no-offline (zero prior; paper 1).</summary>
     public double PriorVarianceAlone { get; init; } = 1.0;
+
+    /// <summary>What ts-no-offline and laser read: h like every other router (the paper's protocol), or the random projection.</summary>
+    public BaselineFeatures BaselineFeatures { get; init; } = BaselineFeatures.Shared;
+
+    /// <summary>
+    /// Share of the offline pairs' prompts held out to calibrate the online stage (the hierarchical model's calibration and
+    /// level variances, and a calibrated sigma_w^2); the offline router is then retrained on all of them.
+    /// </summary>
+    public double CalibrationShare { get; init; } = 0.25;
 
     /// <summary>sigma^2 (paper: 1).</summary>
     public double NoiseVariance { get; init; } = 1.0;
@@ -102,7 +130,9 @@ public sealed record AlignOptions
         Require(MaxNewTokens >= 1, "--max-new-tokens must be at least 1");
         Require(Evaluations >= 1 && Evaluations <= Steps, "--evaluations must be in 1..steps");
         Require(LightComparisons >= 1, "--light-comparisons must be at least 1");
-        Require(PriorVarianceWithOffline > 0 && PriorVarianceAlone > 0 && NoiseVariance > 0, "prior and noise variances must be > 0");
+        Require(PriorVarianceWithOffline > 0 && double.IsFinite(PriorVarianceWithOffline) && PriorVarianceAlone > 0 && NoiseVariance > 0,
+            "prior and noise variances must be finite and > 0");
+        Require(CalibrationShare > 0 && CalibrationShare < 1, "the calibration share must be in (0, 1)");
         Require(OfflineSamplesPerPrompt >= 2, "offline samples per prompt must be at least 2");
         Require(Parallelism >= 1, "--parallel must be at least 1");
         if (OfflineDomains is { } domains)

@@ -10,24 +10,28 @@ public static class AlignReport
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    /// <summary>Table 1's row order: the start, single RMs, ensembles, routers, ablations, BayesianRouter, then the oracle.</summary>
+    /// <summary>
+    /// Table 1's row order (<see cref="MethodCatalogue.Table1"/>): the single RMs, the ensembles and routers, the
+    /// ablations, the bayesian-router followed by its other online model, any other router, then the oracle; the reward
+    /// variants (Table 7) are not rows of it.
+    /// </summary>
     public static IEnumerable<MethodSummary> Table1Rows(AlignResult r)
     {
-        string[] order = ["majority", "random", "uwo", "laser", "ts-no-offline", "offline-only", AlignMethods.Main];
-        foreach (var m in r.Methods.Where(m => m.Kind == MethodKind.Single)) yield return m;
+        var order = MethodCatalogue.Table1(r.Pool).Where(n => n != MethodCatalogue.Oracle).ToList();
+        order.InsertRange(order.IndexOf(AlignMethods.Main) + 1, [AlignMethods.ModelName(Routing.OnlineModel.Paper), AlignMethods.ModelName(Routing.OnlineModel.Hierarchical)]);
         foreach (var name in order)
             if (r.Methods.FirstOrDefault(m => m.Name == name) is { } m) yield return m;
-        foreach (var m in r.Methods.Where(m => m.Kind != MethodKind.Single && !order.Contains(m.Name) && m.Kind != MethodKind.Oracle && !m.Name.Contains(':'))) yield return m;
+        foreach (var m in r.Methods.Where(m => !order.Contains(m.Name) && m.Kind != MethodKind.Oracle && !IsVariant(m))) yield return m;
         if (r.Methods.FirstOrDefault(m => m.Kind == MethodKind.Oracle) is { } o) yield return o;
     }
 
     /// <summary>A router with a non-default reward (Table 7's rows).</summary>
-    public static bool IsVariant(MethodSummary m) => m.Kind == MethodKind.Router && m.Name.Contains(':');
+    public static bool IsVariant(MethodSummary m) => m.Kind == MethodKind.Router && AlignMethods.IsRewardVariant(m.Name);
 
     private static string Label(string name) => name switch
     {
-        "ts-no-offline" => "ts-no-offline (w/o offline)",
-        "offline-only" => "offline-only (w/o online)",
+        MethodCatalogue.TsNoOffline => "ts-no-offline (w/o offline)",
+        MethodCatalogue.OfflineOnly => "offline-only (w/o online)",
         AlignMethods.Main => "**bayesian-router**",
         _ => name,
     };
@@ -130,6 +134,12 @@ public static class AlignReport
             sb.AppendLine();
             sb.Append(rewards);
         }
+        sb.AppendLine();
+        sb.AppendLine("## How often a pair's DPO loss favoured the right label");
+        sb.AppendLine();
+        sb.AppendLine("Share of the pairs with a strict graded truth whose DPO margin before the step favoured the better answer (the loss under the right label is then the lower one): what the routers' loss feedback can tell apart.");
+        sb.AppendLine();
+        sb.AppendLine(string.Join("; ", r.Methods.Where(m => double.IsFinite(m.MarginAccuracy)).Select(m => string.Create(Inv, $"{m.Name} {m.MarginAccuracy:F3}"))));
         sb.AppendLine();
         sb.AppendLine($"## The pool's label accuracy per domain on the start policy's own pairs ({r.OfflinePairs} pairs of the offline prompts)");
         sb.AppendLine();

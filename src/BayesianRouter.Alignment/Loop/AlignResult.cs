@@ -49,6 +49,12 @@ public sealed record MethodSummary
     /// <summary>Share of labelled pairs with a strict graded truth whose label is right, pooled over seeds.</summary>
     public required double LabelAccuracy { get; init; }
 
+    /// <summary>
+    /// Share of the pairs with a strict graded truth whose DPO margin before the step favours the better answer (pooled
+    /// over steps and seeds): how often a pair's loss is lower under the right label than under the wrong one.
+    /// </summary>
+    public double MarginAccuracy { get; init; } = double.NaN;
+
     /// <summary>RM calls per pair (feedback calls of the advantage rewards included).</summary>
     public required double RmCallsPerPair { get; init; }
 

@@ -40,7 +40,7 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
     {
         options.Validate();
         var poolNames = pool.Select(r => r.Name).ToArray();
-        var methodNames = options.Methods ?? AlignMethods.DefaultNames(poolNames);
+        var methodNames = options.Methods ?? AlignMethods.DefaultNames(poolNames, options.OnlineModel);
         AlignMethods.Validate(methodNames, poolNames);
         var clock = Stopwatch.StartNew();
         set_num_threads(1); // one libtorch thread per run: fastest at this size, and runs may go side by side
@@ -77,17 +77,17 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
         };
         foreach (var seed in options.Seeds)
         {
-            var offline = trainer.Train(behaviour, behaviourEmb, poolNames, options.Offline with { Seed = seed, EncoderId = embedder.EncoderId, MaxTokens = embedder.MaxTokens });
+            var (offline, calibration, priorVariance) = OfflineSide(behaviour, behaviourEmb, poolNames, options, seed, info);
             set_num_threads(1);
             double offlineAcc = RoutingAccuracy(offline, behaviour, behaviourEmb, poolNames);
             double validationAcc = RoutingAccuracy(offline, validationBehaviour, validationEmb, poolNames);
             info[$"seed {seed} offline router"] = string.Create(CultureInfo.InvariantCulture,
                 $"routing accuracy {offlineAcc:F3} on its {behaviour.Count} training pairs, {validationAcc:F3} on {validationBehaviour.Count} pairs of the validation prompts");
             _observer.Log(string.Create(CultureInfo.InvariantCulture,
-                $"seed {seed}: offline router trained (routing accuracy {offlineAcc:F3} on its training pairs, {validationAcc:F3} on validation pairs; {clock.Elapsed.TotalSeconds:F0} s)"));
-            var features = new PairFeatures(embedder, offline, seed);
+                $"seed {seed}: offline router trained (routing accuracy {offlineAcc:F3} on its training pairs, {validationAcc:F3} on validation pairs; {clock.Elapsed.TotalSeconds:F0} s); {info[$"seed {seed} online stage"]}"));
+            var features = new PairFeatures(embedder, offline, seed, options.BaselineFeatures);
             var stream = TaskSplit.Stream(split.Train, options.Steps, options.PromptsPerStep, SimulationRunner.SeedFor(seed, "stream"));
-            var ctx = new AlignSeedContext(seed, options, pool, offline, features.RawDimension);
+            var ctx = new AlignSeedContext(seed, options, pool, offline, features.BaselineDimension, calibration, priorVariance);
             using var gate = new SemaphoreSlim(options.Parallelism);
             var tasks = methodNames.Select(name => Task.Run(async () =>
             {
@@ -104,7 +104,7 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
                     runs.Add((run, watch.Elapsed.TotalSeconds));
                     _observer.RunFinished(key, run.Final.Accuracy);
                     _observer.Log(string.Create(CultureInfo.InvariantCulture,
-                        $"seed {seed} {name}: accuracy {run.Final.Accuracy:F3} ({Domains(run.Final)}), label accuracy {run.LabelAccuracy:F3}, {run.RmCallsPerPair:F2} RM calls/pair, {watch.Elapsed.TotalSeconds:F1} s"));
+                        $"seed {seed} {name}: accuracy {run.Final.Accuracy:F3} ({Domains(run.Final)}), label accuracy {run.LabelAccuracy:F3}, margins toward the truth {(double)run.Steps.Sum(s => s.MarginsTowardTruth) / Math.Max(1, run.Steps.Sum(s => s.PairsWithTruth)):F3}, {run.RmCallsPerPair:F2} RM calls/pair, {watch.Elapsed.TotalSeconds:F1} s"));
                 }
                 finally
                 {
@@ -130,6 +130,35 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
         };
     }
 
+    /// <summary>
+    /// The seed's offline side: a share of the offline prompts (<see cref="AlignOptions.CalibrationShare"/>; whole domains
+    /// when <see cref="AlignOptions.OfflineDomains"/> leaves some out, so that the held-out part is out of distribution as
+    /// the stream is) is held out, the offline router trained on the rest is scored there and the online stage
+    /// calibrated there (<see cref="OnlineCalibration"/>, and sigma_w^2 with <see cref="AlignOptions.CalibratePriorVariance"/>:
+    /// <see cref="PriorVarianceCalibration"/>); the router the methods use is then trained on every offline pair.
+    /// </summary>
+    private (OfflineRouter Router, OnlineCalibration Calibration, double PriorVariance) OfflineSide(List<PreferencePair> behaviour,
+        IReadOnlyList<PairEmbedding> embeddings, string[] pool, AlignOptions options, int seed, Dictionary<string, string> info)
+    {
+        var training = options.Offline with { Seed = seed, EncoderId = embedder.EncoderId, MaxTokens = embedder.MaxTokens };
+        var split = options.OfflineDomains is null ? SplitKind.Group : SplitKind.Domain;
+        var nested = NestedSelection.Run(trainer, behaviour, embeddings, pool, [training], split, options.CalibrationShare, seed);
+        double priorVariance = options.PriorVarianceWithOffline;
+        string prior = string.Create(CultureInfo.InvariantCulture, $"sigma_w^2 = {priorVariance:G3} (fixed)");
+        if (options.CalibratePriorVariance && nested.NestedRouter is { } held && nested.Validation.Count > 0)
+        {
+            var choice = PriorVarianceCalibration.Fit(held, nested.Validation, nested.ValidationEmbeddings);
+            priorVariance = choice.Variance;
+            prior = choice.ToString();
+        }
+        else if (options.CalibratePriorVariance) prior = string.Create(CultureInfo.InvariantCulture, $"sigma_w^2 = {priorVariance:G3} (no held-out part to calibrate on: the fixed value)");
+        double heldOutAccuracy = nested.ValidationAccuracy.Count > 0 ? nested.ValidationAccuracy[0] : double.NaN;
+        info[$"seed {seed} online stage"] = string.Create(CultureInfo.InvariantCulture,
+            $"held out {nested.ValidationPairs} offline pairs ({(split == SplitKind.Domain ? "whole domains" : "by prompt")}; offline router trained without them right on {heldOutAccuracy:F3}); " +
+            $"calibration a={nested.Calibration.Scale:G4} c={nested.Calibration.Offset:G4}, {nested.Calibration.Levels}; paper model {prior}");
+        return (nested.Router, nested.Calibration, priorVariance);
+    }
+
     /// <summary>Share of pairs on which the offline router's argmax-BT choice labels right.</summary>
     private static double RoutingAccuracy(OfflineRouter router, List<PreferencePair> pairs, IReadOnlyList<PairEmbedding> embeddings, string[] pool)
     {
@@ -144,7 +173,8 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
     private static string Describe(AlignOptions o) => string.Create(CultureInfo.InvariantCulture,
         $"steps {o.Steps}, {o.PromptsPerStep} prompts x {o.SamplesPerPrompt} samples, <= {o.PairsPerPrompt} pairs per prompt, beta {o.Beta}, lr {o.LearningRate}, " +
         $"LoRA r {o.Lora.Rank} alpha {o.Lora.Alpha} on {string.Join(",", o.Lora.TargetModules)}, temperature {o.Temperature}, top-p {o.TopP}, " +
-        $"sigma_w^2 {o.PriorVarianceWithOffline} (offline prior) / {o.PriorVarianceAlone} (none), sigma^2 {o.NoiseVariance}, LASER alpha {o.LaserAlpha}, C {o.LightComparisons}, " +
+        $"online model {o.OnlineModel.ToString().ToLowerInvariant()}, sigma_w^2 {(o.CalibratePriorVariance ? "calibrated" : o.PriorVarianceWithOffline.ToString(CultureInfo.InvariantCulture))} (offline prior) / {o.PriorVarianceAlone} (none), sigma^2 {o.NoiseVariance}, " +
+        $"baseline features {(o.BaselineFeatures == BaselineFeatures.Shared ? "shared (h)" : "projection")}, LASER alpha {o.LaserAlpha}, C {o.LightComparisons}, " +
         $"offline router: {o.Offline}");
 
     /// <summary>
@@ -180,7 +210,7 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
     private static MethodSummary Summarise(string name, (MethodRun Run, double Seconds)[] runs, string[] pool, PolicyScore initial, AlignOptions o)
     {
         var finals = runs.Select(r => r.Run.Final.Accuracy).ToArray();
-        var kind = KindOf(name);
+        var kind = MethodCatalogue.KindOf(name.Split(':')[0]);
         var armTotals = new double[pool.Length];
         foreach (var (run, _) in runs)
             foreach (var s in run.Steps)
@@ -212,6 +242,8 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
             Accuracy = Summary.Of(finals),
             AccuracyPerDomain = ArithmeticTask.Domains.ToDictionary(d => d, d => runs.Length == 0 ? double.NaN : runs.Average(r => r.Run.Final.PerDomain.GetValueOrDefault(d, double.NaN))),
             LabelAccuracy = Pooled(runs.SelectMany(r => r.Run.Steps).ToArray()),
+            MarginAccuracy = runs.SelectMany(r => r.Run.Steps).Sum(s => s.PairsWithTruth) is var n and > 0
+                ? (double)runs.SelectMany(r => r.Run.Steps).Sum(s => s.MarginsTowardTruth) / n : double.NaN,
             RmCallsPerPair = runs.Length == 0 ? double.NaN : runs.Average(r => r.Run.RmCallsPerPair),
             Share = share,
             AccuracyOverSteps = overSteps,
@@ -226,14 +258,6 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
         int truth = steps.Sum(s => s.TruthPairs);
         return truth == 0 ? double.NaN : (double)steps.Sum(s => s.CorrectLabels) / truth;
     }
-
-    private static MethodKind KindOf(string name) => name switch
-    {
-        _ when name.StartsWith("single:", StringComparison.Ordinal) => MethodKind.Single,
-        "majority" or "uwo" => MethodKind.Ensemble,
-        "oracle" => MethodKind.Oracle,
-        _ => MethodKind.Router,
-    };
 
     private sealed class NullObserver : IAlignObserver
     {

@@ -8,7 +8,18 @@ using static TorchSharp.torch;
 namespace BayesianRouter.Alignment.Loop;
 
 /// <summary>What one step of one method's run did.</summary>
-public sealed record StepRecord(int Step, int Pairs, int Labelled, int TruthPairs, int CorrectLabels, int RmCalls, int[] ArmCounts, double MeanLoss);
+public sealed record StepRecord(int Step, int Pairs, int Labelled, int TruthPairs, int CorrectLabels, int RmCalls, int[] ArmCounts, double MeanLoss)
+{
+    /// <summary>The step's pairs with a strict graded truth, labelled or not.</summary>
+    public int PairsWithTruth { get; init; }
+
+    /// <summary>
+    /// Of <see cref="PairsWithTruth"/>, those whose DPO margin (before the update) favours the better answer, so whose loss
+    /// is lower under the right label: how often the loss feedback tells a right label from a wrong one (DPO's "reward
+    /// accuracy").
+    /// </summary>
+    public int MarginsTowardTruth { get; init; }
+}
 
 /// <summary>One method's run on one seed: its policy's test score along the way and what every step did.</summary>
 public sealed record MethodRun(string Method, int Seed, IReadOnlyList<(int Step, PolicyScore Score)> Evaluations, IReadOnlyList<StepRecord> Steps)
@@ -63,7 +74,7 @@ public static class OnlineDpoRun
             double meanLoss = double.NaN;
             double[] margins = pairs.Count == 0 ? [] : DpoStep(policy, optimizer, pairs, labels, o.Beta, out meanLoss);
             int[]? extra = pairs.Count == 0 ? null : await method.FeedbackAsync(batch, labels, margins, ct).ConfigureAwait(false);
-            records.Add(Record(step + 1, pairs, labels, extra, meanLoss, poolSize));
+            records.Add(Record(step + 1, pairs, labels, extra, meanLoss, poolSize, margins));
             if (evalSteps.Contains(step + 1)) evaluations.Add((step + 1, Evaluate(policy, test, o)));
             stepDone?.Invoke(step + 1);
         }
@@ -135,15 +146,20 @@ public static class OnlineDpoRun
         return marginIfA.detach().data<float>().ToArray().Select(x => (double)x).ToArray();
     }
 
-    private static StepRecord Record(int step, List<OnlinePair> pairs, PairLabel[] labels, int[]? extra, double loss, int poolSize)
+    private static StepRecord Record(int step, List<OnlinePair> pairs, PairLabel[] labels, int[]? extra, double loss, int poolSize, double[] margins)
     {
-        int labelled = 0, truth = 0, correct = 0, calls = 0;
+        int labelled = 0, truth = 0, correct = 0, calls = 0, withTruth = 0, toward = 0;
         var arms = new int[poolSize];
         for (int i = 0; i < pairs.Count; i++)
         {
             var l = labels[i];
             calls += l.Calls + (extra?[i] ?? 0);
             if (l.Arm >= 0) arms[l.Arm]++;
+            if (pairs[i].Truth != 0)
+            {
+                withTruth++;
+                if (margins[i] * pairs[i].Truth > 0) toward++; // the margin is with a preferred: truth +1 wants m > 0
+            }
             if (l.Winner is not { } w) continue;
             labelled++;
             int t = pairs[i].Truth;
@@ -151,6 +167,6 @@ public static class OnlineDpoRun
             truth++;
             if ((t == 1) == (w == Preference.A)) correct++;
         }
-        return new StepRecord(step, pairs.Count, labelled, truth, correct, calls, arms, loss);
+        return new StepRecord(step, pairs.Count, labelled, truth, correct, calls, arms, loss) { PairsWithTruth = withTruth, MarginsTowardTruth = toward };
     }
 }

@@ -7,34 +7,37 @@ namespace BayesianRouter.Alignment.Loop;
 
 /// <summary>
 /// The pair features every router of the project reads, for live pairs: the frozen encoder embeds prompt + response
-/// for both responses (e, e'), the seed's offline router turns them into h (section 3.2), and a fixed seeded projection
-/// of [e + e'; |e - e'|] to the same size serves routers that have no offline router (ts-no-offline, laser), as in
-/// the simulation. The router sees only text (no domain). Thread-safe (the embedder is called under a lock).
+/// for both responses (e, e'), and the seed's offline router turns them into h (section 3.2). Every router reads h by
+/// default, as in the paper; with <see cref="BaselineFeatures.RandomProjection"/> the routers without an offline router
+/// (ts-no-offline, laser) read a fixed seeded projection of [e + e'; |e - e'|] to the same size instead, as
+/// <c>simulate --baseline-features projection</c> does. The router sees only text (no domain). Thread-safe (the
+/// embedder is called under a lock).
 /// </summary>
-public sealed class PairFeatures(IPairEmbedder embedder, OfflineRouter offline, int seed)
+public sealed class PairFeatures(IPairEmbedder embedder, OfflineRouter offline, int seed, BaselineFeatures baseline = BaselineFeatures.Shared)
 {
-    private readonly RandomProjection _projection = new(2 * offline.EncoderDimension, offline.FusedDimension, SimulationRunner.SeedFor(seed, "projection"));
+    private readonly RandomProjection? _projection = baseline == BaselineFeatures.RandomProjection
+        ? new(2 * offline.EncoderDimension, offline.FusedDimension, SimulationRunner.SeedFor(seed, "projection")) : null;
     private readonly Lock _lock = new();
 
     public OfflineRouter Offline { get; } = offline;
 
-    /// <summary>Dimension of h (and of the raw projection): d + 1 with the constant bias feature.</summary>
+    public BaselineFeatures Baseline { get; } = baseline;
+
+    /// <summary>Dimension of h: d + 1 with the constant bias feature.</summary>
     public int Dimension => Offline.FeatureDimension;
 
-    public int RawDimension => _projection.OutputDimension + 1; // the projection appends a constant 1
+    /// <summary>Dimension of the baseline routers' features (h's, or the projection's plus its constant 1).</summary>
+    public int BaselineDimension => _projection is { } p ? p.OutputDimension + 1 : Dimension;
 
-    public (double[][] H, double[][] Raw) Of(IReadOnlyList<OnlinePair> pairs)
+    /// <summary>h per pair, and the baseline routers' features (the same arrays unless projected).</summary>
+    public (double[][] H, double[][] Baseline) Of(IReadOnlyList<OnlinePair> pairs)
     {
         IReadOnlyList<PairEmbedding> embeddings;
         lock (_lock) embeddings = embedder.Embed(pairs.Select(ToPreferencePair).ToArray());
         var h = new double[pairs.Count][];
-        var raw = new double[pairs.Count][];
-        for (int i = 0; i < pairs.Count; i++)
-        {
-            h[i] = Offline.Features(embeddings[i], null);
-            raw[i] = _projection.Apply(embeddings[i].FusionInput());
-        }
-        return (h, raw);
+        for (int i = 0; i < pairs.Count; i++) h[i] = Offline.Features(embeddings[i], null);
+        if (_projection is not { } projection) return (h, h);
+        return (h, embeddings.Select(e => projection.Apply(e.FusionInput())).ToArray());
     }
 
     /// <summary>The pair as the encoder and pair files see it.</summary>

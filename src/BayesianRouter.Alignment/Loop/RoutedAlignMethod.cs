@@ -1,5 +1,3 @@
-using BayesianRouter.Alignment.Training;
-using BayesianRouter.Data;
 using BayesianRouter.Rewards;
 using BayesianRouter.RewardModels;
 using BayesianRouter.Routing;
@@ -24,7 +22,8 @@ public enum RouterFeedback
 /// A router in the loop: for each step it picks one RM per pair (<see cref="IRouter.Select"/> on the pairs' features),
 /// each chosen RM labels its pairs in one call, and after the DPO step the pairs' losses come back as rewards
 /// through <c>Rewards/</c> (batch-centred loss + quantile rescaling, or Full/Light-advantage, whose extra RM calls are
-/// counted).
+/// counted: <see cref="LossFeedback"/>). The baselines run this way; the bayesian-router runs as the live path
+/// (<see cref="SessionAlignMethod"/>).
 /// </summary>
 public sealed class RoutedAlignMethod : AlignMethod
 {
@@ -32,28 +31,26 @@ public sealed class RoutedAlignMethod : AlignMethod
     private readonly IReadOnlyList<IRewardModel> _pool;
     private readonly Func<OnlineBatch, IReadOnlyList<double[]>> _context;
     private readonly RouterFeedback _feedback;
-    private readonly RewardVariant _reward;
+    private readonly LossFeedback _losses;
     private readonly QuantileNormaliser _normaliser = new();
-    private readonly LightAdvantageSampler? _light;
 
     public RoutedAlignMethod(string name, MethodKind kind, IRouter router, IReadOnlyList<IRewardModel> pool,
-        Func<OnlineBatch, IReadOnlyList<double[]>> context, RouterFeedback feedback, RewardVariant reward = RewardVariant.BatchLoss,
-        int lightComparisons = 3, long seed = 0) : base(name, kind)
+        Func<OnlineBatch, IReadOnlyList<double[]>> context, RouterFeedback feedback, LossFeedback? losses = null) : base(name, kind)
     {
         _router = router;
         _pool = pool;
         _context = context;
         _feedback = feedback;
-        _reward = reward;
-        if (reward == RewardVariant.LightAdvantage) _light = new LightAdvantageSampler(pool.Count, Math.Min(lightComparisons, pool.Count), seed);
+        _losses = losses ?? new LossFeedback(pool, RewardVariant.BatchLoss);
     }
 
     public IRouter Router => _router;
-    public RewardVariant Reward => _reward;
+    public RewardVariant Reward => _losses.Reward;
 
     public override async Task<PairLabel[]> LabelAsync(OnlineBatch batch, CancellationToken cancellationToken)
     {
         var pairs = batch.Pairs;
+        // routers that ignore features (single RM, random) never make the encoder embed the pairs
         var contexts = _router.Dimension > 0 ? _context(batch) : pairs.Select(_ => Array.Empty<double>()).ToArray();
         var decisions = _router.Select(contexts);
         var labels = new PairLabel[pairs.Count];
@@ -69,11 +66,9 @@ public sealed class RoutedAlignMethod : AlignMethod
     public override async Task<int[]?> FeedbackAsync(OnlineBatch batch, PairLabel[] labels, double[] marginsIfA, CancellationToken cancellationToken)
     {
         if (_feedback == RouterFeedback.None) return null;
-        var used = Enumerable.Range(0, labels.Length).Where(i => labels[i].Winner is not null).ToArray();
+        var (used, losses) = LossFeedback.Losses(labels, marginsIfA);
         if (used.Length == 0) return null;
         var contexts = _context(batch);
-        double Loss(int i, Preference winner) => winner == Preference.A ? DpoLoss.Softplus(-marginsIfA[i]) : DpoLoss.Softplus(marginsIfA[i]);
-        var losses = used.Select(i => Loss(i, labels[i].Winner!.Value)).ToArray();
 
         if (_feedback == RouterFeedback.PerBatch)
         {
@@ -82,57 +77,11 @@ public sealed class RoutedAlignMethod : AlignMethod
             return null;
         }
 
-        var extra = new int[labels.Length];
+        int[]? extra = null;
         double[] rewards;
-        switch (_reward)
-        {
-            case RewardVariant.BatchLoss:
-                rewards = _normaliser.ShapeLosses(losses);
-                break;
-            case RewardVariant.FullAdvantage:
-            {
-                // Every RM's label on every used pair: N - 1 calls beyond the chosen RM's.
-                var all = await AllVerdicts(batch, used, Enumerable.Range(0, _pool.Count).ToArray(), cancellationToken).ConfigureAwait(false);
-                rewards = new double[used.Length];
-                for (int k = 0; k < used.Length; k++)
-                {
-                    int i = used[k];
-                    var others = all.Select(v => v[k] is { } w ? Loss(i, w) : losses[k]).ToArray();
-                    rewards[k] = AdvantageRewards.FullAdvantage(losses[k], others);
-                    extra[i] = _pool.Count - 1;
-                }
-                break;
-            }
-            default:
-            {
-                rewards = new double[used.Length];
-                var sampled = used.Select(_ => _light!.Sample()).ToArray();
-                for (int k = 0; k < used.Length; k++)
-                {
-                    int i = used[k];
-                    var losses2 = new List<double>();
-                    foreach (var arm in sampled[k])
-                    {
-                        if (arm == labels[i].Arm) { losses2.Add(losses[k]); continue; }
-                        var v = (await JudgeAll(_pool[arm], [batch.Pairs[i]], cancellationToken).ConfigureAwait(false))[0];
-                        losses2.Add(v is { } w ? Loss(i, w) : losses[k]);
-                        extra[i]++;
-                    }
-                    rewards[k] = AdvantageRewards.LightAdvantage(losses[k], losses2);
-                }
-                break;
-            }
-        }
+        if (_losses.Reward == RewardVariant.BatchLoss) rewards = _normaliser.ShapeLosses(losses);
+        else (rewards, extra) = await _losses.AdvantageAsync(batch, labels, used, losses, marginsIfA, cancellationToken).ConfigureAwait(false);
         _router.Update(used.Select((i, k) => new ArmFeedback(contexts[i], labels[i].Arm, rewards[k])).ToArray());
-        return extra;
-    }
-
-    /// <summary>Verdicts of the given arms on the used pairs: [arm][pair], one call per arm.</summary>
-    private async Task<Preference?[][]> AllVerdicts(OnlineBatch batch, int[] used, int[] arms, CancellationToken ct)
-    {
-        var pairs = used.Select(i => batch.Pairs[i]).ToArray();
-        var result = new Preference?[arms.Length][];
-        for (int a = 0; a < arms.Length; a++) result[a] = await JudgeAll(_pool[arms[a]], pairs, ct).ConfigureAwait(false);
-        return result;
+        return extra ?? new int[labels.Length];
     }
 }

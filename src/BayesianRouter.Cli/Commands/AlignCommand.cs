@@ -6,6 +6,8 @@ using BayesianRouter.Alignment.Tasks;
 using BayesianRouter.Cli.Reports;
 using BayesianRouter.Encoding;
 using BayesianRouter.IO;
+using BayesianRouter.Routing;
+using BayesianRouter.Simulation;
 using BayesianRouter.Training;
 using Spectre.Console;
 
@@ -36,7 +38,11 @@ public static class AlignCommand
         var temperature = new Option<double>("--temperature") { Description = "Sampling temperature of the online responses.", DefaultValueFactory = _ => d.Temperature };
         var topP = new Option<double>("--top-p") { Description = "Nucleus sampling threshold (1 = off).", DefaultValueFactory = _ => d.TopP };
         var evaluations = new Option<int>("--evaluations") { Description = "How often along a run the policy is scored (for the accuracy-over-steps plot); the last is the final score.", DefaultValueFactory = _ => d.Evaluations };
-        var priorOffline = new Option<double>("--prior-variance") { Description = "sigma_w^2 of bayesian-router around the offline prior (paper: 0.02).", DefaultValueFactory = _ => d.PriorVarianceWithOffline };
+        var priorOffline = new Option<string>("--prior-variance") { Description = "sigma_w^2 of the paper's online model around the offline prior: a number (paper: 0.02), or calibrated = per seed, the value under which a Thompson draw from the prior picks a right RM with the highest mean log-probability on the held-out part of the offline pairs (docs/alignment.md).", DefaultValueFactory = _ => d.CalibratePriorVariance ? "calibrated" : d.PriorVarianceWithOffline.ToString(CultureInfo.InvariantCulture) };
+        var onlineModel = new Option<string>("--online-model") { Description = "The bayesian-router's online model, run as the live routing session (serve, label) runs it: paper = linear Thompson sampling on h with prior mean E_bt; hierarchical = the calibrated offline prediction plus global and prompt corrections learned from the feedback. Default: the live path's default, as the loop feeds DPO losses like a live trainer (docs/online-model.md, docs/alignment.md). The other model runs as bayesian-router:<model> in the default method list.", DefaultValueFactory = _ => d.OnlineModel == OnlineModel.Paper ? "paper" : "hierarchical" };
+        onlineModel.AcceptOnlyFromAmong("paper", "hierarchical");
+        var baselineFeatures = new Option<string>("--baseline-features") { Description = "What ts-no-offline and laser read: shared = the offline router's h, like every other router (the paper's protocol); projection = a seeded random projection of the frozen encoder's vectors (as simulate --baseline-features projection).", DefaultValueFactory = _ => "shared" };
+        baselineFeatures.AcceptOnlyFromAmong("shared", "projection");
         var evalOn = new Option<string>("--eval-on") { Description = "Score policies on the held-out test prompts (test) or on the validation prompts carved out of the training prompts (validation: for choosing hyper-parameters).", DefaultValueFactory = _ => "test" };
         evalOn.AcceptOnlyFromAmong("test", "validation");
         var parallel = new Option<int>("--parallel") { Description = "Method runs trained side by side, each on one libtorch thread; the results do not depend on it (the measured runs in docs/alignment.md used 1).", DefaultValueFactory = _ => d.Parallelism };
@@ -55,7 +61,7 @@ public static class AlignCommand
             "without the offline prior, the offline router alone, ground truth) from a pool of in-process RMs with " +
             "domain-dependent flaws. The offline router learns from the pool's behaviour on the start policy's pairs of prompts " +
             "disjoint from the test prompts. Writes DIR/results.json (schema bayesrouter.align/1), DIR/report.md and PNG plots.");
-        foreach (var o in new Option[] { task, methods, seeds, firstSeed, steps, outDir, prompts, samples, pairs, beta, lr, rank, alpha, targets, temperature, topP, evaluations, priorOffline, evalOn, parallel, sftSteps, policyCache, encoderCache, offlineDomains, routerScale, routerEpochs, json })
+        foreach (var o in new Option[] { task, methods, seeds, firstSeed, steps, outDir, prompts, samples, pairs, beta, lr, rank, alpha, targets, temperature, topP, evaluations, onlineModel, priorOffline, baselineFeatures, evalOn, parallel, sftSteps, policyCache, encoderCache, offlineDomains, routerScale, routerEpochs, json })
             cmd.Options.Add(o);
         cmd.SetAction(async (parse, ct) =>
         {
@@ -76,13 +82,17 @@ public static class AlignCommand
                 Temperature = parse.GetValue(temperature),
                 TopP = parse.GetValue(topP),
                 Evaluations = parse.GetValue(evaluations),
-                PriorVarianceWithOffline = parse.GetValue(priorOffline),
+                OnlineModel = parse.GetValue(onlineModel) == "hierarchical" ? OnlineModel.Hierarchical : OnlineModel.Paper,
+                CalibratePriorVariance = PriorVariance(parse.GetValue(priorOffline)!) is null,
+                PriorVarianceWithOffline = PriorVariance(parse.GetValue(priorOffline)!) ?? d.PriorVarianceWithOffline,
+                BaselineFeatures = parse.GetValue(baselineFeatures) == "projection" ? BaselineFeatures.RandomProjection : BaselineFeatures.Shared,
                 Parallelism = parse.GetValue(parallel),
                 OfflineDomains = parse.GetValue(offlineDomains) is { } od ? CliParsing.List(od, "--offline-domains") : null,
                 Offline = d.Offline with { EmbeddingScale = parse.GetValue(routerScale), Epochs = parse.GetValue(routerEpochs) },
             };
             options.Validate();
-            AlignMethods.Validate(options.Methods ?? AlignMethods.DefaultNames(pool.Select(r => r.Name).ToArray()), pool.Select(r => r.Name).ToArray());
+            var names = options.Methods ?? AlignMethods.DefaultNames(pool.Select(r => r.Name).ToArray(), options.OnlineModel);
+            AlignMethods.Validate(names, pool.Select(r => r.Name).ToArray());
             var startOptions = start with { Steps = parse.GetValue(sftSteps) };
             startOptions.Validate();
             var dir = parse.GetValue(outDir)!;
@@ -90,7 +100,7 @@ public static class AlignCommand
 
             using var embedder = CachedPairEmbedder.CreateMiniLm(new EncoderOptions(), parse.GetValue(encoderCache)?.FullName);
             var started = DateTime.UtcNow;
-            var observer = new ProgressObserver(io, options.Seeds.Count * (options.Methods?.Count ?? AlignMethods.DefaultNames(pool.Select(r => r.Name).ToArray()).Count) * options.Steps);
+            var observer = new ProgressObserver(io, options.Seeds.Count * names.Count * options.Steps);
             var runner = new AlignRunner(embedder, new MultiTaskRouterTrainer(), observer);
             var result = await observer.RunAsync(() => runner.RunAsync(options, startOptions, cacheRoot, pool, parse.GetValue(evalOn) == "validation", ct));
             result = result with
@@ -118,6 +128,14 @@ public static class AlignCommand
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>--prior-variance: a number > 0, or calibrated (null).</summary>
+    private static double? PriorVariance(string text)
+    {
+        if (text == "calibrated") return null;
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && double.IsFinite(v)) return v;
+        throw new CliUsageException($"--prior-variance {text}: expected a number > 0 (the paper's is 0.02) or calibrated");
     }
 
     /// <summary>Progress: a Spectre.Console bar over all method steps when interactive, log lines on the error stream always.</summary>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using BayesianRouter.Aggregation;
 using BayesianRouter.Live;
 using BayesianRouter.Routing;
 
@@ -15,20 +14,41 @@ namespace BayesianRouter.Simulation;
 /// </summary>
 public static class SimulationMethods
 {
+    /// <summary>The variants the simulation's names take (<see cref="MethodCatalogue.Parse"/>).</summary>
+    public static IReadOnlyList<MethodVariants> Variants { get; } =
+    [
+        new(MethodCatalogue.Main, ["paper", "no-prompt"], "online model"),
+        new(MethodCatalogue.WeightedScore, [], "alpha") { AnyUnitNumber = true },
+    ];
+
+    /// <summary>
+    /// The simulation's methods in report order (before the live-session methods, the oracle and the budgets): Table 1's
+    /// single RMs, random, the ensembles, LASER, ts-no-offline, offline-only and the bayesian-router, its model variants
+    /// (the paper's model, the hierarchical model without the prompt level) and the weighted-score baselines.
+    /// </summary>
+    public static IReadOnlyList<string> Names(SimulationOptions o)
+    {
+        var names = MethodCatalogue.Table1(o.Pool).Where(n => n != MethodCatalogue.Oracle).ToList();
+        if (o.ChooseOnlineModel || o.Online.Model != OnlineModel.Paper)
+        {
+            names.Add(MethodCatalogue.Main + ":paper");
+            if (o.Online.UsePrompt) names.Add(MethodCatalogue.Main + ":no-prompt");
+        }
+        names.AddRange(o.WeightedScoreAlphas.Select(a => $"{MethodCatalogue.WeightedScore}:{a.ToString(CultureInfo.InvariantCulture)}"));
+        return names;
+    }
+
     public static IReadOnlyList<AnnotationMethod> Create(SeedContext ctx)
     {
         var o = ctx.Options;
         var pool = o.Pool;
-        int arms = pool.Count;
         var costs = pool.Select(o.CostOf).ToArray();
         var offline = ctx.OfflineRouter;
-        int dim = offline.FeatureDimension;
         long Seed(string purpose) => SimulationRunner.SeedFor(ctx.Seed, purpose);
+        var settings = new BaselineRouterOptions { PriorVarianceAlone = o.PriorVarianceAlone, NoiseVariance = o.NoiseVariance, LaserAlpha = o.LaserAlpha };
 
-        RoutedMethod Routed(string name, MethodKind kind, IRouter router, bool learns, bool raw = false,
-            Func<SimulationBatch, IReadOnlyList<double[]>>? context = null) =>
-            new(name, kind, router, learns, context ?? (raw ? b => b.RawFeatures : b => b.Features), pool, costs, o.Feedback,
-                new Random((int)Seed(name + "/feedback")), ctx.Seed);
+        RoutedMethod Routed(string name, MethodKind kind, IRouter router, bool learns, Func<SimulationBatch, IReadOnlyList<double[]>> context) =>
+            new(name, kind, router, learns, context, pool, costs, o.Feedback, new Random((int)Seed(name + "/feedback")), ctx.Seed);
 
         // The bayesian-router and its variants, built where every user builds it (BayesianRouterFactory).
         RoutedMethod Bayesian(string name, BayesianRouterOptions online)
@@ -39,40 +59,24 @@ public static class SimulationMethods
                 context: b => b.Pairs.Select((p, i) => factory.Features(router, b.Features[i], p.Domain, p.Group)).ToArray());
         }
 
-        var methods = new List<AnnotationMethod>();
-        for (int n = 0; n < arms; n++)
-            methods.Add(Routed($"single:{pool[n]}", MethodKind.Single, new FixedRouter(arms, n, dim), learns: false));
-        methods.Add(Routed("random", MethodKind.Router, new RandomRouter(arms, Seed("random"), dim), learns: false));
-        methods.Add(new EnsembleMethod("majority", new MajorityVote(Seed("majority")).Aggregate, pool, costs));
-        methods.Add(new EnsembleMethod("uwo", new UncertaintyWeightedOptimization(Seed("uwo")).Aggregate, pool, costs));
-        methods.Add(Routed("laser", MethodKind.Router,
-            new LaserRouter(arms, ctx.RawDimension, new LinUcbOptions { Alpha = o.LaserAlpha }), learns: true, raw: true));
-        methods.Add(Routed("ts-no-offline", MethodKind.Router,
-            new ThompsonSamplingRouter(arms, ctx.RawDimension, new ThompsonSamplingOptions
-            {
-                PriorVariance = o.PriorVarianceAlone,
-                NoiseVariance = o.NoiseVariance,
-                Seed = Seed("ts-no-offline"),
-            }), learns: true, raw: true));
-        methods.Add(Routed("offline-only", MethodKind.Router, OfflineGreedyRouter.FromOffline(offline), learns: false));
-        methods.Add(Bayesian(SimulationReport.Main, ctx.Online ?? o.Online));
-        if (o.ChooseOnlineModel || o.Online.Model != OnlineModel.Paper)
+        AnnotationMethod Method(string name)
         {
-            methods.Add(Bayesian(SimulationReport.Main + ":paper", o.Online with
-            {
-                Model = OnlineModel.Paper, PaperPriorVariance = o.PriorVarianceWithOffline, PaperNoiseVariance = o.NoiseVariance,
-            }));
-            if (o.Online.UsePrompt) methods.Add(Bayesian(SimulationReport.Main + ":no-prompt", o.Online with { UsePrompt = false }));
+            var m = MethodCatalogue.Parse(name, pool, Variants);
+            if (MethodCatalogue.Aggregator(m, Seed) is { } vote) return new EnsembleMethod(name, vote, pool, costs);
+            if (m.Base == MethodCatalogue.Oracle) return new OracleMethod(pool, costs);
+            if (m.Base == MethodCatalogue.Main)
+                return Bayesian(name, m.Variant switch
+                {
+                    "paper" => o.Online with { Model = OnlineModel.Paper, PaperPriorVariance = o.PriorVarianceWithOffline, PaperNoiseVariance = o.NoiseVariance },
+                    "no-prompt" => o.Online with { UsePrompt = false },
+                    _ => ctx.Online ?? o.Online,
+                });
+            var router = MethodCatalogue.Router(m, offline, ctx.RawDimension, settings, Seed)!;
+            bool learns = m.Base is MethodCatalogue.Laser or MethodCatalogue.TsNoOffline or MethodCatalogue.WeightedScore;
+            return Routed(name, m.Kind, router, learns, MethodCatalogue.ReadsBaselineFeatures(m.Base) ? b => b.RawFeatures : b => b.Features);
         }
-        foreach (var alpha in o.WeightedScoreAlphas)
-        {
-            string name = $"weighted-score:{alpha.ToString(CultureInfo.InvariantCulture)}";
-            methods.Add(Routed(name, MethodKind.Router, new WeightedScoreRouter(arms, dim, offline.BtScores, new WeightedScoreOptions
-            {
-                Alpha = alpha,
-                Online = new ThompsonSamplingOptions { PriorVariance = o.PriorVarianceAlone, NoiseVariance = o.NoiseVariance, Seed = Seed(name) },
-            }), learns: true));
-        }
+
+        var methods = Names(o).Select(Method).ToList();
         if (o.LiveSession)
             foreach (var model in new[] { OnlineModel.Hierarchical, OnlineModel.Paper })
             {
@@ -84,7 +88,7 @@ public static class SimulationMethods
                 });
                 methods.Add(new LiveSessionMethod(name, setup, pool, costs, o.Feedback, new Random((int)Seed(name + "/feedback")), ctx.Seed));
             }
-        methods.Add(new OracleMethod(pool, costs));
+        methods.Add(Method(MethodCatalogue.Oracle));
         foreach (var plan in ctx.Budgets) methods.AddRange(Budgeted(ctx, plan, costs));
         return methods;
     }

@@ -6,7 +6,7 @@ namespace BayesianRouter.Simulation;
 /// <summary>report.md: the tables of a simulation, and an honest line per baseline on whether bayesian-router beat it.</summary>
 public static class SimulationReport
 {
-    public const string Main = "bayesian-router";
+    public const string Main = MethodCatalogue.Main;
 
     public static string Markdown(SimulationResult r, string? plotsNote = null)
     {
