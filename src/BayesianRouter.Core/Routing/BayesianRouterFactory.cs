@@ -35,6 +35,13 @@ public sealed record BayesianRouterOptions
     public double DomainExploration { get; init; } = 1;
     public double PromptExploration { get; init; }
 
+    /// <summary>The hierarchical model fits the rewards' units online (<see cref="HierarchicalOptions.FitRewardScale"/>);
+    /// false takes them as 0/1 units with the calibrated sigma^2.</summary>
+    public bool FitRewardScale { get; init; } = true;
+
+    /// <summary>Weight of the reward units' prior in pseudo-pairs (<see cref="HierarchicalOptions.RewardScalePriorWeight"/>).</summary>
+    public double RewardScalePriorWeight { get; init; } = 1;
+
     /// <summary>The paper model's sigma_w^2 (paper: 0.02) and sigma^2 (paper: 1).</summary>
     public double PaperPriorVariance { get; init; } = 0.02;
     public double PaperNoiseVariance { get; init; } = 1.0;
@@ -75,6 +82,8 @@ public sealed class BayesianRouterFactory
         GlobalExploration = Options.GlobalExploration,
         DomainExploration = Options.DomainExploration,
         PromptExploration = Options.PromptExploration,
+        FitRewardScale = Options.FitRewardScale,
+        RewardScalePriorWeight = Options.RewardScalePriorWeight,
         Seed = seed,
     };
 

@@ -18,7 +18,15 @@ namespace BayesianRouter.Routing;
 /// the posterior is a Gaussian tree and is exact in O(1) per decision: an upward pass of sufficient statistics (per
 /// prompt the count k_g and the residual sum S_g; per domain the precision and information of its prompts' messages)
 /// and a downward draw theta_0, then theta_d | theta_0, then theta_g | theta_d (Gelman et al., BDA ch. 5, known
-/// variances). The dimension never grows with the number of prompts beyond one pair of numbers per prompt met.
+/// variances). The dimension never grows with the number of prompts beyond three numbers per prompt met.
+/// <para>
+/// Reward units (<see cref="HierarchicalOptions.FitRewardScale"/>): the model is r = a + b (f_n(h) + theta_{n,g}) + eps,
+/// eps ~ N(0, s^2), with (a, b, s^2) fitted online (<see cref="RewardMap"/>, pooled over the arms; a = 0, b = 1 at the
+/// start, and for 0/1 rewards), so the random effects and their level variances stay in the prior prediction's units
+/// and a reward counts as (r - a) / b with noise s^2 / b^2. The prompts' statistics are raw sums (count, sum of rewards,
+/// sum of prior predictions), so the tree is rebuilt exactly in the new units when the map is refitted (after a batch
+/// that grew the observations by an eighth since the last fit: amortised O(1) per observation).
+/// </para>
 /// <para>
 /// Context layout: [h (the offline router's features, length <c>featureDimension</c>); domain id; prompt id]. Ids are
 /// whole numbers from <see cref="Context"/>, which interns the domain and prompt names (the names are part of the
@@ -38,6 +46,12 @@ public sealed class HierarchicalThompsonRouter : RouterBase, IThompsonRouter, IC
     private readonly Dictionary<string, int> _domainIds = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _promptIds = new(StringComparer.Ordinal);
     private SeededRandom _random;
+    private RewardScale _scale = new();
+    private RewardMap _map;
+    private double _fittedAt;
+
+    /// <summary>A refit of the reward map waits until the observations have grown by this share since the last one.</summary>
+    private const double RefitGrowth = 0.125;
 
     /// <param name="arms">Pool size.</param>
     /// <param name="featureDimension">Length of h.</param>
@@ -52,11 +66,18 @@ public sealed class HierarchicalThompsonRouter : RouterBase, IThompsonRouter, IC
         Options = options ?? new HierarchicalOptions();
         Options.Validate();
         _arms = Enumerable.Range(0, arms).Select(_ => new ArmTree()).ToArray();
+        _map = new RewardMap(0, 1, Options.NoiseVariance);
         foreach (var t in _arms) t.Summarise(Options);
         _random = new SeededRandom(Options.Seed);
     }
 
     public HierarchicalOptions Options { get; }
+
+    /// <summary>
+    /// The reward units in use: a = 0, b = 1 and the calibrated sigma^2 at the start (and always, without
+    /// <see cref="HierarchicalOptions.FitRewardScale"/>); refitted from the feedback as it comes.
+    /// </summary>
+    public RewardMap RewardMap => _map;
 
     /// <summary>The id of a domain or prompt name this router has not met (contexts made with <c>intern: false</c>):
     /// valid for decisions, refused by <see cref="IRouter.Update"/>.</summary>
@@ -137,8 +158,9 @@ public sealed class HierarchicalThompsonRouter : RouterBase, IThompsonRouter, IC
         double v0 = 1 / t.RootPrecision, m0 = t.RootInformation * v0;
         var (lam, eta) = t.DomainSummary(domain);
         double pd = 1 / o.DomainVariance + lam, ad = 1 / o.DomainVariance / pd, bd = eta / pd, vd = 1 / pd;
-        var (k, s) = prompt < 0 ? (0, 0.0) : t.Prompt(domain, prompt);
-        double pg = 1 / o.PromptVariance + k / o.NoiseVariance, ag = 1 / o.PromptVariance / pg, bg = s / o.NoiseVariance / pg, vg = 1 / pg;
+        var (k, s) = t.Residual(domain, prompt, _map);
+        double noise = _map.EffectiveNoiseVariance;
+        double pg = 1 / o.PromptVariance + k / noise, ag = 1 / o.PromptVariance / pg, bg = s / noise / pg, vg = 1 / pg;
         double mean = ag * (ad * m0 + bd) + bg;
         double variance = ag * ag * (ad * ad * e0 * e0 * v0 + ed * ed * vd) + ep * ep * vg;
         return (mean, variance);
@@ -201,9 +223,10 @@ public sealed class HierarchicalThompsonRouter : RouterBase, IThompsonRouter, IC
         var (lam, eta) = t.DomainSummary(domain);
         double pd = 1 / o.DomainVariance + lam;
         double thetaD = (theta0 / o.DomainVariance + eta) / pd + Noise(o.DomainExploration, 1 / pd, random);
-        var (k, s) = prompt < 0 ? (0, 0.0) : t.Prompt(domain, prompt);
-        double pg = 1 / o.PromptVariance + k / o.NoiseVariance;
-        return (thetaD / o.PromptVariance + s / o.NoiseVariance) / pg + Noise(o.PromptExploration, 1 / pg, random);
+        var (k, s) = t.Residual(domain, prompt, _map);
+        double noise = _map.EffectiveNoiseVariance;
+        double pg = 1 / o.PromptVariance + k / noise;
+        return (thetaD / o.PromptVariance + s / noise) / pg + Noise(o.PromptExploration, 1 / pg, random);
     }
 
     private static double Noise(double scale, double variance, SeededRandom random) =>
@@ -225,48 +248,87 @@ public sealed class HierarchicalThompsonRouter : RouterBase, IThompsonRouter, IC
     {
         var parsed = feedback.Select((f, i) => Split(f.Context, i, allowUnseen: false)).ToArray();
         var changed = new bool[Arms];
+        var priors = new double[feedback.Count];
+        var predictions = new double[feedback.Count];
         for (int i = 0; i < feedback.Count; i++)
         {
             var (h, domain, prompt) = parsed[i];
-            var f = CheckScores(_prior(h), Arms, "the prior prediction");
-            _arms[feedback[i].Arm].Add(domain, prompt, feedback[i].Reward - f[feedback[i].Arm], Options);
-            changed[feedback[i].Arm] = true;
+            int arm = feedback[i].Arm;
+            priors[i] = CheckScores(_prior(h), Arms, "the prior prediction")[arm];
+            // the prediction the map is fitted on: prior plus the offset's posterior mean before this batch
+            predictions[i] = Options.FitRewardScale ? priors[i] + Offset(arm, domain, prompt, 1, 1, 1).Mean : priors[i];
+        }
+        for (int i = 0; i < feedback.Count; i++)
+        {
+            var (_, domain, prompt) = parsed[i];
+            int arm = feedback[i].Arm;
+            _arms[arm].Add(domain, prompt, priors[i], feedback[i].Reward, predictions[i], _map, Options, Options.FitRewardScale ? _scale : null);
+            changed[arm] = true;
+        }
+        if (Options.FitRewardScale && _scale.Count >= _fittedAt * (1 + RefitGrowth))
+        {
+            // new units: every prompt's message to its domain changes, so each arm's tree is rebuilt from its raw sums
+            _map = _scale.Fit(Options.RewardScalePriorWeight, Options.NoiseVariance);
+            _fittedAt = _scale.Count;
+            foreach (var t in _arms) t.Rebuild(_map, Options);
+            Array.Fill(changed, true);
         }
         for (int n = 0; n < Arms; n++) if (changed[n]) _arms[n].Summarise(Options);
     }
 
     public string StateKind => "hierarchical-thompson-sampling";
-    public int StateVersion => 1;
+    public int StateVersion => 2;
 
     public void WriteState(BinaryWriter w)
     {
         w.Write(Arms);
         w.Write(_featureDimension);
         foreach (var v in new[] { Options.GlobalVariance, Options.DomainVariance, Options.PromptVariance, Options.NoiseVariance }) w.Write(v);
+        w.Write(Options.FitRewardScale);
+        w.Write(Options.RewardScalePriorWeight);
         foreach (var names in new[] { _domains, _prompts })
         {
             w.Write(names.Count);
             foreach (var s in names) w.Write(s);
         }
         foreach (var t in _arms) t.Write(w);
+        _scale.Write(w);
+        w.Write(_map.A);
+        w.Write(_map.B);
+        w.Write(_map.NoiseVariance);
+        w.Write(_fittedAt);
         _random.WriteState(w);
     }
 
     public Action ReadState(BinaryReader r, int version)
     {
-        if (version != StateVersion) throw new InvalidDataException($"hierarchical router state version {version} is not supported");
+        if (version != StateVersion)
+            throw new InvalidDataException(version == 1
+                ? "hierarchical router state version 1 (before the reward units were fitted online) cannot be resumed: its prompt statistics are not raw sums; start a new session"
+                : $"hierarchical router state version {version} is not supported");
         r.ReadExpected(Arms, "arms");
         r.ReadExpected(_featureDimension, "feature dimension");
         r.ReadExpected(Options.GlobalVariance, "global variance");
         r.ReadExpected(Options.DomainVariance, "domain variance");
         r.ReadExpected(Options.PromptVariance, "prompt variance");
         r.ReadExpected(Options.NoiseVariance, "noise variance");
+        if (r.ReadBoolean() != Options.FitRewardScale) throw new InvalidDataException($"the state was saved with the reward units {(Options.FitRewardScale ? "fixed" : "fitted")}, this router has them {(Options.FitRewardScale ? "fitted" : "fixed")}");
+        r.ReadExpected(Options.RewardScalePriorWeight, "reward scale prior weight");
         var domains = ReadNames(r, "domain");
         var prompts = ReadNames(r, "prompt");
         var trees = _arms.Select((_, n) => ArmTree.Read(r, domains.Count, prompts.Count, $"arm {n}")).ToArray();
+        var scale = RewardScale.Read(r);
+        var map = new RewardMap(r.ReadDouble(), r.ReadDouble(), r.ReadDouble());
+        double fittedAt = r.ReadDouble();
+        if (!(map.B >= RewardScale.MinimumSlope) || !double.IsFinite(map.A) || !(map.NoiseVariance > 0) || !double.IsFinite(map.NoiseVariance)
+            || !(fittedAt >= 0 && fittedAt <= scale.Count))
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"reward map ({map}, fitted at {fittedAt}) is out of range"));
         var random = SeededRandom.ReadState(r);
         return () =>
         {
+            _scale = scale;
+            _map = map;
+            _fittedAt = fittedAt;
             Reset(_domains, _domainIds, domains);
             Reset(_prompts, _promptIds, prompts);
             for (int n = 0; n < Arms; n++)
@@ -296,52 +358,88 @@ public sealed class HierarchicalThompsonRouter : RouterBase, IThompsonRouter, IC
     }
 
     /// <summary>
-    /// One arm's sufficient statistics and the upward messages of its tree: per (domain, prompt) the count and residual
-    /// sum; per domain the precision and information of its prompts' messages, kept up to date as observations arrive
-    /// (O(1) each) and saved with the state, so a resumed run continues with the very same numbers; the root is summed
-    /// over the domains in id order after each batch.
+    /// One arm's sufficient statistics and the upward messages of its tree: per (domain, prompt) the count, the sum of
+    /// rewards and the sum of prior predictions (raw sums: the residual sum in the prior prediction's units is
+    /// (R - k a) / b - F for the map in use), per domain the same sums over observations of unknown prompts (each a
+    /// prompt of its own), and per domain the precision and information of its prompts' messages, kept up to date as
+    /// observations arrive (O(1) each), rebuilt from the raw sums when the map changes, and saved with the state, so a
+    /// resumed run continues with the very same numbers; the root is summed over the domains in id order after each batch.
     /// </summary>
     private sealed class ArmTree
     {
-        private readonly Dictionary<(int Domain, int Prompt), (int K, double S)> _prompts = [];
+        private readonly Dictionary<(int Domain, int Prompt), (int K, double R, double F)> _prompts = [];
+        private readonly SortedDictionary<int, (int K, double R, double F)> _singletons = [];
         private readonly SortedDictionary<int, (double Lambda, double Eta)> _domainSummary = [];
 
         public double RootPrecision { get; private set; } = double.NaN;
         public double RootInformation { get; private set; }
 
-        public void Add(int domain, int prompt, double residual, HierarchicalOptions o)
+        /// <summary>One observation: reward r of a pair whose prior prediction (for this arm) is f.</summary>
+        public void Add(int domain, int prompt, double f, double r, double prediction, RewardMap map, HierarchicalOptions o, RewardScale? scale)
         {
             var (lam, eta) = DomainSummary(domain);
+            double noise = map.EffectiveNoiseVariance;
             if (prompt >= 0)
             {
                 var key = (domain, prompt);
-                if (_prompts.TryGetValue(key, out var old))
+                _prompts.TryGetValue(key, out var old);
+                if (old.K > 0)
                 {
                     // take the prompt's old message out of its domain before adding the new one
-                    double oldLambda = Message(old.K, o);
+                    double oldLambda = Message(old.K, o, noise);
                     lam -= oldLambda;
-                    eta -= oldLambda * (old.S / old.K);
+                    eta -= oldLambda * (Residual(old, map) / old.K);
                 }
-                var (k, s) = old;
-                _prompts[key] = (k + 1, s + residual);
-                double newLambda = Message(k + 1, o);
+                scale?.Observe(r, prediction, f, old.K, old.R, old.F);
+                var cell = (old.K + 1, old.R + r, old.F + f);
+                _prompts[key] = cell;
+                double newLambda = Message(cell.Item1, o, noise);
                 lam += newLambda;
-                eta += newLambda * ((s + residual) / (k + 1));
+                eta += newLambda * (Residual(cell, map) / cell.Item1);
             }
             else
             {
                 // an unknown prompt is a prompt of its own, seen once: its message joins the domain for good
-                double lambda = Message(1, o);
+                scale?.Observe(r, prediction, f, 0, 0, 0);
+                var (u, ur, uf) = _singletons.TryGetValue(domain, out var v) ? v : (0, 0.0, 0.0);
+                _singletons[domain] = (u + 1, ur + r, uf + f);
+                double lambda = Message(1, o, noise);
                 lam += lambda;
-                eta += lambda * residual;
+                eta += lambda * (map.ToPrediction(r) - f);
             }
             _domainSummary[domain] = (lam, eta);
         }
 
-        /// <summary>Precision of a prompt's mean residual as a message to its domain: 1 / (tau_p^2 + sigma^2 / k).</summary>
-        private static double Message(int k, HierarchicalOptions o) => 1 / (o.PromptVariance + o.NoiseVariance / k);
+        /// <summary>The domains' messages recomputed from the raw sums in the units of <paramref name="map"/>.</summary>
+        public void Rebuild(RewardMap map, HierarchicalOptions o)
+        {
+            double noise = map.EffectiveNoiseVariance;
+            var sums = new SortedDictionary<int, (double Lambda, double Eta)>();
+            foreach (var ((d, _), cell) in _prompts)
+            {
+                var (lam, eta) = sums.TryGetValue(d, out var v) ? v : (0, 0);
+                double lambda = Message(cell.K, o, noise);
+                sums[d] = (lam + lambda, eta + lambda * (Residual(cell, map) / cell.K));
+            }
+            foreach (var (d, (u, ur, uf)) in _singletons)
+            {
+                var (lam, eta) = sums.TryGetValue(d, out var v) ? v : (0, 0);
+                double lambda = Message(1, o, noise);
+                sums[d] = (lam + u * lambda, eta + lambda * ((ur - u * map.A) / map.B - uf));
+            }
+            _domainSummary.Clear();
+            foreach (var (d, v) in sums) _domainSummary[d] = v;
+        }
 
-        public (int K, double S) Prompt(int domain, int prompt) => _prompts.TryGetValue((domain, prompt), out var v) ? v : (0, 0.0);
+        /// <summary>Sum of the residuals r - f of a cell in the prior prediction's units: (R - k a) / b - F.</summary>
+        private static double Residual((int K, double R, double F) cell, RewardMap map) => (cell.R - cell.K * map.A) / map.B - cell.F;
+
+        /// <summary>Precision of a prompt's mean residual as a message to its domain: 1 / (tau_p^2 + sigma^2 / k).</summary>
+        private static double Message(int k, HierarchicalOptions o, double noise) => 1 / (o.PromptVariance + noise / k);
+
+        /// <summary>A prompt's count and residual sum in the prior prediction's units (none for an unknown prompt).</summary>
+        public (int K, double S) Residual(int domain, int prompt, RewardMap map) =>
+            prompt >= 0 && _prompts.TryGetValue((domain, prompt), out var v) ? (v.K, Residual(v, map)) : (0, 0.0);
 
         public (double Lambda, double Eta) DomainSummary(int domain) => _domainSummary.TryGetValue(domain, out var v) ? v : (0, 0);
 
@@ -363,12 +461,21 @@ public sealed class HierarchicalThompsonRouter : RouterBase, IThompsonRouter, IC
         public void Write(BinaryWriter w)
         {
             w.Write(_prompts.Count);
-            foreach (var ((d, g), (k, s)) in _prompts)
+            foreach (var ((d, g), (k, r, f)) in _prompts)
             {
                 w.Write(d);
                 w.Write(g);
                 w.Write(k);
-                w.Write(s);
+                w.Write(r);
+                w.Write(f);
+            }
+            w.Write(_singletons.Count);
+            foreach (var (d, (k, r, f)) in _singletons)
+            {
+                w.Write(d);
+                w.Write(k);
+                w.Write(r);
+                w.Write(f);
             }
             w.Write(_domainSummary.Count);
             foreach (var (d, (l, e)) in _domainSummary)
@@ -387,10 +494,20 @@ public sealed class HierarchicalThompsonRouter : RouterBase, IThompsonRouter, IC
             for (int i = 0; i < count; i++)
             {
                 int d = r.ReadInt32(), g = r.ReadInt32(), k = r.ReadInt32();
-                double s = r.ReadDouble();
-                if (d < -1 || d >= domains || g < 0 || g >= prompts || k < 1 || !double.IsFinite(s))
-                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{what}: prompt entry {i} ({d}, {g}, {k}, {s}) is out of range"));
-                t._prompts[(d, g)] = (k, s);
+                double sr = r.ReadDouble(), sf = r.ReadDouble();
+                if (d < -1 || d >= domains || g < 0 || g >= prompts || k < 1 || !double.IsFinite(sr) || !double.IsFinite(sf))
+                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{what}: prompt entry {i} ({d}, {g}, {k}, {sr}, {sf}) is out of range"));
+                t._prompts[(d, g)] = (k, sr, sf);
+            }
+            int singles = r.ReadInt32();
+            if (singles < 0) throw new InvalidDataException($"{what}: negative count of domains with unknown prompts");
+            for (int i = 0; i < singles; i++)
+            {
+                int d = r.ReadInt32(), k = r.ReadInt32();
+                double sr = r.ReadDouble(), sf = r.ReadDouble();
+                if (d < -1 || d >= domains || k < 1 || !double.IsFinite(sr) || !double.IsFinite(sf))
+                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{what}: unknown-prompt entry {i} ({d}, {k}, {sr}, {sf}) is out of range"));
+                t._singletons[d] = (k, sr, sf);
             }
             int summaries = r.ReadInt32();
             if (summaries < 0) throw new InvalidDataException($"{what}: negative domain count");

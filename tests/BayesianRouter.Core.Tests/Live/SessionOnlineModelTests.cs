@@ -130,6 +130,10 @@ public class SessionOnlineModelTests
             var names = ((HierarchicalThompsonRouter)live.Router).PromptNames;
             Assert.Equal(((HierarchicalThompsonRouter)uninterrupted.Router).PromptNames, names);
             Assert.True(names.Count > 8, "new prompts were learned about");
+            // the reward units were refitted from the shaped losses, and the restarted session has the same map
+            var map = ((HierarchicalThompsonRouter)live.Router).RewardMap;
+            Assert.NotEqual(1.0, map.B);
+            Assert.Equal(((HierarchicalThompsonRouter)uninterrupted.Router).RewardMap, map);
         }
         // After the restart both route the same new pairs the same way.
         var next = LiveOfflineData.Pairs(setup, 40, 77, "next");

@@ -26,16 +26,22 @@ public class HierarchicalThompsonRouterTests
         }).ToList();
     }
 
-    [Fact]
-    public void PosteriorEqualsTheBayesianLinearModelOnOneHotLevels()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void PosteriorEqualsTheBayesianLinearModelOnOneHotLevels(bool fitUnits)
     {
         // The same data through a dense Bayesian linear regression with features [1; onehot(domain); onehot(prompt)]
         // and prior variances (tau0^2, tau_d^2, tau_p^2): scaling feature k by sqrt(v_k) gives a unit-variance prior.
-        var router = Make();
-        var obs = Observations(60, 1);
+        // With fitted units the rewards count as (r - a) / b with noise sigma_r^2 / b^2 for the map in use.
+        var router = Make(Levels with { FitRewardScale = fitUnits });
+        var obs = Observations(60, 1).Select(o => o with { Reward = 0.3 + 0.4 * o.Reward }).ToList();
         var h = new double[] { 0.3, 1 };
         foreach (var batch in obs.Chunk(7))
             router.Update(batch.Select(o => new ArmFeedback(router.Context(h, o.Domain, o.Prompt), o.Arm, o.Reward)).ToArray());
+        var map = router.RewardMap;
+        if (fitUnits) Assert.True(map.A > 0.1 && map.B < 0.9, $"the map moved towards the rewards' units ({map})");
+        else Assert.Equal(new RewardMap(0, 1, Levels.NoiseVariance), map);
 
         var domains = obs.Select(o => o.Domain).Distinct().Order().ToList();
         var prompts = obs.Select(o => o.Prompt).Distinct().Order().ToList();
@@ -50,9 +56,9 @@ public class HierarchicalThompsonRouterTests
         }
         for (int arm = 0; arm < 3; arm++)
         {
-            var dense = new ArmPosterior(dim, 1.0, Levels.NoiseVariance);
+            var dense = new ArmPosterior(dim, 1.0, map.EffectiveNoiseVariance);
             var mine = obs.Where(o => o.Arm == arm).ToList();
-            dense.Observe(mine.Select(o => X(o.Domain, o.Prompt)).ToArray(), mine.Select(o => o.Reward - Prior(h)[arm]).ToArray());
+            dense.Observe(mine.Select(o => X(o.Domain, o.Prompt)).ToArray(), mine.Select(o => (o.Reward - map.A) / map.B - Prior(h)[arm]).ToArray());
             dense.RefreshMean();
             var cov = dense.Covariance();
             foreach (var (d, g) in new[] { ("d0", "d0/p1"), ("d2", "d2/p3"), ("d1", "d1/never-seen") })
@@ -173,6 +179,79 @@ public class HierarchicalThompsonRouterTests
             return arms;
         }
         Assert.Equal(Run(null), Run(13));
+    }
+
+    [Fact]
+    public void ZeroOneRewardsGiveTheZeroOneUnitsBack()
+    {
+        // 0/1 rewards drawn from the model itself (Bernoulli(f + delta_g), delta_g ~ N(0, tau_p^2) per prompt and arm),
+        // arms at random: the fitted map is a = 0, b = 1 and sigma_r^2 = E[p (1 - p)], the 0/1 units
+        var levels = Levels with { GlobalVariance = 1e-4, DomainVariance = 1e-4, PromptVariance = 0.01 };
+        Func<double, double[]> prior = x => [x, 0.5 * x + 0.3, 0.9 - 0.6 * x];
+        var router = new HierarchicalThompsonRouter(3, 1, h => prior(h[0]), levels);
+        var rng = new Random(21);
+        var delta = new Dictionary<(int, int), double>();
+        double within = 0;
+        int n = 0;
+        for (int t = 0; t < 200; t++)
+        {
+            var batch = Enumerable.Range(0, 40).Select(_ =>
+            {
+                double x = 0.15 + 0.7 * rng.NextDouble();
+                int arm = rng.Next(3), g = rng.Next(300);
+                if (!delta.TryGetValue((arm, g), out var d)) delta[(arm, g)] = d = 0.1 * Gaussian(rng);
+                double p = Math.Clamp(prior(x)[arm] + d, 0, 1);
+                within += p * (1 - p);
+                n++;
+                return new ArmFeedback(router.Context([x], "d", $"p{g}"), arm, rng.NextDouble() < p ? 1 : 0);
+            }).ToArray();
+            router.Update(batch);
+        }
+        var map = router.RewardMap;
+        Assert.Equal(0, map.A, 0.03);
+        Assert.Equal(1, map.B, 0.05);
+        Assert.Equal(within / n, map.NoiseVariance, 0.01);
+    }
+
+    [Fact]
+    public void CompressedRewardsAreReadInTheirUnits()
+    {
+        // Shaped losses: a right label earns about 0.7, a wrong one 0.35. Arm 0 is right with its prior prediction 0.8,
+        // arm 1 with 0.7. In 0/1 units arm 0's typical reward (0.63) sits 0.17 below its prediction, and a prompt where
+        // it got that reward ten times turns to arm 1; in fitted units that is what arm 0 was expected to earn, and the
+        // prompt stays with it.
+        int Choice(bool fit)
+        {
+            var router = new HierarchicalThompsonRouter(2, 1, _ => [0.8, 0.7], Levels with
+            {
+                FitRewardScale = fit, GlobalExploration = 0, DomainExploration = 0, GlobalVariance = 1e-6, DomainVariance = 1e-6,
+            });
+            var rng = new Random(3);
+            for (int t = 0; t < 50; t++)
+                router.Update(Enumerable.Range(0, 20).Select(i =>
+                {
+                    int arm = i % 2;
+                    double reward = rng.NextDouble() < (arm == 0 ? 0.8 : 0.7) ? 0.7 : 0.35;
+                    return new ArmFeedback(router.Context([1], "d", $"p{t}-{i}"), arm, reward);
+                }).ToArray());
+            var target = router.Context([1], "d", "target");
+            router.Update(Enumerable.Repeat(new ArmFeedback(target, 0, 0.63), 10).ToArray());
+            if (fit) Assert.True(router.RewardMap.B < 0.6 && router.RewardMap.A > 0.2, $"the map found the compressed units ({router.RewardMap})");
+            return router.Select([target])[0].Arm;
+        }
+        Assert.Equal(1, Choice(fit: false));
+        Assert.Equal(0, Choice(fit: true));
+    }
+
+    [Fact]
+    public void AStateSavedWithOtherRewardUnitsIsRefused()
+    {
+        var fitted = Make();
+        fitted.Update([new ArmFeedback(fitted.Context([0.2, 1], "d", "p"), 1, 1)]);
+        var bytes = CheckpointFile.ToBytes(fitted);
+        var e = Assert.Throws<InvalidDataException>(() => CheckpointFile.Restore(bytes, Make(Levels with { FitRewardScale = false })));
+        Assert.Contains("reward units", e.Message);
+        CheckpointFile.Restore(bytes, Make());
     }
 
     [Fact]
