@@ -40,7 +40,7 @@ public sealed record BayesianRouterOptions
     public bool FitRewardScale { get; init; } = true;
 
     /// <summary>Weight of the reward units' prior in pseudo-pairs (<see cref="HierarchicalOptions.RewardScalePriorWeight"/>).</summary>
-    public double RewardScalePriorWeight { get; init; } = 1;
+    public double RewardScalePriorWeight { get; init; } = 256;
 
     /// <summary>The paper model's sigma_w^2 (paper: 0.02) and sigma^2 (paper: 1).</summary>
     public double PaperPriorVariance { get; init; } = 0.02;

@@ -34,7 +34,7 @@ public class HierarchicalThompsonRouterTests
         // The same data through a dense Bayesian linear regression with features [1; onehot(domain); onehot(prompt)]
         // and prior variances (tau0^2, tau_d^2, tau_p^2): scaling feature k by sqrt(v_k) gives a unit-variance prior.
         // With fitted units the rewards count as (r - a) / b with noise sigma_r^2 / b^2 for the map in use.
-        var router = Make(Levels with { FitRewardScale = fitUnits });
+        var router = Make(Levels with { FitRewardScale = fitUnits, RewardScalePriorWeight = 4 });
         var obs = Observations(60, 1).Select(o => o with { Reward = 0.3 + 0.4 * o.Reward }).ToList();
         var h = new double[] { 0.3, 1 };
         foreach (var batch in obs.Chunk(7))
@@ -224,7 +224,7 @@ public class HierarchicalThompsonRouterTests
         {
             var router = new HierarchicalThompsonRouter(2, 1, _ => [0.8, 0.7], Levels with
             {
-                FitRewardScale = fit, GlobalExploration = 0, DomainExploration = 0, GlobalVariance = 1e-6, DomainVariance = 1e-6,
+                FitRewardScale = fit, RewardScalePriorWeight = 1, GlobalExploration = 0, DomainExploration = 0, GlobalVariance = 1e-6, DomainVariance = 1e-6,
             });
             var rng = new Random(3);
             for (int t = 0; t < 50; t++)
