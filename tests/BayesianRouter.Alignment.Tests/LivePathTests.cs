@@ -46,7 +46,7 @@ public class LivePathTests
         Assert.Equal(0.005, method.Session.Setup.Factory!.Options.PaperPriorVariance);
 
         // A user's session: the same setup (RouterSetup.FromOfflineRouter, the same seed), fed the same pairs and losses.
-        var user = RoutingSession.Open(AlignMethods.Setup(OnlineModel.Paper, SimulationRunner.SeedFor(1, AlignMethods.Main), ctx));
+        var user = RoutingSession.Open(AlignMethods.Setup(RouterSetup.DefaultLiveModel, SimulationRunner.SeedFor(1, AlignMethods.Main), ctx));
         var labeller = new PoolLabeller(Pool);
         int labelled = 0, routed = 0;
         for (int step = 0; step < 4; step++)
@@ -128,7 +128,11 @@ public class LivePathTests
         var pool = Pool.Select(r => r.Name).ToArray();
         var names = AlignMethods.DefaultNames(pool);
         Assert.Equal(MethodCatalogue.Table1(pool), names.Where(n => !n.Contains(':') || n.StartsWith("single:", StringComparison.Ordinal)));
-        Assert.Equal("bayesian-router:hierarchical", names[names.ToList().IndexOf("bayesian-router") + 1]);
+        // the main method runs the live default; the other model follows it
+        var other = RouterSetup.DefaultLiveModel == OnlineModel.Paper ? OnlineModel.Hierarchical : OnlineModel.Paper;
+        Assert.Equal(AlignMethods.ModelName(other), names[names.ToList().IndexOf("bayesian-router") + 1]);
+        Assert.Equal("bayesian-router:paper", AlignMethods.ModelName(OnlineModel.Paper));
+        Assert.Contains("bayesian-router:hierarchical", AlignMethods.DefaultNames(pool, OnlineModel.Paper));
         Assert.Contains("bayesian-router:paper", AlignMethods.DefaultNames(pool, OnlineModel.Hierarchical));
         Assert.True(AlignMethods.IsRewardVariant("ts-no-offline:light-advantage"));
         Assert.False(AlignMethods.IsRewardVariant("bayesian-router:paper"));

@@ -1,3 +1,4 @@
+using BayesianRouter.Live;
 using System.Text.Json;
 
 namespace BayesianRouter.Cli.Tests;
@@ -35,7 +36,7 @@ public class AlignCommandTests : DataTempFolderTest
         Assert.Contains("Table 1", File.ReadAllText(Path.Combine(outDir, "report.md")));
         // the defaults: the live path's online model (the other one beside it), a calibrated sigma_w^2, h for every router
         var settings = json.GetProperty("info").GetProperty("align settings").GetString()!;
-        Assert.Contains("online model paper, sigma_w^2 calibrated", settings);
+        Assert.Contains($"online model {RouterSetup.DefaultLiveModel.ToString().ToLowerInvariant()}, sigma_w^2 calibrated", settings);
         Assert.Contains("baseline features shared (h)", settings);
         Assert.Contains("paper model sigma_w^2 = ", json.GetProperty("info").GetProperty("seed 1 online stage").GetString());
     }

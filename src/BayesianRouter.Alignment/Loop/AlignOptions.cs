@@ -63,7 +63,7 @@ public sealed record AlignOptions
 
     /// <summary>
     /// The bayesian-router's online model. Default: the live path's default (<see cref="RouterSetup.DefaultLiveModel"/>,
-    /// the paper's linear model), because the loop feeds DPO losses, as a live trainer does (docs/alignment.md).
+    /// the hierarchical model), because the loop feeds DPO losses, as a live trainer does (docs/alignment.md).
     /// </summary>
     public OnlineModel OnlineModel { get; init; } = RouterSetup.DefaultLiveModel;
 

@@ -18,8 +18,8 @@ public sealed record PairRouterOptions
 
     /// <summary>
     /// The online model on an offline router: null = the live default (<see cref="Live.RouterSetup.DefaultLiveModel"/>,
-    /// the paper's model); <see cref="Routing.OnlineModel.Hierarchical"/> adds per-domain and per-prompt corrections,
-    /// which pay off when the feedback is a strong signal (see docs/online-model.md).
+    /// the hierarchical model: per-domain and per-prompt corrections in reward units fitted online);
+    /// <see cref="Routing.OnlineModel.Paper"/> is the paper's linear model (see docs/online-model.md).
     /// </summary>
     public OnlineModel? OnlineModel { get; init; }
 

@@ -135,7 +135,7 @@ public sealed class PairRouterTests : IDisposable
         Assert.Equal(twin.Session.LearnedStateDigest(), live.Session.LearnedStateDigest());
         Assert.Equal(twin.Statistics().Rms, live.Statistics().Rms);
         // A state made with another online model or artifact is refused, naming the file.
-        var other = Assert.Throws<InvalidDataException>(() => PairRouter.Load(Artifact(), new PairRouterOptions { Embedder = new HashEncoder(), StateFile = state }));
+        var other = Assert.Throws<InvalidDataException>(() => PairRouter.Load(Artifact(), new PairRouterOptions { Embedder = new HashEncoder(), OnlineModel = OnlineModel.Paper, StateFile = state }));
         Assert.Contains(state, other.Message);
     }
 
