@@ -5,6 +5,7 @@ using System.Text.Json;
 using BayesianRouter.Data;
 using BayesianRouter.Features;
 using BayesianRouter.Live;
+using BayesianRouter.Offline;
 using BayesianRouter.RewardModels;
 
 namespace BayesianRouter.Service;
@@ -34,6 +35,15 @@ public sealed record ServeBenchmarkOptions
     public int EncoderSample { get; init; } = 64;
 
     public int Rms { get; init; } = 4;
+
+    /// <summary>
+    /// The offline router the service routes with, as <c>serve --router</c> (its pool names the RMs; <see cref="Rms"/> is
+    /// then ignored); null: no prior (<see cref="RouterSetup.WithoutOfflineRouter"/> on the raw embeddings).
+    /// </summary>
+    public OfflineRouter? Router { get; init; }
+
+    /// <summary>The online model on <see cref="Router"/> (null: the live default, <see cref="RouterSetup.DefaultLiveModel"/>).</summary>
+    public Routing.OnlineModel? Model { get; init; }
     public LogDurability Durability { get; init; } = LogDurability.Full;
     public int MonteCarloDraws { get; init; } = 1000;
     public long Seed { get; init; } = 1;
@@ -82,7 +92,7 @@ public static class ServeBenchmark
 
     public static async Task<ServeBenchmarkResult> RunAsync(ServeBenchmarkOptions o, IProgress<string>? log = null)
     {
-        if (o.Clients < 1 || o.BatchSize < 1 || o.Batches < 1 || o.WarmupBatches < 0 || o.DistinctPairs < o.BatchSize || o.Rms < 2)
+        if (o.Clients < 1 || o.BatchSize < 1 || o.Batches < 1 || o.WarmupBatches < 0 || o.DistinctPairs < o.BatchSize || (o.Router is null && o.Rms < 2))
             throw new ArgumentException("bench serve: clients, batch, batches >= 1, warm-up >= 0, distinct pairs >= batch, RMs >= 2");
         var pairs = SyntheticPairs(o.DistinctPairs, o.Seed);
 
@@ -101,12 +111,16 @@ public static class ServeBenchmark
 
         var dir = o.StateDirectory ?? Path.Combine(Path.GetTempPath(), "bayesrouter-bench-serve-" + Guid.NewGuid().ToString("N")[..8]);
         var token = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
-        var rms = Enumerable.Range(0, o.Rms).Select(n => (IRewardModel)new InstantRm($"rm{n}")).ToArray();
+        var names = o.Router?.Pool ?? Enumerable.Range(0, o.Rms).Select(n => $"rm{n}").ToArray();
+        var rms = names.Select(n => (IRewardModel)new InstantRm(n)).ToArray();
+        var setup = o.Router is null
+            ? RouterSetup.WithoutOfflineRouter(names, o.Embedder.Dimension, o.Seed)
+            : RouterSetup.FromOfflineRouter(o.Router, o.Seed, new Routing.BayesianRouterOptions { Model = o.Model ?? RouterSetup.DefaultLiveModel });
         try
         {
             await using var server = await RoutingServer.StartAsync(new ServiceOptions
             {
-                Setup = RouterSetup.WithoutOfflineRouter(rms.Select(r => r.Name).ToArray(), o.Embedder.Dimension, o.Seed),
+                Setup = setup,
                 RewardModels = rms,
                 Embedder = o.Embedder,
                 StateDirectory = dir,

@@ -24,6 +24,9 @@ public class BenchServeCommandTests
             Assert.Contains("pairs per second", r.Out);
             var bad = await CliRunner.RunAsync("bench", "serve", "--clients", "0", "--encoder-sample", "0", "--encoder-cache", cache);
             Assert.Equal(1, bad.ExitCode);
+            var noRouter = await CliRunner.RunAsync("bench", "serve", "--online-model", "paper", "--encoder-sample", "0", "--encoder-cache", cache);
+            Assert.NotEqual(0, noRouter.ExitCode);
+            Assert.Contains("--online-model needs --router", noRouter.Err);
         }
         finally
         {

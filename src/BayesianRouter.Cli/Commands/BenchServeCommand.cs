@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using BayesianRouter.Encoding;
+using BayesianRouter.Offline;
 using BayesianRouter.Service;
 using Spectre.Console;
 
@@ -22,18 +23,28 @@ public static class BenchServeCommand
         var distinct = new Option<int>("--distinct-pairs") { Description = "Distinct synthetic pairs the clients cycle through (embedded once before timing, so the cache is warm).", DefaultValueFactory = _ => 512 };
         var sample = new Option<int>("--encoder-sample") { Description = "Pairs encoded without a cache to time the encoder (0 = skip).", DefaultValueFactory = _ => 64 };
         var cache = new Option<DirectoryInfo?>("--encoder-cache") { Description = "Embedding cache folder (default: $BAYESROUTER_CACHE, else ~/.cache/bayesrouter/embeddings)." };
+        var router = new Option<FileInfo?>("--router") { Description = "An offline router artifact (offline train --out): the service routes with it as `serve --router` does, with the live default online model unless --online-model says otherwise; its pool names the instant RMs (--rms is ignored). Default: no router (the zero-prior linear model on the raw embeddings)." };
+        var onlineModel = new Option<string>("--online-model") { Description = "With --router: hierarchical or paper (default: the live default, as serve)." };
+        onlineModel.AcceptOnlyFromAmong("hierarchical", "paper");
         var json = new Option<bool>("--json") { Description = "Also print the result as one JSON object on the last line." };
         var cmd = new Command("serve",
             "Measure the routing service: pairs per second through POST /v1/label + POST /v1/feedback of a real server on loopback " +
             "(SQLite log, every decision committed before its response) with instant RMs and a warm embedding cache, from concurrent " +
             "clients in this process; p50/p99 latency of a batch (label + feedback); CPU and wall time per pair against the encoder's " +
             "own time per pair, measured in the same process. A benchmark: build with -c Release.");
-        foreach (var o in new Option[] { clients, batch, batches, warmup, rms, durability, draws, distinct, sample, cache, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { clients, batch, batches, warmup, rms, router, onlineModel, durability, draws, distinct, sample, cache, json }) cmd.Options.Add(o);
         cmd.SetAction(async (parse, ct) =>
         {
             int encoderSample = parse.GetValue(sample);
-            using var embedder = CachedPairEmbedder.CreateMiniLm(cacheRoot: parse.GetValue(cache)?.FullName);
-            using var uncached = encoderSample > 0 ? CachedPairEmbedder.CreateMiniLm(useCache: false) : null;
+            var routerFile = parse.GetValue(router);
+            if (routerFile is null && parse.GetValue(onlineModel) is not null)
+                throw new CliUsageException("--online-model needs --router (without a router the service has no offline prior to build either model on)");
+            var offline = routerFile is null ? null : OfflineRouter.Load(routerFile.FullName);
+            var encoderOptions = new EncoderOptions { MaxTokens = offline?.MaxTokens ?? new EncoderOptions().MaxTokens };
+            using var embedder = CachedPairEmbedder.CreateMiniLm(encoderOptions, parse.GetValue(cache)?.FullName);
+            if (offline != null && offline.EncoderId != embedder.EncoderId)
+                throw new InvalidDataException($"{routerFile!.FullName}: the router was trained on encoder \"{offline.EncoderId}\", this build embeds with \"{embedder.EncoderId}\"");
+            using var uncached = encoderSample > 0 ? CachedPairEmbedder.CreateMiniLm(encoderOptions, useCache: false) : null;
             ServeBenchmarkResult r;
             try
             {
@@ -41,6 +52,7 @@ public static class BenchServeCommand
                 {
                     Embedder = embedder, UncachedEmbedder = uncached, Clients = parse.GetValue(clients), BatchSize = parse.GetValue(batch),
                     Batches = parse.GetValue(batches), WarmupBatches = parse.GetValue(warmup), Rms = parse.GetValue(rms),
+                    Router = offline, Model = parse.GetValue(onlineModel) switch { "paper" => Routing.OnlineModel.Paper, "hierarchical" => Routing.OnlineModel.Hierarchical, _ => null },
                     Durability = parse.GetValue(durability), MonteCarloDraws = parse.GetValue(draws), DistinctPairs = parse.GetValue(distinct), EncoderSample = Math.Max(1, encoderSample),
                 }, new SyncProgress<string>(m => io.Err.WriteLine($"[bench serve] {m}")));
             }
