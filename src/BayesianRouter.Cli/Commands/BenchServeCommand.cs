@@ -42,8 +42,7 @@ public static class BenchServeCommand
             var offline = routerFile is null ? null : OfflineRouter.Load(routerFile.FullName);
             var encoderOptions = new EncoderOptions { MaxTokens = offline?.MaxTokens ?? new EncoderOptions().MaxTokens };
             using var embedder = CachedPairEmbedder.CreateMiniLm(encoderOptions, parse.GetValue(cache)?.FullName);
-            if (offline != null && offline.EncoderId != embedder.EncoderId)
-                throw new InvalidDataException($"{routerFile!.FullName}: the router was trained on encoder \"{offline.EncoderId}\", this build embeds with \"{embedder.EncoderId}\"");
+            LiveCliOptions.CheckEncoder(offline, routerFile?.FullName, embedder);
             using var uncached = encoderSample > 0 ? CachedPairEmbedder.CreateMiniLm(encoderOptions, useCache: false) : null;
             ServeBenchmarkResult r;
             try

@@ -83,8 +83,7 @@ internal sealed class LiveCliOptions
         var embedder = CachedPairEmbedder.CreateMiniLm(new EncoderOptions { MaxTokens = maxTokens }, parse.GetValue(EncoderCache)?.FullName);
         try
         {
-            if (offline != null && offline.EncoderId != embedder.EncoderId)
-                throw new InvalidDataException($"{routerFile!.FullName}: the router was trained on encoder \"{offline.EncoderId}\", this build embeds with \"{embedder.EncoderId}\"");
+            CheckEncoder(offline, routerFile?.FullName, embedder);
             long seed = parse.GetValue(Seed);
             var setup = offline is null
                 ? RouterSetup.WithoutOfflineRouter(specs.Select(s => s.Name).ToArray(), embedder.Dimension, seed)
@@ -100,6 +99,13 @@ internal sealed class LiveCliOptions
             embedder.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Refuses a router trained on another encoder than the one this build embeds with, naming the file.</summary>
+    public static void CheckEncoder(OfflineRouter? offline, string? routerPath, CachedPairEmbedder embedder)
+    {
+        if (offline != null && offline.EncoderId != embedder.EncoderId)
+            throw new InvalidDataException($"{routerPath}: the router was trained on encoder \"{offline.EncoderId}\", this build embeds with \"{embedder.EncoderId}\"");
     }
 
     /// <summary>Keeps the offline router beside the state (for <c>ope</c>'s offline-only policy); never overwrites one.</summary>
