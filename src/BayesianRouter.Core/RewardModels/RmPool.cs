@@ -24,6 +24,17 @@ public static class RmBackendNames
     };
 
     public static string ToName(this RmBackend backend) => ByName.First(kv => kv.Value == backend).Key;
+
+    /// <summary>The endpoint paths the clients append to a pool file's base URL.</summary>
+    public const string ClassifyPath = "/classify", GetRewardPath = "/get_reward", ChatCompletionsPath = "/v1/chat/completions";
+
+    /// <summary>The path a backend's requests go to, below the server's base URL.</summary>
+    public static string EndpointPath(this RmBackend backend) => backend switch
+    {
+        RmBackend.VllmClassify => ClassifyPath,
+        RmBackend.OpenRlhf => GetRewardPath,
+        _ => ChatCompletionsPath,
+    };
 }
 
 /// <summary>The circuit breaker of one RM (Polly's advanced breaker): it opens when, within the last

@@ -12,13 +12,13 @@ namespace BayesianRouter.RewardModels.Protocols;
 internal static class RmProtocol
 {
     /// <summary>vLLM classify endpoint.</summary>
-    public const string ClassifyPath = "/classify";
+    public const string ClassifyPath = RmBackendNames.ClassifyPath;
 
     /// <summary>OpenRLHF reward server endpoint.</summary>
-    public const string GetRewardPath = "/get_reward";
+    public const string GetRewardPath = RmBackendNames.GetRewardPath;
 
     /// <summary>OpenAI-compatible chat completions endpoint.</summary>
-    public const string ChatCompletionsPath = "/v1/chat/completions";
+    public const string ChatCompletionsPath = RmBackendNames.ChatCompletionsPath;
 
     /// <summary>The judge's two answers: "0" prefers the response shown first, "1" the one shown second.</summary>
     public const string FirstAnswer = "0", SecondAnswer = "1";
