@@ -98,6 +98,12 @@ public class NewUserTripTests : DataTempFolderTest
         var split = await CliRunner.RunAsync("offline", "train", "--pairs", pairs, "--pool", "alpha,beta", "--split", "Group", "--out", Path.Combine(dir, "r.bin"));
         Assert.NotEqual(0, split.ExitCode);
         Assert.Contains("random", split.Err);
+        // a RewardMATH folder, which simulate imports on the fly: the offline commands say how to make the pair file
+        var folder = await CliRunner.RunAsync("offline", "train", "--pairs", DataTestPaths.RewardMath, "--pool", "ArmoRM,internlm2_20b", "--out", Path.Combine(dir, "r.bin"));
+        Assert.NotEqual(0, folder.ExitCode);
+        Assert.Contains("is a folder", folder.Err);
+        Assert.Contains("data import rewardmath", folder.Err);
+        Assert.False(File.Exists(Path.Combine(dir, "r.bin")));
     }
 
     [Fact]

@@ -176,6 +176,8 @@ internal sealed class OfflineCliOptions
         if (pool.Count < 2) throw new CliUsageException($"--pool {poolText}: name at least 2 RMs to route between");
         var dup = pool.GroupBy(x => x, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (dup != null) throw new CliUsageException($"--pool names {dup.Key} twice");
+        if (Directory.Exists(path))
+            throw new CliUsageException($"--pairs {path}: is a folder; the offline commands read a pair file (their artifact records its SHA-256). A RewardMATH folder: bayesrouter data import rewardmath {path} -o rm.jsonl, then --pairs rm.jsonl");
         var pairs = PairFile.ReadAll(path);
         if (pairs.Count == 0) throw new InvalidDataException($"{path}: no pairs");
         var missing = PoolCoverage.Unjudged(pairs, pool);
