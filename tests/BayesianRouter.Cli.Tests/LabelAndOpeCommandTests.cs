@@ -48,6 +48,15 @@ public class LabelAndOpeCommandTests : DataTempFolderTest
         Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Err);
         Assert.Equal(Comparable(straight), Comparable(interrupted));
 
+        // Resuming with a pair whose texts changed under the same id is refused, naming the pair; the output stays.
+        var edited = Path.Combine(dir, "edited.jsonl");
+        PairFile.Write(edited, pairs.Select((p, i) => i == 5 ? p with { ResponseA = p.ResponseA + " (edited)" } : p).ToList());
+        var before = File.ReadAllText(straight);
+        var changed = await CliRunner.RunAsync(LabelArgs(pool, edited, straight, cache));
+        Assert.NotEqual(0, changed.ExitCode);
+        Assert.Contains($"pair \"{pairs[5].Id}\" is not the pair the decision log", changed.Err);
+        Assert.Equal(before, File.ReadAllText(straight));
+
         // The output: every pair once, the labelling RM's recorded judgment added, the decision fields filled.
         var output = PairFile.ReadAll(interrupted);
         Assert.Equal(pairs.Select(p => p.Id), output.Select(p => p.Id));

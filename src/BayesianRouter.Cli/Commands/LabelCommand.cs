@@ -53,7 +53,11 @@ public static class LabelCommand
                     throw new InvalidDataException($"{dir}: the decision log holds pair \"{e.Decision.PairId}\", which is not in {parse.GetValue(pairs)!.FullName}: use another --state for another pair file");
                 logged[e.Decision.PairId] = e;
             }
-            if (logged.Count > 0) io.Err.WriteLine($"[label] resuming: {logged.Count} of {input.Count} pairs already decided in {dir}");
+            if (logged.Count > 0)
+            {
+                io.Err.WriteLine($"[label] resuming: {logged.Count} of {input.Count} pairs already decided in {dir}; checking they are the same pairs");
+                CheckUnchanged(logged.Values, byId, parts, session, batchSize, parse.GetValue(pairs)!.FullName, dir);
+            }
             if (truth)
             {
                 var owed = logged.Values.Where(e => e.Feedback is null && e.Label.Arm is not null && byId[e.Decision.PairId].Preferred is not null).ToArray();
@@ -96,6 +100,27 @@ public static class LabelCommand
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// A decided pair must be the pair it was decided for: its features (from its texts, through the encoder and the
+    /// router's features) hash to the logged hash, and its domain and group are the logged ones. Otherwise the logged
+    /// label would be written out for other texts. The encoder's cache makes this cheap on the machine that decided them.
+    /// </summary>
+    private static void CheckUnchanged(IEnumerable<DecisionLogEntry> logged, Dictionary<string, PreferencePair> byId, LiveParts parts,
+        RoutingSession session, int batchSize, string pairsFile, string dir)
+    {
+        foreach (var chunk in logged.Chunk(batchSize))
+        {
+            var pairs = chunk.Select(e => byId[e.Decision.PairId]).ToArray();
+            var embeddings = parts.Embedder.Embed(pairs);
+            for (int i = 0; i < chunk.Length; i++)
+            {
+                var (d, p) = (chunk[i].Decision, pairs[i]);
+                if (Decision.HashFeatures(session.Features(embeddings[i], p.Domain)) != d.FeaturesHash || p.Domain != d.Domain || p.Group != d.Group)
+                    throw new InvalidDataException($"{pairsFile}: pair \"{p.Id}\" is not the pair the decision log in {dir} decided (its texts, domain or group changed): restore the file, or use another --state to label it anew");
+            }
+        }
     }
 
     private static FeedbackItem Truth(Decision d, LabelOutcome l, PreferencePair p) =>
