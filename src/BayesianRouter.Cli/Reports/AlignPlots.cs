@@ -45,17 +45,10 @@ public static class AlignPlots
         if (m != null)
         {
             var xs = Enumerable.Range(0, m.ShareOverSteps.Count).Select(i => (i + 0.5) / m.ShareOverSteps.Count * r.Steps).ToArray();
-            for (int n = 0; n < r.Pool.Count; n++)
-            {
-                var line = plt.Add.ScatterLine(xs, m.ShareOverSteps.Select(s => s[n]).ToArray());
-                line.LegendText = r.Pool[n];
-                line.LineWidth = 2;
-            }
+            SimulationPlots.ShareLines(plt, xs, r.Pool, m.ShareOverSteps);
             plt.Title($"Routing share of {m.Name} over DPO steps");
         }
         plt.XLabel("DPO step");
-        plt.YLabel("share of pairs routed to the RM");
-        plt.ShowLegend(Edge.Right);
         return plt;
     }
 }

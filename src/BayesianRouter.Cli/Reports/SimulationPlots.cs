@@ -76,20 +76,25 @@ public static class SimulationPlots
     {
         var plt = new Plot();
         var m = r.Methods.FirstOrDefault(x => x.Name == SimulationReport.Main) ?? r.Methods.First(x => x.StreamShare.Count > 0);
-        var xs = WindowCentres(m.StreamShare.Count, r.PairsOnline);
+        ShareLines(plt, WindowCentres(m.StreamShare.Count, r.PairsOnline), r.Pool, m.StreamShare);
+        plt.Title($"Routing share of {m.Name} over time");
+        plt.XLabel("online pairs seen");
+        return plt;
+    }
+
+    /// <summary>One line per RM of its share of the routed pairs at each x (a window of the stream, a tenth of the steps).</summary>
+    internal static void ShareLines(Plot plt, double[] xs, IReadOnlyList<string> pool, IReadOnlyList<IReadOnlyList<double>> shares)
+    {
         var palette = new ScottPlot.Palettes.Category10();
-        for (int n = 0; n < r.Pool.Count; n++)
+        for (int n = 0; n < pool.Count; n++)
         {
-            var line = plt.Add.ScatterLine(xs, m.StreamShare.Select(s => s[n]).ToArray());
-            line.LegendText = r.Pool[n];
+            var line = plt.Add.ScatterLine(xs, shares.Select(s => s[n]).ToArray());
+            line.LegendText = pool[n];
             line.LineWidth = 2;
             line.Color = palette.GetColor(n);
         }
-        plt.Title($"Routing share of {m.Name} over time");
-        plt.XLabel("online pairs seen");
         plt.YLabel("share of pairs routed to the RM");
         plt.ShowLegend(Edge.Right);
-        return plt;
     }
 
     /// <summary>
