@@ -92,9 +92,11 @@ public static partial class PoolFile
             throw new PoolFileException(file, $"{at}.url", $"\"{urlText}\" has a query or fragment; give the server's base URL (the endpoint path is added)");
         // the endpoint path is appended (docs/pool-file.md): a URL that already ends with it would be called at .../get_reward/get_reward
         var endpoint = backend.EndpointPath();
+        // a judge's base may end in /v1 (not given a second one), so its own part of the path is /chat/completions
+        var suffix = backend == RmBackend.OpenAiJudge ? "/chat/completions" : endpoint;
         var path = url.AbsolutePath.TrimEnd('/');
-        if (path.EndsWith(endpoint, StringComparison.Ordinal) || (backend == RmBackend.OpenAiJudge && path.EndsWith("/chat/completions", StringComparison.Ordinal)))
-            throw new PoolFileException(file, $"{at}.url", $"\"{urlText}\" ends with the endpoint path; give the server's base URL (\"{url.GetLeftPart(UriPartial.Authority)}{path[..path.LastIndexOf(backend == RmBackend.OpenAiJudge ? "/chat/completions" : endpoint, StringComparison.Ordinal)]}\"): {backendName} appends {endpoint}");
+        if (path.EndsWith(suffix, StringComparison.Ordinal))
+            throw new PoolFileException(file, $"{at}.url", $"\"{urlText}\" ends with the endpoint path; give the server's base URL (\"{url.GetLeftPart(UriPartial.Authority)}{path[..^suffix.Length]}\"): {backendName} appends {endpoint}");
 
         var model = OptionalString(file, at, e, "model");
         if (model is not null && model.Trim().Length == 0) throw new PoolFileException(file, $"{at}.model", "is empty");
