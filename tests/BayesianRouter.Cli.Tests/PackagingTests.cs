@@ -40,7 +40,7 @@ public class PackagingTests(Xunit.Abstractions.ITestOutputHelper log) : DataTemp
         // 1. Pack every packable project of the solution (the tool's publish goes to the temporary folder).
         await Run("dotnet", ["pack", Path.Combine(DataTestPaths.RepoRoot, "BayesianRouter.slnx"), "-c", Configuration, "--no-build", "-o", packages,
             $"-p:VersionSuffix={suffix}", $"-p:PublishDir={Dir(root, "publish")}/", "-nodeReuse:false"], DataTestPaths.RepoRoot, nugetHome, TimeSpan.FromMinutes(8));
-        foreach (var id in new[] { "BayesianRouter.Core", "BayesianRouter.Encoding", "BayesianRouter.RewardModels", "BayesianRouter.Training", "BayesianRouter.Service", "BayesianRouter.Alignment" })
+        foreach (var id in new[] { "BayesianRouter.Core", "BayesianRouter.Encoding", "BayesianRouter.RewardModels", "BayesianRouter.Training", "BayesianRouter.Service", "BayesianRouter.Experiments", "BayesianRouter.Alignment" })
         {
             var nuspec = Nuspec(Path.Combine(packages, $"{id}.{version}.nupkg"), id);
             Assert.True(File.Exists(Path.Combine(packages, $"{id}.{version}.snupkg")), $"{id}: no symbol package");

@@ -12,7 +12,7 @@ import random
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from bayesrouter_client import BayesianRouterClient, PairwiseJudge  # noqa: E402
+from bayesrouter.client import BayesianRouterClient, PairwiseJudge  # noqa: E402
 
 
 def dpo_loss(logp_chosen, logp_rejected, ref_chosen, ref_rejected, beta=0.1):

@@ -7,7 +7,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from bayesrouter_client import BayesianRouterClient, BayesianRouterError, PairwiseJudge  # noqa: E402
+from bayesrouter.client import BayesianRouterClient, BayesianRouterError, PairwiseJudge  # noqa: E402
 
 URL = os.environ.get("BAYESROUTER_URL")
 TOKEN = os.environ.get("BAYESROUTER_TOKEN")

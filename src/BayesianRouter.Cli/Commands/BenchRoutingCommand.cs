@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using BayesianRouter.Speed;
 using BayesianRouter.Routing;
 using Spectre.Console;
 

@@ -1,6 +1,5 @@
 using BayesianRouter.Features;
 using BayesianRouter.Offline;
-using BayesianRouter.Simulation;
 
 namespace BayesianRouter.Live;
 

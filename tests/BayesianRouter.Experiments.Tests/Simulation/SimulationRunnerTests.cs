@@ -1,0 +1,270 @@
+using BayesianRouter.Data;
+using BayesianRouter.Offline;
+using BayesianRouter.Simulation;
+
+namespace BayesianRouter.Experiments.Tests.Simulation;
+
+public class SimulationRunnerTests
+{
+    private static readonly string[] Pool = ["good", "math", "coin", "never"];
+
+    private static SimulationOptions Options(SplitKind split = SplitKind.Group) => new()
+    {
+        Pool = Pool,
+        Seeds = [1, 2, 3],
+        BatchSize = 16,
+        Split = split,
+        Offline = new OfflineTrainingOptions { Dimension = 4 },
+    };
+
+    private static SimulationResult Run(List<PreferencePair> pairs, SimulationOptions options, BiasOnlyTrainer? trainer = null) =>
+        new SimulationRunner(new HashEmbedder(), trainer ?? new BiasOnlyTrainer()).Run(pairs, null, options);
+
+    [Fact]
+    public void OfflinePartAndStreamNeverSplitAGroupAndCoverEveryPair()
+    {
+        var pairs = SimulationData.Pairs(60, 7);
+        var trainer = new BiasOnlyTrainer();
+        var seen = new List<(int Seed, HashSet<string> Stream)>();
+        var runner = new SimulationRunner(new HashEmbedder(), trainer, null, ctx =>
+        {
+            var rec = new RecordingMethod("rec");
+            lock (seen) seen.Add((ctx.Seed, rec.Ids));
+            return [rec];
+        });
+        runner.Run(pairs, null, Options());
+
+        // per seed: 6 candidates (3 embedding scales x 2 epoch counts) on the offline part less its validation part,
+        // then the chosen one retrained on the whole offline part
+        Assert.Equal(3 * 7, trainer.TrainedOn.Count);
+        var finals = trainer.TrainedOn.Chunk(7).Select(c => c[^1]).ToList();
+        foreach (var chunk in trainer.TrainedOn.Chunk(7))
+        {
+            var all = chunk[^1].Select(p => p.Id).ToHashSet();
+            Assert.All(chunk[..^1], c => Assert.True(c.Count < all.Count && c.All(p => all.Contains(p.Id)), "a candidate trained outside the offline part"));
+        }
+        foreach (var (offline, (seed, stream)) in finals.Zip(seen.OrderBy(s => s.Seed)))
+        {
+            var offlineGroups = offline.Select(p => p.Group).ToHashSet();
+            var streamGroups = pairs.Where(p => stream.Contains(p.Id)).Select(p => p.Group).ToHashSet();
+            Assert.Empty(offlineGroups.Intersect(streamGroups));
+            Assert.Equal(pairs.Count, offline.Count + stream.Count);
+            Assert.All(pairs.Where(p => stream.Contains(p.Id)), p => Assert.DoesNotContain(p.Id, offline.Select(o => o.Id)));
+        }
+    }
+
+    [Fact]
+    public void EveryMethodSeesTheSameBatchesInTheSameOrder()
+    {
+        var pairs = SimulationData.Pairs(40, 3);
+        var recorders = new List<RecordingMethod>();
+        var runner = new SimulationRunner(new HashEmbedder(), new BiasOnlyTrainer(), null, ctx =>
+        {
+            var list = new[] { new RecordingMethod("r1"), new RecordingMethod("r2"), new RecordingMethod("r3") };
+            lock (recorders) recorders.AddRange(list);
+            return list;
+        });
+        runner.Run(pairs, null, Options() with { Seeds = [5] });
+        Assert.Equal(3, recorders.Count);
+        Assert.Equal(recorders[0].Batches, recorders[1].Batches);
+        Assert.Equal(recorders[0].Batches, recorders[2].Batches);
+        Assert.True(recorders[0].Batches.Count > 1);
+        Assert.All(recorders[0].Batches.SkipLast(1), b => Assert.Equal(16, b.Split(',').Length));
+    }
+
+    [Fact]
+    public void OracleIsAtLeastEveryMethodAndSingleRmAccuracyMatchesDirectCount()
+    {
+        var pairs = SimulationData.Pairs(60, 11);
+        var ids = new Dictionary<int, HashSet<string>>();
+        var result = new SimulationRunner(new HashEmbedder(), new BiasOnlyTrainer(), null, ctx =>
+        {
+            var rec = new RecordingMethod("rec");
+            lock (ids) ids[ctx.Seed] = rec.Ids;
+            return [.. SimulationMethods.Create(ctx), rec];
+        }).Run(pairs, null, Options());
+
+        var oracle = result.Method("oracle");
+        foreach (var m in result.Methods)
+            for (int s = 0; s < result.Seeds.Count; s++)
+                Assert.True(oracle.AccuracyPerSeed[s] >= m.AccuracyPerSeed[s] - 1e-12, $"{m.Name} beats the oracle in seed {result.Seeds[s]}");
+
+        foreach (var rm in Pool)
+        {
+            var single = result.Method($"single:{rm}");
+            for (int s = 0; s < result.Seeds.Count; s++)
+            {
+                var stream = pairs.Where(p => ids[result.Seeds[s]].Contains(p.Id)).ToList();
+                double direct = stream.Count(p => p.IsRight(rm)) / (double)stream.Count;
+                Assert.Equal(direct, single.AccuracyPerSeed[s], 12);
+            }
+            Assert.Equal(1.0, single.RmCallsPerPair);
+            Assert.Equal(1.0, single.Share[rm]);
+        }
+        Assert.Equal(0.0, result.Method("single:never").Accuracy.Mean);
+    }
+
+    [Fact]
+    public void SameSeedsGiveIdenticalResults()
+    {
+        var pairs = SimulationData.Pairs(50, 5);
+        var a = SimulationJson.Serialize(Run(pairs, Options()));
+        var b = SimulationJson.Serialize(Run(pairs, Options()));
+        Assert.Equal(a, b);
+        var c = SimulationJson.Serialize(Run(pairs, Options() with { Seeds = [7, 8, 9] }));
+        Assert.NotEqual(a, c);
+    }
+
+    [Fact]
+    public void DomainSplitPutsWholeDomainsOnOneSide()
+    {
+        var pairs = SimulationData.Pairs(40, 9);
+        var trainer = new BiasOnlyTrainer();
+        Run(pairs, Options(SplitKind.Domain), trainer);
+        foreach (var offline in trainer.TrainedOn)
+        {
+            var domains = offline.Select(p => p.Domain).Distinct().ToList();
+            Assert.Single(domains);
+            Assert.True(pairs.Count(p => p.Domain == domains[0]) >= offline.Count);
+        }
+        Assert.Contains(trainer.TrainedOn, t => pairs.Count(p => p.Domain == t[0].Domain) == t.Count);
+    }
+
+    [Fact]
+    public void SeparateOfflinePairsTrainTheRouterAndTheWholeFileIsStreamed()
+    {
+        var online = SimulationData.Pairs(20, 1);
+        var offline = SimulationData.Pairs(30, 2).Select(p => p with { Id = "off-" + p.Id, Group = "off-" + p.Group }).ToList();
+        var trainer = new BiasOnlyTrainer();
+        var result = new SimulationRunner(new HashEmbedder(), trainer).Run(online, offline, Options());
+        Assert.All(trainer.TrainedOn, t => Assert.All(t, p => Assert.StartsWith("off-", p.Id)));
+        Assert.Equal(3, trainer.TrainedOn.Count(t => t.Count == offline.Count));
+        Assert.All(result.PairsOnlinePerSeed, n => Assert.Equal(online.Count, n));
+        Assert.Equal("offline-pairs", result.Split);
+    }
+
+    [Fact]
+    public void UnknownPoolRmIsAClearError()
+    {
+        var pairs = SimulationData.Pairs(10, 1);
+        var e = Assert.Throws<ArgumentException>(() => Run(pairs, Options() with { Pool = ["good", "missing"] }));
+        Assert.Contains("missing", e.Message);
+    }
+
+    [Fact]
+    public void PaperBatchesHoldPPromptsOfAtMostKPairsAndRevisitPrompts()
+    {
+        var pairs = SimulationData.Pairs(30, 4).SelectMany(p => new[] { p, p with { Id = p.Id + "x" }, p with { Id = p.Id + "y" } }).ToList();
+        var options = Options() with { Composition = BatchComposition.Prompts, PromptsPerBatch = 4, PairsPerPrompt = 2 };
+        var (order, bounds) = SimulationRunner.StreamBatches(pairs, options, 3);
+        Assert.Equal(Enumerable.Range(0, pairs.Count), order.Order());
+        var firstBatchOf = new Dictionary<string, int>();
+        for (int b = 0; b + 1 < bounds.Count; b++)
+        {
+            var batch = order[bounds[b]..bounds[b + 1]].Select(i => pairs[i]).ToList();
+            var groups = batch.GroupBy(p => p.Group).ToList();
+            Assert.InRange(groups.Count, 1, 4);
+            Assert.All(groups, g => Assert.InRange(g.Count(), 1, 2));
+            // a prompt's chunk is contiguous in the batch (its pairs are routed together)
+            Assert.All(groups, g => Assert.Equal(g.Count(), batch.FindLastIndex(p => p.Group == g.Key) - batch.FindIndex(p => p.Group == g.Key) + 1));
+            foreach (var g in groups) firstBatchOf.TryAdd(g.Key, b);
+        }
+        // 9 pairs per prompt in chunks of 2: every prompt comes back in 5 rounds
+        Assert.All(pairs.GroupBy(p => p.Group), g => Assert.Equal(5, Enumerable.Range(0, bounds.Count - 1)
+            .Count(b => order[bounds[b]..bounds[b + 1]].Any(i => pairs[i].Group == g.Key))));
+        var again = SimulationRunner.StreamBatches(pairs, options, 3);
+        Assert.Equal(order, again.Order);
+    }
+
+    [Fact]
+    public void AuditChecksTheSamePairsForEveryMethod()
+    {
+        var pairs = SimulationData.Pairs(60, 2);
+        var audited = pairs.Where(p => FeedbackModel.Audited(p, 4, 0.3)).Select(p => p.Id).ToHashSet();
+        Assert.InRange(audited.Count, 30, 80);   // about 54 of 180
+        var f = new FeedbackModel.Audit(0.3);
+        foreach (var seedRng in new[] { new Random(1), new Random(2) })    // two methods' generators
+            Assert.All(pairs, p => Assert.Equal(audited.Contains(p.Id), f.Reward(p, Pool, 0, seedRng, 4, out _) != null));
+        Assert.NotEqual(audited, pairs.Where(p => FeedbackModel.Audited(p, 5, 0.3)).Select(p => p.Id).ToHashSet());
+    }
+
+    [Fact]
+    public void AgreementWithMoreRmsThanThePoolHasIsRefused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => (Options() with { Feedback = new FeedbackModel.Agreement(4) }).Validate());
+        Assert.Contains("only 3 other RMs", e.Message);
+        (Options() with { Feedback = new FeedbackModel.Agreement(3) }).Validate();
+    }
+
+    [Fact]
+    public void PairsWithoutGroundTruthOrNoPairsAtAllSayWhatIsMissing()
+    {
+        var noTruth = SimulationData.Pairs(4, 1).Select(p => p with { Preferred = null }).ToList();
+        var e = Assert.Throws<ArgumentException>(() => Run(noTruth, Options()));
+        Assert.Contains("ground truth", e.Message);
+        Assert.DoesNotContain("no judgment", e.Message);
+        var empty = Assert.Throws<ArgumentException>(() => Run([], Options()));
+        Assert.Contains("no pair", empty.Message);
+    }
+
+    [Fact]
+    public void BayesianRouterLearnsAPromptItsPriorGetsWrong()
+    {
+        // Per prompt, "good" is right on every pair (3 prompts in 4) or on none; "alt" is right exactly where "good" is
+        // wrong. The offline router can only prefer "good" (75%); the prompt level learns from a prompt's earlier
+        // pairs that "good" fails there and switches to "alt".
+        var rng = new Random(3);
+        var pairs = SimulationData.Pairs(200, 8).GroupBy(p => p.Group).SelectMany(g =>
+        {
+            bool goodHere = rng.Next(4) != 0;
+            return g.SelectMany(p => Enumerable.Range(0, 3).Select(k =>
+            {
+                Judgment Says(bool right) => right == (p.Preferred == Preference.A) ? Judgment.FromScores(1, 0) : Judgment.FromScores(0, 1);
+                return p with
+                {
+                    Id = $"{p.Id}-{k}",
+                    Judgments = new Dictionary<string, Judgment> { ["good"] = Says(goodHere), ["alt"] = Says(!goodHere), ["coin"] = Says(rng.Next(2) == 0) },
+                };
+            }));
+        }).ToList();
+        var result = Run(pairs, Options() with { Pool = ["good", "alt", "coin"], Seeds = [1, 2] });
+        double main = result.Method(SimulationReport.Main).Accuracy.Mean, offline = result.Method("offline-only").Accuracy.Mean;
+        Assert.True(main > offline + 0.05, $"bayesian-router {main:F3}, offline-only {offline:F3}");
+        Assert.True(result.Method(SimulationReport.Main + ":no-prompt").Accuracy.Mean < main - 0.05);
+        Assert.Contains(result.Methods, m => m.Name == SimulationReport.Main + ":paper");
+
+        // the online model of each seed was chosen on the validation replay: the most accurate there, simplest on a tie
+        foreach (var info in result.OfflineRouterInfo.Values)
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(info, @"online model: (.+?) \(validation replay: (.+)\)");
+            Assert.True(m.Success, info);
+            var scores = m.Groups[2].Value.Split(", ").Select(x => (Name: x[..x.LastIndexOf(' ')], Acc: double.Parse(x[(x.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture))).ToList();
+            Assert.Equal(new[] { "paper", "hierarchical without prompt level", "hierarchical" }, scores.Select(x => x.Name));
+            var chosen = scores.First(x => x.Acc == scores.Max(y => y.Acc));
+            Assert.Equal(chosen.Name, m.Groups[1].Value);
+            Assert.Equal("hierarchical", chosen.Name);
+        }
+        var fixedPaper = Run(pairs, Options() with
+        {
+            Pool = ["good", "alt", "coin"], Seeds = [1, 2], ChooseOnlineModel = false, Online = new() { Model = BayesianRouter.Routing.OnlineModel.Paper },
+        });
+        Assert.Equal("paper", fixedPaper.OnlineModel);
+        Assert.All(fixedPaper.OfflineRouterInfo.Values, v => Assert.EndsWith("online model: fixed", v));
+        // the paper's model does not learn per prompt: here it stays well below the hierarchical model
+        Assert.True(fixedPaper.Method(SimulationReport.Main).Accuracy.Mean < main - 0.05);
+    }
+
+    /// <summary>Records the ids of every batch it is shown; labels with arm 0.</summary>
+    private sealed class RecordingMethod(string name) : AnnotationMethod(name, MethodKind.Router)
+    {
+        public HashSet<string> Ids { get; } = [];
+        public List<string> Batches { get; } = [];
+
+        public override void Annotate(SimulationBatch batch, Span<PairOutcome> outcomes)
+        {
+            Batches.Add(string.Join(",", batch.Pairs.Select(p => p.Id)));
+            foreach (var p in batch.Pairs) Ids.Add(p.Id);
+            for (int i = 0; i < outcomes.Length; i++) outcomes[i] = new PairOutcome(batch.Pairs[i].IsRight("good"), 0, 1, 1, 1);
+        }
+    }
+}
