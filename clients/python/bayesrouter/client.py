@@ -123,6 +123,8 @@ class BayesianRouterClient:
         self.max_backoff = max_backoff
         self._random = random.Random(os.getpid() if seed is None else seed)
         self._sleep = sleep
+        #: Attempts sent again so far (after a connection error or a 429/502/503/504), for logs and tests.
+        self.retried = 0
 
     def label(self, pairs: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
         """Routes each pair to one RM and returns its label, in input order.
@@ -200,6 +202,7 @@ class BayesianRouterClient:
             if retry_after is not None:
                 pause = max(pause, min(retry_after, self.max_backoff))
             self._sleep(pause)
+            self.retried += 1
             wait = min(wait * 2, self.max_backoff)
 
     def _send(self, method: str, path: str, data: Optional[bytes], key: Optional[str], auth: bool = True) -> Dict[str, Any]:
