@@ -40,36 +40,7 @@ internal static class RequestBody
         }
         catch (JsonException e)
         {
-            throw new RequestFieldException("$", Describe(body, e.LineNumber, e.BytePositionInLine));
+            throw new RequestFieldException("$", $"the body is not valid JSON: {Data.JsonErrorText.Describe(body, e)}");
         }
-    }
-
-    /// <summary>Where the JSON breaks and what stands there (lines and bytes counted from 1).</summary>
-    internal static string Describe(byte[] body, long? lineNumber, long? bytePosition)
-    {
-        long line = lineNumber ?? 0, column = bytePosition ?? 0;
-        int start = 0;
-        for (long l = 0; l < line && start < body.Length; l++)
-        {
-            int next = Array.IndexOf(body, (byte)'\n', start);
-            if (next < 0) break;
-            start = next + 1;
-        }
-        long offset = start + column;
-        string where = $"line {line + 1}, byte {column + 1}";
-        var rest = offset < body.Length ? body.AsSpan((int)offset).TrimEnd(" \t\r\n"u8) : [];
-        if (rest.IsEmpty) return $"the body is not valid JSON: it ends before the JSON value is complete ({where})";
-        byte b = rest[0];
-        string found = b == (byte)'\'' ? "\"'\"" : b is >= 0x20 and < 0x7f ? $"'{(char)b}'" : $"the byte 0x{b:x2}";
-        string hint = b switch
-        {
-            (byte)'N' or (byte)'I' => " (JSON has no NaN or Infinity: numbers must be finite)",
-            (byte)'\'' => " (JSON strings take double quotes)",
-            (byte)'/' => " (JSON has no comments)",
-            (byte)'}' or (byte)']' => " (a comma before a closing bracket, or a missing value?)",
-            >= 0x80 => " (the body must be UTF-8)",
-            _ => "",
-        };
-        return $"the body is not valid JSON: unexpected {found} at {where}{hint}";
     }
 }

@@ -82,6 +82,11 @@ public class LiveCommandTripTests : DataTempFolderTest
         AssertOneLineError(missingToken, $"--token-file {Path.Combine(dir, "no", "token")}: no such file");
         var missingPool = await CliRunner.RunAsync("serve", "--pool", Path.Combine(dir, "nopool.json"), "--state", state, "--token-file", token);
         AssertOneLineError(missingPool, "--pool ");
+        var notJson = Path.Combine(dir, "pool-not-json.json");
+        File.WriteAllText(notJson, "{\"rms\": [\n{\"name\": \"a\",}]}");
+        var malformed = await CliRunner.RunAsync("serve", "--pool", notJson, "--state", state, "--token-file", token);
+        Assert.Equal($"error: {notJson}: line 2: not valid JSON: unexpected '}}' at byte 14 (a comma before a closing bracket, or a missing value?)", malformed.Err.Trim());
+        Assert.Equal(1, malformed.ExitCode);
         Assert.False(Directory.Exists(state));
     }
 
