@@ -196,13 +196,13 @@ public sealed class RoutingServer : IAsyncDisposable
             }
             catch (BodyCutShortException e)
             {
-                _options.Log?.WriteLine($"warning: {endpoint}: {e.Message}; nothing of it was done");
+                WriteLog($"warning: {endpoint}: {e.Message}; nothing of it was done");
                 if (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
                     await Problem(context, 400, "incomplete body", e.Message, "$");
             }
             catch (Exception e) when (!context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted)
             {
-                _options.Log?.WriteLine($"error: {endpoint}: the request failed ({e.GetType().Name}: {e.Message})");
+                WriteLog($"error: {endpoint}: the request failed ({e.GetType().Name}: {e.Message})");
                 await Problem(context, 500, "internal error", "the service could not complete this request (its log says why); nothing was acknowledged", null);
             }
             finally
@@ -221,6 +221,13 @@ public sealed class RoutingServer : IAsyncDisposable
             return Results.Json(new { status = "failed", detail = "the decision log could not be written; restart the service" }, statusCode: 503);
         });
         _app.MapMetrics("/metrics", Metrics.Registry);
+    }
+
+    /// <summary>One line to the log (the same lock as the host's logger: a writer may not be thread-safe).</summary>
+    private void WriteLog(string line)
+    {
+        if (_options.Log is { } log)
+            lock (log) log.WriteLine(line);
     }
 
     private bool Authorised(HttpRequest request)
@@ -519,7 +526,7 @@ public sealed class RoutingServer : IAsyncDisposable
         }
         catch (Exception e)
         {
-            _options.Log?.WriteLine($"warning: checkpoint failed ({e.Message}); the decision log still holds every acknowledged write");
+            WriteLog($"warning: checkpoint failed ({e.Message}); the decision log still holds every acknowledged write");
         }
         finally
         {
