@@ -45,7 +45,7 @@ public sealed record ServeBenchmarkOptions
     /// <summary>The online model on <see cref="Router"/> (null: the live default, <see cref="RouterSetup.DefaultLiveModel"/>).</summary>
     public Routing.OnlineModel? Model { get; init; }
     public LogDurability Durability { get; init; } = LogDurability.Full;
-    public int MonteCarloDraws { get; init; } = 1000;
+    public int MonteCarloDraws { get; init; }
     public long Seed { get; init; } = 1;
 
     /// <summary>Where the benchmark's state goes (a new temporary folder when null; removed afterwards).</summary>

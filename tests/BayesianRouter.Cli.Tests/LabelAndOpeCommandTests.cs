@@ -171,6 +171,40 @@ public class LabelAndOpeCommandTests : DataTempFolderTest
     }
 
     [Fact]
+    public async Task Without_exploration_ope_says_which_policies_it_cannot_estimate()
+    {
+        // A prior far ahead for the judge and no exploration floor: the other RMs are almost never chosen, so their
+        // policies have no decision to estimate from ("no data", not an estimate of 0), and the warnings say why.
+        var pairs = RecordedRmFarm.MakePairs(32, seed: 5);
+        await using var farm = await RecordedRmFarm.StartAsync(pairs);
+        var dir = NewFolder();
+        var pool = Path.Combine(dir, "pool.json");
+        farm.WritePoolFile(pool);
+        var input = Path.Combine(dir, "pairs.jsonl");
+        PairFile.Write(input, pairs);
+        var output = Path.Combine(dir, "out.jsonl");
+        var label = await CliRunner.RunAsync([.. LabelArgs(pool, input, output, Path.Combine(dir, "cache"), "--router", JudgeFavouringRouter(dir))
+            .Select(a => a == "0.2" ? "0" : a)]);
+        Assert.True(label.ExitCode == 0, label.Err);
+        var routed = PairFile.ReadAll(output).Select(p => p.Routing!).ToArray();
+        Assert.All(routed, r => Assert.Equal("judge", r.Chosen));
+
+        var ope = await CliRunner.RunAsync("ope", "--state", output + ".state", "--json");
+        Assert.True(ope.ExitCode == 0, ope.Err);
+        var policies = JsonNode.Parse(ope.LastLine)!["policies"]!.AsArray().ToDictionary(p => (string)p!["policy"]!);
+        foreach (var rm in new[] { "sky", "armo", "intern" })
+        {
+            Assert.False((bool)policies[$"single:{rm}"]!["has_data"]!);
+            Assert.Null(policies[$"single:{rm}"]!["ips"]);
+            Assert.Matches($@"single:{rm}\s*│\s*no data", ope.Out);
+        }
+        Assert.True((bool)policies["single:judge"]!["has_data"]!);
+        // uniform weighs every judge decision by 1/4 over a probability near 1: ESS 32, no warning; none is certain
+        Assert.DoesNotContain("uniform: effective sample size", ope.Err);
+        Assert.Equal(0, (int)JsonNode.Parse(ope.LastLine)!["certain"]!);
+    }
+
+    [Fact]
     public async Task Ope_explains_what_is_missing()
     {
         var missing = await CliRunner.RunAsync("ope", "--state", NewFolder());

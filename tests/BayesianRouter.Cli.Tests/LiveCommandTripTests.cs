@@ -41,7 +41,7 @@ public class LiveCommandTripTests : DataTempFolderTest
 
     [Theory]
     [InlineData("--checkpoint-every 0", "--checkpoint-every 0: must be at least 1")]
-    [InlineData("--mc-draws 0", "--mc-draws 0: must be at least 1")]
+    [InlineData("--mc-draws -1", "--mc-draws -1: must be 0 (exact) or more")]
     [InlineData("--explore 1.5", "--explore 1.5: must lie in [0, 1)")]
     [InlineData("--port 70000", "--port 70000: must lie in 0..65535")]
     [InlineData("--port abc", "--port abc: must be a whole number")]
@@ -94,7 +94,7 @@ public class LiveCommandTripTests : DataTempFolderTest
     [InlineData("--out", "/proc/labelled.jsonl", "--out /proc/labelled.jsonl: cannot write in /proc")]
     [InlineData("--state", "/proc/label-state", "--state /proc/label-state: cannot write in /proc")]
     [InlineData("--explore", "1.5", "--explore 1.5: must lie in [0, 1)")]
-    [InlineData("--mc-draws", "0", "--mc-draws 0: must be at least 1")]
+    [InlineData("--mc-draws", "-1", "--mc-draws -1: must be 0 (exact) or more")]
     [InlineData("--batch-size", "0", "--batch-size 0: must be at least 1")]
     [InlineData("--feedback", "maybe", "--feedback maybe: must be one of none, truth")]
     public async Task Label_refuses_a_bad_value_or_an_unwritable_output_before_labelling_anything(string option, string value, string expected)

@@ -19,7 +19,7 @@ public static class BenchServeCommand
         var warmup = new Option<int>("--warmup") { Description = "Untimed batches per client first.", DefaultValueFactory = _ => 3 };
         var rms = new Option<int>("--rms") { Description = "Instant in-process RMs in the pool.", DefaultValueFactory = _ => 4 };
         var durability = new Option<LogDurability>("--durability") { Description = "full (fsync per commit) or normal, as `serve --durability`.", DefaultValueFactory = _ => LogDurability.Full };
-        var draws = new Option<int>("--mc-draws") { Description = "Monte-Carlo draws per pair for the choice probability, as `serve --mc-draws`.", DefaultValueFactory = _ => 1000 };
+        var draws = new Option<int>("--mc-draws") { Description = "Choice probabilities as `serve --mc-draws`: 0 (default) exact, M > 0 Monte-Carlo with M draws.", DefaultValueFactory = _ => 0 };
         var distinct = new Option<int>("--distinct-pairs") { Description = "Distinct synthetic pairs the clients cycle through (embedded once before timing, so the cache is warm).", DefaultValueFactory = _ => 512 };
         var sample = new Option<int>("--encoder-sample") { Description = "Pairs encoded without a cache to time the encoder (0 = skip).", DefaultValueFactory = _ => 64 };
         var cache = new Option<DirectoryInfo?>("--encoder-cache") { Description = "Embedding cache folder (default: $BAYESROUTER_CACHE, else ~/.cache/bayesrouter/embeddings)." };

@@ -41,8 +41,8 @@ internal sealed class LiveCliOptions
 
     public Option<int> McDraws { get; } = new("--mc-draws")
     {
-        Description = "Monte-Carlo draws per pair for the logged choice probability (its error is about sqrt(p(1-p)/draws)).",
-        DefaultValueFactory = _ => 1000,
+        Description = "How the logged choice probability is computed: 0 (default) exactly; M > 0 by the Monte-Carlo estimate of earlier releases with M draws per pair (its error is about sqrt(p(1-p)/M); it overstates rare choices, docs/ope.md).",
+        DefaultValueFactory = _ => 0,
     };
 
     public Option<DirectoryInfo?> EncoderCache { get; } = new("--encoder-cache")
@@ -68,7 +68,7 @@ internal sealed class LiveCliOptions
         double eps = parse.GetValue(Explore);
         if (!(eps >= 0 && eps < 1)) throw new CliUsageException($"--explore {eps.ToString(System.Globalization.CultureInfo.InvariantCulture)}: must lie in [0, 1)");
         int draws = parse.GetValue(McDraws);
-        if (draws < 1) throw new CliUsageException($"--mc-draws {draws}: must be at least 1");
+        if (draws < 0) throw new CliUsageException($"--mc-draws {draws}: must be 0 (exact) or more");
         int tokens = parse.GetValue(MaxTokens);
         if (tokens is < 4 or > 512) throw new CliUsageException($"--max-tokens {tokens}: must lie in 4..512 (BERT's position table)");
         if (parse.GetValue(Pool) is { } pool && !pool.Exists)

@@ -39,18 +39,27 @@ public static class OpeCommand
             var usable = DecisionLogEvaluation.Usable(store.ReadDecisions());
             io.Err.WriteLine($"[ope] {usable.Total} decisions: {usable.Choices.Count} usable, {usable.WithoutFeedback} without feedback, {usable.FellBack} labelled by a fallback RM (left out)");
             if (usable.Choices.Count == 0) throw new CliUsageException($"{dir}: no decision with feedback to evaluate (send feedback first)");
+            if (usable.Certain == usable.Choices.Count)
+                io.Err.WriteLine($"[ope] warning: every usable decision was made with probability 1 (no exploration): the log says nothing about what other RMs would have earned, so no policy that chooses differently can be estimated. Run serve or label with --explore 0.05 to 0.2 to evaluate other policies.");
+            else if (usable.Certain > 0)
+                io.Err.WriteLine($"[ope] warning: {usable.Certain} of {usable.Choices.Count} usable decisions were made with probability 1 (no exploration there): estimates of policies that choose otherwise on those pairs rest on the other decisions only. --explore 0.05 to 0.2 keeps every RM's probability above epsilon / N.");
             var earned = usable.Choices.Average(c => c.Reward);
             double sd = Math.Sqrt(usable.Choices.Sum(c => (c.Reward - earned) * (c.Reward - earned)) / Math.Max(1, usable.Choices.Count - 1) / usable.Choices.Count);
             var estimates = DecisionLogEvaluation.StandardPolicies(store.Pool, offline).Select(p => OffPolicyEvaluation.Estimate(usable.Choices, p)).ToArray();
+            foreach (var e in estimates.Where(e => e.HasData && e.EffectiveSampleSize < MinEffectiveSample))
+                io.Err.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"[ope] warning: {e.Policy}: effective sample size {e.EffectiveSampleSize:F1} (largest weight {e.MaxWeight:G3}): the estimate rests on a few heavily weighted decisions, so its interval is not to be trusted."));
             Print(io, estimates, earned, sd);
             if (parse.GetValue(json))
                 io.Out.WriteLine(JsonSerializer.Serialize(new
                 {
                     decisions = usable.Total, usable = usable.Choices.Count, without_feedback = usable.WithoutFeedback, fell_back = usable.FellBack,
                     logged_mean_reward = earned,
+                    certain = usable.Certain,
                     policies = estimates.Select(e => new
                     {
-                        policy = e.Policy, ips = e.Ips, ips_ci95 = new[] { e.IpsLow, e.IpsHigh }, snips = e.Snips,
+                        policy = e.Policy, has_data = e.HasData,
+                        ips = e.HasData ? e.Ips : (double?)null, ips_ci95 = e.HasData ? new[] { e.IpsLow, e.IpsHigh } : null, snips = e.Snips,
                         snips_ci95 = e.Snips is null ? null : new[] { e.SnipsLow!.Value, e.SnipsHigh!.Value },
                         matches = e.Matches, effective_sample_size = e.EffectiveSampleSize, max_weight = e.MaxWeight,
                     }),
@@ -60,13 +69,18 @@ public static class OpeCommand
         return cmd;
     }
 
+    /// <summary>Below this effective sample size an estimate is flagged: its normal interval means little.</summary>
+    private const double MinEffectiveSample = 30;
+
     private static void Print(CliIO io, IReadOnlyList<PolicyEstimate> estimates, double earned, double sd)
     {
         static string F(double x) => x.ToString("F4", CultureInfo.InvariantCulture);
         var table = new Table().AddColumns("policy", "IPS", "95% CI", "SNIPS", "95% CI", "matching decisions", "effective sample size", "max weight");
         static string Ci(double lo, double hi) => Markup.Escape($"[{F(lo)}, {F(hi)}]");
         table.AddRow("logged (the router's own)", F(earned), Ci(earned - OffPolicyEvaluation.Z95 * sd, earned + OffPolicyEvaluation.Z95 * sd), "", "", "", "", "");
-        foreach (var e in estimates)
+        foreach (var e in estimates.Where(e => !e.HasData))
+            table.AddRow(Markup.Escape(e.Policy), "no data", "", "", "", "0", "", "");
+        foreach (var e in estimates.Where(e => e.HasData))
             table.AddRow(Markup.Escape(e.Policy), F(e.Ips), Ci(e.IpsLow, e.IpsHigh), e.Snips is { } s ? F(s) : "-",
                 e.Snips is null ? "-" : Ci(e.SnipsLow!.Value, e.SnipsHigh!.Value), e.Matches.ToString(CultureInfo.InvariantCulture),
                 e.EffectiveSampleSize.ToString("F0", CultureInfo.InvariantCulture), e.MaxWeight.ToString("F1", CultureInfo.InvariantCulture));

@@ -9,13 +9,19 @@ public sealed record TargetPolicy(string Name, Func<double[], int, double> Proba
 
 /// <summary>
 /// Estimates of a target policy's mean reward from a log: inverse propensity scoring (IPS, unbiased when every logged
-/// probability is the true one and &gt; 0 wherever the target acts) and self-normalised IPS (SNIPS: slightly biased,
-/// much less variance), each with a normal-approximation confidence interval clipped to [0, 1]; plus the effective
-/// sample size (sum w)^2 / sum w^2 and the largest importance weight w = pi(a|h) / p.
+/// probability is the true one and &gt; 0 wherever the target acts; rewards lie in [0, 1], so the estimate and its
+/// interval are clipped to [0, 1] together and the estimate always lies inside its interval) and self-normalised IPS
+/// (SNIPS: slightly biased, much less variance), each with a normal-approximation 95% interval; plus the effective
+/// sample size (sum w)^2 / sum w^2 and the largest importance weight w = pi(a|h) / p. A target that never acts like
+/// the log (<see cref="Matches"/> = 0) has no estimate: <see cref="HasData"/> is false and the values are NaN / null.
 /// </summary>
 public sealed record PolicyEstimate(
     string Policy, int Samples, int Matches, double Ips, double IpsLow, double IpsHigh,
-    double? Snips, double? SnipsLow, double? SnipsHigh, double EffectiveSampleSize, double MaxWeight);
+    double? Snips, double? SnipsLow, double? SnipsHigh, double EffectiveSampleSize, double MaxWeight)
+{
+    /// <summary>False when no logged decision is one the target policy could have made: nothing to estimate from.</summary>
+    public bool HasData => Matches > 0;
+}
 
 /// <summary>
 /// Off-policy evaluation of routing policies from a decision log (as Vowpal Wabbit's and Personalizer's offline
@@ -52,7 +58,7 @@ public static class OffPolicyEvaluation
             sumWr += w * c.Reward;
             maxW = Math.Max(maxW, w);
         }
-        if (n == 0) return new PolicyEstimate(target.Name, 0, 0, double.NaN, double.NaN, double.NaN, null, null, null, 0, 0);
+        if (matches == 0) return new PolicyEstimate(target.Name, n, 0, double.NaN, double.NaN, double.NaN, null, null, null, 0, maxW);
 
         double ips = sumWr / n;
         double varIps = 0;
@@ -80,7 +86,7 @@ public static class OffPolicyEvaluation
             snipsHigh = Clip(v + z * se);
         }
         double ess = sumW2 > 0 ? sumW * sumW / sumW2 : 0;
-        return new PolicyEstimate(target.Name, n, matches, ips, Clip(ips - z * seIps), Clip(ips + z * seIps), snips, snipsLow, snipsHigh, ess, maxW);
+        return new PolicyEstimate(target.Name, n, matches, Clip(ips), Clip(ips - z * seIps), Clip(ips + z * seIps), snips, snipsLow, snipsHigh, ess, maxW);
     }
 
     private static double Clip(double x) => double.IsNaN(x) ? x : Math.Clamp(x, 0, 1);

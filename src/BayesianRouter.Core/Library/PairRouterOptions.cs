@@ -26,8 +26,9 @@ public sealed record PairRouterOptions
     /// <summary>Exploration floor epsilon in [0, 1): with this probability a pair goes to an RM drawn uniformly (0 = pure Thompson sampling).</summary>
     public double Exploration { get; init; }
 
-    /// <summary>Monte-Carlo draws per pair of the choice-probability estimate (its error is about sqrt(p (1 - p) / draws)).</summary>
-    public int MonteCarloDraws { get; init; } = 1000;
+    /// <summary>0 (default): exact choice probabilities; M &gt; 0: the Monte-Carlo estimate with M draws per pair (see
+    /// <see cref="Live.RoutingSessionOptions.MonteCarloDraws"/>).</summary>
+    public int MonteCarloDraws { get; init; }
 
     /// <summary>
     /// A state file written by <see cref="PairRouter.SaveAsync"/>: when it exists, the router continues from it (what it

@@ -46,4 +46,12 @@ public static class DecisionLogEvaluation
 }
 
 /// <summary>The decisions an off-policy estimate can use, and the counts of those left out.</summary>
-public sealed record UsableLog(IReadOnlyList<LoggedChoice> Choices, int Total, int WithoutFeedback, int FellBack);
+public sealed record UsableLog(IReadOnlyList<LoggedChoice> Choices, int Total, int WithoutFeedback, int FellBack)
+{
+    /// <summary>
+    /// Usable decisions the router made with probability 1 (no exploration floor and a posterior with no doubt left, or a
+    /// single RM): they say nothing about any other RM, so an estimate of a policy that would have chosen otherwise
+    /// rests on the other decisions alone.
+    /// </summary>
+    public int Certain { get; } = Choices.Count(c => c.Probability >= 1 - 1e-12);
+}

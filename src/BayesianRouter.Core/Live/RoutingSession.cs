@@ -171,9 +171,9 @@ public sealed class RoutingSession : ICheckpointable
             for (int p = 0; p < contexts.Length; p++) contexts[p] = Setup.Context(_router, features[p], pairs[p].Domain, pairs[p].Group, intern: false);
             var sampled = _router.Sample(contexts, _draws);
             if (_budget.Options.Budget is not null && _budget.Pairs == 0 && _budget.Spend == 0) StartBudget(sampled.Moments);
-            // Monte-Carlo normals shared by the pairs of this call (common random numbers): each pair's estimate is
-            // still an unbiased M-draw estimate, at the cost of M x N multiply-adds per pair instead of M x N draws.
-            var normals = arms > 1 ? ThompsonChoice.Normals(_monteCarlo, draws, arms) : [];
+            // Only with the Monte-Carlo estimate (draws > 0): normals shared by the pairs of this call (common random
+            // numbers), each pair's estimate still an M-draw estimate, at M x N multiply-adds per pair.
+            var normals = arms > 1 && draws > 0 ? ThompsonChoice.Normals(_monteCarlo, draws, arms) : [];
             for (int p = 0; p < pairs.Count; p++)
             {
                 var scores = sampled.Scores[p];
@@ -183,8 +183,10 @@ public sealed class RoutingSession : ICheckpointable
                 int? explored = null;
                 if (epsilon > 0 && _explore.NextDouble() < epsilon && affordable.Count > 0) explored = affordable[_explore.NextInt(affordable.Count)];
                 int arm = _budget.Choose(scores, explored);
-                int hits = arms > 1 ? ThompsonChoice.MonteCarloHits(sampled.Moments, p, arm, normals, quote.Unlimited ? null : quote.Apply) : 0;
-                double thompson = arms == 1 ? 1.0 : (hits + 1.0) / (draws + 1.0);
+                // P(the Thompson draw picks this arm | the router's state), under the budget's prices when there is one
+                double thompson = arms == 1 ? 1.0
+                    : draws == 0 ? NormalArgmax.Probability(sampled.Moments, p, arm, quote.Unlimited ? null : quote.Apply)
+                    : (ThompsonChoice.MonteCarloHits(sampled.Moments, p, arm, normals, quote.Unlimited ? null : quote.Apply) + 1.0) / (draws + 1.0);
                 // in debt after fallback charges only the cheapest RM is taken: a certain choice
                 double probability = affordable.Count == 0 ? 1.0 : (quote.IsAffordable(arm) ? epsilon / affordable.Count : 0) + (1 - epsilon) * thompson;
                 long sequence = _nextSequence++;

@@ -7,11 +7,14 @@ namespace BayesianRouter.Live;
 public sealed record RoutingSessionOptions
 {
     /// <summary>
-    /// Draws per pair of the Monte-Carlo estimate of the Thompson-sampling choice probability (at least 1). The
-    /// estimate is (hits + 1) / (draws + 1): it counts the decision's own draw, so it is never 0; its error is about
-    /// sqrt(p (1 - p) / draws). The draws come from a stream of their own, so they never change a decision.
+    /// How the logged choice probability of the Thompson-sampling decision is computed. 0 (the default): exactly, as a
+    /// one-dimensional integral to a relative error of 1e-10 (<see cref="NormalArgmax"/>). M &gt; 0: the Monte-Carlo
+    /// estimate of releases before 0.2, (hits + 1) / (M + 1), kept to compare against; its error is about
+    /// sqrt(p (1 - p) / M) and, by the +1s, it overstates the probability of an arm rarely chosen (p &lt; 1 / M), which
+    /// biases inverse-propensity estimates (docs/ope.md). The draws come from a stream of their own, so they never
+    /// change a decision.
     /// </summary>
-    public int MonteCarloDraws { get; init; } = 1000;
+    public int MonteCarloDraws { get; init; }
 
     /// <summary>
     /// epsilon in [0, 1): with this probability a pair goes to an RM drawn uniformly instead of the Thompson choice,
@@ -51,7 +54,7 @@ public sealed record RoutingSessionOptions
     internal void Validate()
     {
         if (!(BudgetStep >= 0) || !double.IsFinite(BudgetStep)) throw new ArgumentException($"the budget's price step must be a finite number >= 0 (got {BudgetStep})");
-        if (MonteCarloDraws < 1) throw new ArgumentException($"Monte-Carlo draws must be at least 1 (got {MonteCarloDraws})");
+        if (MonteCarloDraws < 0) throw new ArgumentException($"Monte-Carlo draws must be 0 (exact choice probabilities) or more (got {MonteCarloDraws})");
         if (!(Exploration >= 0 && Exploration < 1)) throw new ArgumentException($"exploration must lie in [0, 1) (got {Exploration})");
     }
 }

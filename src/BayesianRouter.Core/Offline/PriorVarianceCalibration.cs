@@ -1,6 +1,8 @@
 using System.Globalization;
 using BayesianRouter.Data;
 using BayesianRouter.Features;
+using BayesianRouter.LinearAlgebra;
+using BayesianRouter.Routing;
 
 namespace BayesianRouter.Offline;
 
@@ -70,55 +72,17 @@ public static class PriorVarianceCalibration
     }
 
     /// <summary>
-    /// P(arm n has the largest draw) for independent normal draws N(means[n], sds[n]^2), by the one-dimensional integral
-    /// P(n) = E_z[prod_{k != n} Phi((means[n] + sds[n] z - means[k]) / sds[k])] (trapezoid over z in [-8, 8]); an arm with
-    /// sd 0 is a point mass. The probabilities sum to 1 up to the quadrature error (about 1e-7).
+    /// P(arm n has the largest draw) for independent normal draws N(means[n], sds[n]^2) (<see cref="NormalArgmax"/>:
+    /// the one-dimensional integral, to a relative error of 1e-10); an arm with sd 0 is a point mass.
     /// </summary>
     public static double[] ChoiceProbabilities(IReadOnlyList<double> means, IReadOnlyList<double> sds)
     {
-        int arms = means.Count;
-        if (sds.Count != arms) throw new ArgumentException($"{sds.Count} standard deviations for {arms} means");
-        var p = new double[arms];
-        const int steps = 320;
-        const double lo = -8, width = 16.0 / steps;
-        for (int n = 0; n < arms; n++)
-        {
-            if (sds[n] == 0)
-            {
-                p[n] = Beats(n, means[n]);
-                continue;
-            }
-            double sum = 0;
-            for (int t = 0; t <= steps; t++)
-            {
-                double z = lo + t * width;
-                double weight = (t == 0 || t == steps ? 0.5 : 1) * width * Math.Exp(-0.5 * z * z) / Math.Sqrt(2 * Math.PI);
-                sum += weight * Beats(n, means[n] + sds[n] * z);
-            }
-            p[n] = sum;
-        }
-        return p;
-
-        // P(every other arm's draw is below x); ties of point masses go to the lowest index, as the decisions' argmax does
-        double Beats(int n, double x)
-        {
-            double prod = 1;
-            for (int k = 0; k < arms && prod > 0; k++)
-                if (k != n) prod *= sds[k] > 0 ? Phi((x - means[k]) / sds[k]) : x > means[k] || (x == means[k] && n < k) ? 1 : 0;
-            return prod;
-        }
+        if (sds.Count != means.Count) throw new ArgumentException($"{sds.Count} standard deviations for {means.Count} means");
+        return NormalArgmax.Probabilities(means.ToArray(), sds.ToArray());
     }
 
-    /// <summary>The standard normal CDF (erfc by a Chebyshev fit, relative error below 1.2e-7: Numerical Recipes, 6.2).</summary>
-    public static double Phi(double x) => 0.5 * Erfc(-x / Math.Sqrt(2));
-
-    private static double Erfc(double x)
-    {
-        double z = Math.Abs(x), t = 1 / (1 + 0.5 * z);
-        double r = t * Math.Exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
-            t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
-        return x >= 0 ? r : 2 - r;
-    }
+    /// <summary>The standard normal CDF (<see cref="StandardNormal.Cdf"/>).</summary>
+    public static double Phi(double x) => StandardNormal.Cdf(x);
 }
 
 /// <summary>The chosen sigma_w^2, every candidate's mean log-probability of a right choice, and the pairs that scored them.</summary>

@@ -15,6 +15,27 @@ public sealed class ScoreMoments
         StdDevs = new double[pairs * arms];
     }
 
+    /// <summary>Moments given as rows: <paramref name="means"/>[pair][arm] and <paramref name="stdDevs"/>[pair][arm] (&gt;= 0).</summary>
+    public static ScoreMoments Of(IReadOnlyList<double[]> means, IReadOnlyList<double[]> stdDevs)
+    {
+        ArgumentNullException.ThrowIfNull(means);
+        ArgumentNullException.ThrowIfNull(stdDevs);
+        if (means.Count == 0 || means.Count != stdDevs.Count) throw new ArgumentException($"{means.Count} rows of means and {stdDevs.Count} of standard deviations: one row per pair, at least one");
+        int arms = means[0].Length;
+        var m = new ScoreMoments(means.Count, arms);
+        for (int p = 0; p < means.Count; p++)
+        {
+            if (means[p].Length != arms || stdDevs[p].Length != arms) throw new ArgumentException($"pair {p}: {means[p].Length} means and {stdDevs[p].Length} standard deviations for {arms} arms");
+            for (int n = 0; n < arms; n++)
+            {
+                if (!(stdDevs[p][n] >= 0)) throw new ArgumentException($"pair {p}, arm {n}: standard deviation {stdDevs[p][n]} is not >= 0");
+                m.Means[p * arms + n] = means[p][n];
+                m.StdDevs[p * arms + n] = stdDevs[p][n];
+            }
+        }
+        return m;
+    }
+
     public int Pairs { get; }
     public int Arms { get; }
 

@@ -1,4 +1,6 @@
 using BayesianRouter.Evaluation;
+using BayesianRouter.Routing;
+using BayesianRouter.State;
 
 namespace BayesianRouter.Core.Tests.Live;
 
@@ -41,11 +43,57 @@ public class OffPolicyEvaluationTests
     }
 
     [Fact]
-    public void A_policy_that_never_matches_has_no_snips_and_a_zero_ips()
+    public void A_policy_that_never_matches_has_no_data_not_an_estimate_of_zero()
     {
         var est = OffPolicyEvaluation.Estimate([new LoggedChoice([1.0], 0, 1, 1), new LoggedChoice([1.0], 0, 1, 0)], OffPolicyEvaluation.Single("b", 1));
-        Assert.Equal(0, est.Ips);
+        Assert.False(est.HasData);
+        Assert.True(double.IsNaN(est.Ips) && double.IsNaN(est.IpsLow) && double.IsNaN(est.IpsHigh));
         Assert.Null(est.Snips);
         Assert.Equal(0, est.Matches);
+        Assert.Equal(2, est.Samples);
+    }
+
+    [Fact]
+    public void The_ips_estimate_lies_inside_its_own_interval_even_where_it_would_exceed_one()
+    {
+        // One rare arm (p = 0.01) that always pays: unclipped IPS = 3 x 100 / 100 = 3 on this log, outside [0, 1].
+        var log = Enumerable.Range(0, 100).Select(i => i < 3 ? new LoggedChoice([1.0], 1, 0.01, 1) : new LoggedChoice([1.0], 0, 0.99, 0)).ToList();
+        var est = OffPolicyEvaluation.Estimate(log, OffPolicyEvaluation.Single("rare", 1));
+        Assert.True(est.HasData);
+        Assert.InRange(est.Ips, est.IpsLow, est.IpsHigh);
+        Assert.InRange(est.Ips, 0, 1);
+        Assert.Equal(1, est.Ips);
+    }
+
+    [Fact]
+    public void Exact_choice_probabilities_make_ips_unbiased_where_the_monte_carlo_estimate_is_not()
+    {
+        // A Thompson decision over three arms whose third arm wins about 3 in 10,000 draws. A policy that always takes
+        // arm 2 earns 1 (every reward is 1). IPS over 200,000 logged decisions with the exact probability recovers 1;
+        // with the (hits + 1) / (M + 1) estimate of M = 1,000 draws, which puts arm 2 near 1/1000 instead of 3/10000,
+        // the weights are 3 times too small and IPS lands near 0.3: the bias docs/ope.md warns of.
+        double[] means = [0, -0.2, -2.4], sds = [1, 1, 0.3];
+        double p2 = NormalArgmax.Probability(means, sds, 2);
+        Assert.Equal(0.000312475331927536, p2, 13); // mpmath.quad of the same integral at 15 digits
+        var rng = new SeededRandom(11, 0);
+        var monteCarlo = new SeededRandom(11, 1);
+        var moments = ScoreMoments.Of([means], [sds]);
+        var exact = new List<LoggedChoice>();
+        var estimated = new List<LoggedChoice>();
+        const int n = 200_000, draws = 1000;
+        var x = new double[3];
+        for (int i = 0; i < n; i++)
+        {
+            for (int k = 0; k < 3; k++) x[k] = means[k] + sds[k] * rng.NextGaussian();
+            int arm = Array.IndexOf(x, x.Max());
+            if (arm != 2) continue; // decisions the target cannot match add weight 0 to both estimates: skip the work
+            int hits = ThompsonChoice.MonteCarloHits(moments, 0, 2, ThompsonChoice.Normals(monteCarlo, draws, 3));
+            exact.Add(new LoggedChoice([1.0], 2, p2, 1));
+            estimated.Add(new LoggedChoice([1.0], 2, (hits + 1.0) / (draws + 1.0), 1));
+        }
+        double IpsOver(List<LoggedChoice> log) => log.Sum(c => 1 / c.Probability) / n;
+        Assert.InRange(exact.Count, 30, 100);
+        Assert.InRange(IpsOver(exact), 0.6, 1.4);      // unbiased: 1 within its noise (about 60 matching decisions)
+        Assert.InRange(IpsOver(estimated), 0.05, 0.45); // biased towards 0 for the rare arm
     }
 }

@@ -38,7 +38,7 @@ public class OffPolicyReplayTests(Xunit.Abstractions.ITestOutputHelper output)
         }
         var setup = LiveTestData.Setup(arms: 4, dim: domains.Length + 1, seed: 3) with { Pool = Pool };
         var store = new MemoryDecisionStore();
-        var session = RoutingSession.Open(setup, store, options: new RoutingSessionOptions { Exploration = 0.2, MonteCarloDraws = 500 });
+        var session = RoutingSession.Open(setup, store, options: new RoutingSessionOptions { Exploration = 0.2 });
         var labeller = new PoolLabeller(Pool.Select(rm => new RecordedById(rm, byId)).ToArray());
         var order = pairs.ToArray();
         new Random(1).Shuffle(order);
