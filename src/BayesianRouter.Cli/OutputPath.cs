@@ -64,7 +64,7 @@ public static class OutputPath
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {
-            throw new CliUsageException($"{option} {path}: cannot write in {folder} ({Reason(e)})");
+            throw new CliUsageException($"{option} {path}: cannot write in {folder} ({Reason(e, folder)})");
         }
         finally
         {
@@ -72,10 +72,10 @@ public static class OutputPath
         }
     }
 
-    private static string Reason(Exception e) => e switch
+    private static string Reason(Exception e, string folder) => e switch
     {
         UnauthorizedAccessException => "permission denied",
-        DirectoryNotFoundException or FileNotFoundException => "no such folder",
+        DirectoryNotFoundException or FileNotFoundException => Directory.Exists(folder) ? "files cannot be created there" : "no such folder",
         _ => e.Message,
     };
 }

@@ -131,10 +131,12 @@ public static class ServeBenchmark
                 MaxFeedbackPerRequest = Math.Max(8192, o.BatchSize),
             });
             using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = o.Clients * 2 };
-            var bodies = Enumerable.Range(0, pairs.Count / o.BatchSize).Select(b => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
+            var chunks = Enumerable.Range(0, pairs.Count / o.BatchSize).Select(b => pairs.Skip(b * o.BatchSize).Take(o.BatchSize).ToArray()).ToArray();
+            // The texts repeat (a warm cache), the ids never do: the service answers a pair id it already decided from its log.
+            byte[] Body(PreferencePair[] chunk, string request) => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
             {
-                pairs = pairs.Skip(b * o.BatchSize).Take(o.BatchSize).Select(p => new { id = p.Id, prompt = p.Prompt, response_a = p.ResponseA, response_b = p.ResponseB }),
-            }))).ToArray();
+                pairs = chunk.Select(p => new { id = $"{p.Id}-{request}", prompt = p.Prompt, response_a = p.ResponseA, response_b = p.ResponseB }),
+            }));
 
             async Task<List<(double Label, double Feedback)>> Client(int c, int batches)
             {
@@ -144,7 +146,7 @@ public static class ServeBenchmark
                 var times = new List<(double, double)>(batches);
                 for (int b = 0; b < batches; b++)
                 {
-                    var body = bodies[(c * 7919 + b) % bodies.Length];
+                    var body = Body(chunks[(c * 7919 + b) % chunks.Length], $"c{c}b{b}");
                     var t0 = Stopwatch.GetTimestamp();
                     using var label = await http.PostAsync("/v1/label", new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } });
                     label.EnsureSuccessStatusCode();

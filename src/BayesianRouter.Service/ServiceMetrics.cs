@@ -44,6 +44,10 @@ public sealed class ServiceMetrics : IDisposable
         MeanCost = f.CreateGauge("bayesrouter_spend_per_pair", "Realised mean cost per routed pair.");
         Budget = f.CreateGauge("bayesrouter_budget_per_pair", "The pool file's budget (mean cost per pair); NaN without one.");
         Price = f.CreateGauge("bayesrouter_budget_price", "The budget's current price of one cost unit, in the router's score units (0 without a budget).");
+        LogCommits = f.CreateGauge("bayesrouter_log_commits_total", "Transactions the decision log committed since the start (one fsync each with --durability full).");
+        LogWrites = f.CreateGauge("bayesrouter_log_writes_total", "Writes (decision batches, feedback batches) the decision log committed since the start; writes per commit = the group commit's grouping.");
+        AnsweredFromLog = f.CreateCounter("bayesrouter_pairs_answered_from_log_total", "Pairs of /v1/label requests whose id was already decided: answered with the logged decision, not routed again.");
+        Replays = f.CreateCounter("bayesrouter_idempotent_replays_total", "Requests answered from the log because their Idempotency-Key was logged with an earlier attempt.", "endpoint");
         if (budget != null)
             Registry.AddBeforeCollectCallback(() =>
             {
@@ -87,6 +91,10 @@ public sealed class ServiceMetrics : IDisposable
     public Gauge MeanCost { get; }
     public Gauge Budget { get; }
     public Gauge Price { get; }
+    public Gauge LogCommits { get; }
+    public Gauge LogWrites { get; }
+    public Counter AnsweredFromLog { get; }
+    public Counter Replays { get; }
 
     /// <summary>Counts one RM call (from <see cref="PoolLabellerOptions.OnCall"/>).</summary>
     public void OnRmCall(RmCall call)

@@ -23,6 +23,8 @@ public sealed record ServiceOptions
     /// <summary>Folder of the durable state: decisions.db (SQLite, WAL) and checkpoint.bin.</summary>
     public required string StateDirectory { get; init; }
 
+    /// <summary>The address to bind: an IP address, <c>localhost</c> (127.0.0.1), or a name that resolves
+    /// (<see cref="ListenAddresses"/>); a name that does not resolve is refused. Default loopback.</summary>
     public string Host { get; init; } = "127.0.0.1";
 
     /// <summary>0 = a free port (the bound one is <see cref="RoutingServer.Address"/>).</summary>
@@ -47,26 +49,34 @@ public sealed record ServiceOptions
 
     public LogDurability Durability { get; init; } = LogDurability.Full;
 
+    /// <summary>
+    /// The most time the RM calls of one <c>/v1/label</c> request may take (null: no limit but the RM clients' own
+    /// timeouts): an RM too slow for its share falls back to the next choice, and the request answers by then
+    /// (<see cref="PoolLabellerOptions.Deadline"/>). Default 60 s.
+    /// </summary>
+    public TimeSpan? RequestDeadline { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>A checkpoint is written after this many feedback batches (and at shutdown); a restart replays at most these.</summary>
     public int CheckpointEveryBatches { get; init; } = 200;
 
     /// <summary>Where warnings and errors are written (never request headers or the token).</summary>
     public TextWriter? Log { get; init; }
 
-    internal void Validate()
+    /// <summary>Checks the options; returns the addresses to bind.</summary>
+    internal IReadOnlyList<System.Net.IPAddress> Validate()
     {
         if (RewardModels.Count != Setup.Pool.Count || !RewardModels.Select(r => r.Name).SequenceEqual(Setup.Pool, StringComparer.Ordinal))
             throw new ArgumentException($"the RMs ({string.Join(", ", RewardModels.Select(r => r.Name))}) must be the router's pool in its order ({string.Join(", ", Setup.Pool)})");
         if (Token is null && !InsecureLocal) throw new ArgumentException("a token is required (or run insecure on loopback explicitly)");
         if (Token is { Length: 0 }) throw new ArgumentException("the token is empty");
-        if (InsecureLocal && !IsLoopback(Host)) throw new ArgumentException($"--insecure-local serves only on a loopback address, not {Host}");
         if (Port is < 0 or > 65535) throw new ArgumentException($"port {Port} is not in 0..65535");
+        var addresses = ListenAddresses.Resolve(Host);
+        if (InsecureLocal && !addresses.All(System.Net.IPAddress.IsLoopback)) throw new ArgumentException($"--insecure-local serves only on a loopback address, not {Host}");
+        if (RequestDeadline is { } d && (d <= TimeSpan.Zero || d > TimeSpan.FromDays(1))) throw new ArgumentException($"the request deadline must lie in (0 s, 1 day], got {d}");
         if (MaxPairsPerRequest < 1 || MaxFeedbackPerRequest < 1 || MaxRequestBytes < 1024) throw new ArgumentException("request limits must be positive (body at least 1 KiB)");
         if (CheckpointEveryBatches < 1) throw new ArgumentException("checkpoint interval must be at least 1 batch");
         if (Embedder.Dimension != Setup.Features.EncoderDimension)
             throw new ArgumentException($"the encoder gives {Embedder.Dimension}-dimensional embeddings, the router's features expect {Setup.Features.EncoderDimension}");
+        return addresses;
     }
-
-    internal static bool IsLoopback(string host) =>
-        host is "localhost" || (System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
 }

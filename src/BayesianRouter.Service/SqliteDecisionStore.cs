@@ -24,19 +24,24 @@ public enum LogDurability
 /// The decision log of <c>bayesrouter serve</c> and <c>bayesrouter label</c>: an SQLite database
 /// (<c>decisions.db</c>, WAL journal) with one table of decisions (pair id, features and their hash, the pair's domain
 /// and group, the chosen RM and its probability, the fallback order, the label and the RMs that failed first), one of
-/// feedback (batch, the sent loss or reward, the shaped reward) and the session's cursor. A log of schema 1 (before
-/// decisions kept their domain and group) is upgraded in place when opened: its decisions have none.
+/// feedback (batch, the sent loss or reward, the shaped reward), the session's cursor, and the idempotency keys of the
+/// requests that wrote them (kept 24 hours). Decisions are indexed by pair id and keep a digest of their pair's texts,
+/// so the service answers a pair id it already decided with the logged decision. Logs of schemas 1 (before decisions
+/// kept their domain and group) and 2 (before texts digests and keys) are upgraded in place when opened.
 /// <para>
 /// Writes go through one writer thread with group commit: every write queued while a commit is under way goes into
 /// the next transaction, so a burst of requests costs one fsync, and a request is acknowledged only when its
-/// transaction committed. Statements are prepared once. A failed commit faults its writes and every later one (the
+/// transaction committed (<see cref="Commits"/> and <see cref="Writes"/> count both). Statements are prepared once. A failed commit faults its writes and every later one (the
 /// session then stops, and a restart recovers from what was committed).
 /// </para>
 /// </summary>
 public sealed class SqliteDecisionStore : IDecisionStore
 {
     public const string FileName = "decisions.db";
-    private const int SchemaVersion = 2;
+    private const int SchemaVersion = 3;
+
+    /// <summary>How long an idempotency key is kept: a retry within this time of its first attempt is recognised.</summary>
+    public static readonly TimeSpan KeyRetention = TimeSpan.FromHours(24);
 
     private readonly string _connectionString;
     private readonly SqliteConnection _write;
@@ -46,7 +51,9 @@ public sealed class SqliteDecisionStore : IDecisionStore
     private readonly Thread _writer;
     private IReadOnlyList<string> _pool = [];
     private Exception? _fault;
-    private readonly SqliteCommand _insertDecision, _insertFeedback, _upsertCursor, _findDecision;
+    private readonly SqliteCommand _insertDecision, _insertFeedback, _upsertCursor, _findDecision, _insertKey, _pruneKeys;
+    private readonly ManualResetEventSlim _commitsAllowed = new(true);
+    private long _commits, _writes;
 
     private SqliteDecisionStore(string directory, LogDurability durability)
     {
@@ -66,22 +73,30 @@ public sealed class SqliteDecisionStore : IDecisionStore
                 seq INTEGER PRIMARY KEY, pair_id TEXT NOT NULL, features_hash TEXT NOT NULL, features BLOB NOT NULL,
                 chosen INTEGER NOT NULL, probability REAL NOT NULL, fallback_order TEXT NOT NULL,
                 label_arm INTEGER, label TEXT, score_a REAL, score_b REAL, fallback_from TEXT, error TEXT,
-                created_ms INTEGER NOT NULL, domain TEXT, grp TEXT);
+                created_ms INTEGER NOT NULL, domain TEXT, grp TEXT, texts_sha256 TEXT);
             CREATE TABLE IF NOT EXISTS feedback (
                 seq INTEGER PRIMARY KEY, batch INTEGER NOT NULL, position INTEGER NOT NULL, arm INTEGER NOT NULL,
                 kind TEXT NOT NULL, value REAL NOT NULL, reward REAL NOT NULL, created_ms INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS feedback_batch ON feedback (batch, position);
+            CREATE TABLE IF NOT EXISTS request_keys (
+                key TEXT PRIMARY KEY, endpoint TEXT NOT NULL, digest TEXT NOT NULL, batch INTEGER, created_ms INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS request_keys_created ON request_keys (created_ms);
             """);
         UpgradeSchema();
+        Execute(_write, "CREATE INDEX IF NOT EXISTS decisions_pair ON decisions (pair_id, seq);");
         _read = new SqliteConnection(_connectionString);
         _read.Open();
         Execute(_read, "PRAGMA busy_timeout=10000;");
 
         _insertDecision = Prepare(_write, """
             INSERT INTO decisions (seq, pair_id, features_hash, features, chosen, probability, fallback_order,
-                label_arm, label, score_a, score_b, fallback_from, error, created_ms, domain, grp)
-            VALUES ($seq, $pair, $hash, $features, $chosen, $p, $order, $label_arm, $label, $sa, $sb, $fallback, $error, $t, $domain, $grp)
-            """, "$seq", "$pair", "$hash", "$features", "$chosen", "$p", "$order", "$label_arm", "$label", "$sa", "$sb", "$fallback", "$error", "$t", "$domain", "$grp");
+                label_arm, label, score_a, score_b, fallback_from, error, created_ms, domain, grp, texts_sha256)
+            VALUES ($seq, $pair, $hash, $features, $chosen, $p, $order, $label_arm, $label, $sa, $sb, $fallback, $error, $t, $domain, $grp, $texts)
+            """, "$seq", "$pair", "$hash", "$features", "$chosen", "$p", "$order", "$label_arm", "$label", "$sa", "$sb", "$fallback", "$error", "$t", "$domain", "$grp", "$texts");
+        _insertKey = Prepare(_write, """
+            INSERT OR IGNORE INTO request_keys (key, endpoint, digest, batch, created_ms) VALUES ($key, $endpoint, $digest, $batch, $t)
+            """, "$key", "$endpoint", "$digest", "$batch", "$t");
+        _pruneKeys = Prepare(_write, "DELETE FROM request_keys WHERE created_ms < $before", "$before");
         _insertFeedback = Prepare(_write, """
             INSERT INTO feedback (seq, batch, position, arm, kind, value, reward, created_ms)
             VALUES ($seq, $batch, $pos, $arm, $kind, $value, $reward, $t)
@@ -99,7 +114,10 @@ public sealed class SqliteDecisionStore : IDecisionStore
         _writer.Start();
     }
 
-    /// <summary>Schema 1 logs (no domain and group per decision) get the two columns, empty, and become schema 2.</summary>
+    /// <summary>
+    /// Schema 1 logs (no domain and group per decision) and schema 2 logs (no texts digest) get the missing columns,
+    /// empty, and become schema 3 (the keys table and the pair id index are created for every log).
+    /// </summary>
     private void UpgradeSchema()
     {
         using var tx = _write.BeginTransaction();
@@ -107,7 +125,7 @@ public sealed class SqliteDecisionStore : IDecisionStore
         {
             cmd.Transaction = tx;
             cmd.CommandText = "SELECT value FROM meta WHERE key = 'schema'";
-            if (cmd.ExecuteScalar() is not "1") return;
+            if (cmd.ExecuteScalar() is not ("1" or "2")) return;
         }
         var columns = new HashSet<string>(StringComparer.Ordinal);
         using (var cmd = _write.CreateCommand())
@@ -119,7 +137,8 @@ public sealed class SqliteDecisionStore : IDecisionStore
         }
         foreach (var sql in new[] { columns.Contains("domain") ? null : "ALTER TABLE decisions ADD COLUMN domain TEXT",
                      columns.Contains("grp") ? null : "ALTER TABLE decisions ADD COLUMN grp TEXT",
-                     "UPDATE meta SET value = '2' WHERE key = 'schema'" })
+                     columns.Contains("texts_sha256") ? null : "ALTER TABLE decisions ADD COLUMN texts_sha256 TEXT",
+                     $"UPDATE meta SET value = '{SchemaVersion}' WHERE key = 'schema'" })
         {
             if (sql is null) continue;
             using var cmd = _write.CreateCommand();
@@ -223,11 +242,39 @@ public sealed class SqliteDecisionStore : IDecisionStore
     }
 
     public Task AppendDecisionsAsync(IReadOnlyList<LabelledDecision> decisions, SessionCursor cursor) =>
-        Enqueue(new WriteJob(decisions, cursor, null));
+        Enqueue(new WriteJob(decisions, cursor, null, null));
 
-    public Task AppendFeedbackAsync(FeedbackBatch batch) => Enqueue(new WriteJob(null, null, batch));
+    /// <summary>Appends the decisions, the cursor and the request's idempotency key (kept <see cref="KeyRetention"/>) in one transaction.</summary>
+    public Task AppendDecisionsAsync(IReadOnlyList<LabelledDecision> decisions, SessionCursor cursor, RequestKey? request) =>
+        Enqueue(new WriteJob(decisions, cursor, null, request));
 
-    public Task FlushAsync() => Enqueue(new WriteJob(null, null, null));
+    public Task AppendFeedbackAsync(FeedbackBatch batch) => Enqueue(new WriteJob(null, null, batch, null));
+
+    /// <summary>Appends the feedback batch and the request's idempotency key (with the batch number) in one transaction.</summary>
+    public Task AppendFeedbackAsync(FeedbackBatch batch, RequestKey? request) => Enqueue(new WriteJob(null, null, batch, request));
+
+    public Task FlushAsync() => Enqueue(new WriteJob(null, null, null, null));
+
+    /// <summary>Transactions committed since the log was opened: one per group of writes that arrived together.</summary>
+    public long Commits => Interlocked.Read(ref _commits);
+
+    /// <summary>Writes (decision batches, feedback batches, flushes) committed since the log was opened.</summary>
+    public long Writes => Interlocked.Read(ref _writes);
+
+    /// <summary>
+    /// For tests of the group commit: no transaction starts until the returned handle is disposed (writes queue up,
+    /// and none of them is acknowledged), so the writes queued meanwhile are committed together.
+    /// </summary>
+    internal IDisposable HoldCommits()
+    {
+        _commitsAllowed.Reset();
+        return new Release(_commitsAllowed);
+    }
+
+    private sealed class Release(ManualResetEventSlim gate) : IDisposable
+    {
+        public void Dispose() => gate.Set();
+    }
 
     private Task Enqueue(WriteJob job)
     {
@@ -249,6 +296,7 @@ public sealed class SqliteDecisionStore : IDecisionStore
         while (!_queue.IsCompleted)
         {
             if (!_queue.TryTake(out var first, Timeout.Infinite)) continue;
+            _commitsAllowed.Wait();
             group.Clear();
             group.Add(first);
             while (group.Count < 512 && _queue.TryTake(out var next)) group.Add(next);
@@ -256,6 +304,8 @@ public sealed class SqliteDecisionStore : IDecisionStore
             {
                 if (_fault != null) throw _fault;
                 Commit(group);
+                Interlocked.Increment(ref _commits);
+                Interlocked.Add(ref _writes, group.Count);
                 foreach (var job in group) job.Done.TrySetResult();
             }
             catch (Exception e)
@@ -298,6 +348,23 @@ public sealed class SqliteDecisionStore : IDecisionStore
                     _insertFeedback.ExecuteNonQuery();
                 }
             }
+            if (job.Request is { } key)
+            {
+                var p = _insertKey.Parameters;
+                _insertKey.Transaction = tx;
+                p[0].Value = key.Key;
+                p[1].Value = key.Endpoint;
+                p[2].Value = key.Digest;
+                p[3].Value = (object?)job.Feedback?.Batch ?? DBNull.Value;
+                p[4].Value = now;
+                _insertKey.ExecuteNonQuery();
+            }
+        }
+        if (_commits % 1024 == 0)
+        {
+            _pruneKeys.Transaction = tx;
+            _pruneKeys.Parameters[0].Value = now - (long)KeyRetention.TotalMilliseconds;
+            _pruneKeys.ExecuteNonQuery();
         }
         tx.Commit();
     }
@@ -323,6 +390,7 @@ public sealed class SqliteDecisionStore : IDecisionStore
         p[13].Value = now;
         p[14].Value = (object?)d.Domain ?? DBNull.Value;
         p[15].Value = (object?)d.Group ?? DBNull.Value;
+        p[16].Value = (object?)d.TextsDigest ?? DBNull.Value;
         _insertDecision.ExecuteNonQuery();
     }
 
@@ -386,52 +454,117 @@ public sealed class SqliteDecisionStore : IDecisionStore
         if (items.Count > 0) yield return new FeedbackBatch(current, items);
     }
 
+    private const string EntryColumns = """
+        d.seq, d.pair_id, d.features_hash, d.features, d.chosen, d.probability, d.fallback_order,
+        d.label_arm, d.label, d.score_a, d.score_b, d.fallback_from, d.error,
+        f.arm, f.kind, f.value, f.reward, d.domain, d.grp, d.texts_sha256
+        """;
+
     public IEnumerable<DecisionLogEntry> ReadDecisions()
     {
         using var conn = new SqliteConnection(_connectionString);
         conn.Open();
         using var cmd = conn.CreateCommand();
-        cmd.CommandText = """
-            SELECT d.seq, d.pair_id, d.features_hash, d.features, d.chosen, d.probability, d.fallback_order,
-                   d.label_arm, d.label, d.score_a, d.score_b, d.fallback_from, d.error,
-                   f.arm, f.kind, f.value, f.reward, d.domain, d.grp
-            FROM decisions d LEFT JOIN feedback f ON f.seq = d.seq ORDER BY d.seq
-            """;
+        cmd.CommandText = $"SELECT {EntryColumns} FROM decisions d LEFT JOIN feedback f ON f.seq = d.seq ORDER BY d.seq";
         using var r = cmd.ExecuteReader();
-        while (r.Read())
+        while (r.Read()) yield return Entry(r);
+    }
+
+    /// <summary>
+    /// The first logged decision of each pair id among <paramref name="pairIds"/> with its label and feedback (pair ids
+    /// never decided are left out). The service answers a pair id it already decided with this decision.
+    /// </summary>
+    internal IReadOnlyDictionary<string, DecisionLogEntry> FindByPairIds(IReadOnlyCollection<string> pairIds)
+    {
+        var found = new Dictionary<string, DecisionLogEntry>(StringComparer.Ordinal);
+        if (pairIds.Count == 0) return found;
+        lock (_readGate)
         {
-            long seq = r.GetInt64(0);
-            var features = ToDoubles((byte[])r.GetValue(3));
-            int chosen = r.GetInt32(4);
-            var decision = new Decision
+            using var cmd = _read.CreateCommand();
+            cmd.CommandText = $"SELECT {EntryColumns} FROM decisions d LEFT JOIN feedback f ON f.seq = d.seq WHERE d.pair_id = $pair ORDER BY d.seq LIMIT 1";
+            var parameter = cmd.Parameters.Add(new SqliteParameter { ParameterName = "$pair" });
+            cmd.Prepare();
+            foreach (var id in pairIds)
             {
-                DecisionId = $"{InstanceId}-{seq}",
-                Sequence = seq,
-                PairId = r.GetString(1),
-                FeaturesHash = r.GetString(2),
-                Features = features,
-                Arm = chosen,
-                Rm = _pool[chosen],
-                Probability = r.GetDouble(5),
-                FallbackOrder = r.GetString(6).Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
-                Domain = NullableString(r, 17),
-                Group = NullableString(r, 18),
-            };
-            var failures = r.IsDBNull(11) ? [] : JsonSerializer.Deserialize<string[][]>(r.GetString(11))!.Select(f => new FailedRm(f[0], f[1])).ToArray();
-            LabelOutcome label;
-            if (r.IsDBNull(7)) label = LabelOutcome.Unlabelled(failures, r.IsDBNull(12) ? null : r.GetString(12));
-            else
-            {
-                int arm = r.GetInt32(7);
-                var judgment = r.IsDBNull(9)
-                    ? Judgment.FromVerdict(PreferenceText.TryParse(r.GetString(8), out var p) ? p : throw new InvalidDataException($"{Path}: decision {seq} has label {r.GetString(8)}"))
-                    : Judgment.FromScores(r.GetDouble(9), r.GetDouble(10));
-                label = LabelOutcome.Labelled(_pool[arm], arm, judgment, failures);
+                if (found.ContainsKey(id)) continue;
+                parameter.Value = id;
+                using var r = cmd.ExecuteReader();
+                if (r.Read()) found[id] = Entry(r);
             }
-            FeedbackRecord? feedback = r.IsDBNull(13) ? null
-                : new FeedbackRecord(seq, r.GetInt32(13), features, r.GetString(14) == "loss", r.GetDouble(15), r.GetDouble(16), decision.Domain, decision.Group);
-            yield return new DecisionLogEntry(decision, label, feedback);
         }
+        return found;
+    }
+
+    /// <summary>A request's idempotency key as logged: its endpoint, content digest and (feedback) batch.</summary>
+    internal sealed record StoredKey(string Endpoint, string Digest, long? Batch);
+
+    /// <summary>The logged idempotency key <paramref name="key"/>, or null (never logged, or older than <see cref="KeyRetention"/>).</summary>
+    internal StoredKey? FindKey(string key)
+    {
+        lock (_readGate)
+        {
+            using var cmd = _read.CreateCommand();
+            cmd.CommandText = "SELECT endpoint, digest, batch FROM request_keys WHERE key = $key";
+            cmd.Parameters.AddWithValue("$key", key);
+            using var r = cmd.ExecuteReader();
+            return r.Read() ? new StoredKey(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetInt64(2)) : null;
+        }
+    }
+
+    /// <summary>The feedback batch of each decision among <paramref name="sequences"/> that had feedback.</summary>
+    internal IReadOnlyDictionary<long, long> FeedbackBatchesOf(IReadOnlyCollection<long> sequences)
+    {
+        var found = new Dictionary<long, long>();
+        lock (_readGate)
+        {
+            using var cmd = _read.CreateCommand();
+            cmd.CommandText = "SELECT batch FROM feedback WHERE seq = $seq";
+            var parameter = cmd.Parameters.Add(new SqliteParameter { ParameterName = "$seq" });
+            cmd.Prepare();
+            foreach (var seq in sequences)
+            {
+                parameter.Value = seq;
+                if (cmd.ExecuteScalar() is long batch) found[seq] = batch;
+            }
+        }
+        return found;
+    }
+
+    /// <summary>One row of <see cref="EntryColumns"/> as a decision with its label and feedback.</summary>
+    private DecisionLogEntry Entry(SqliteDataReader r)
+    {
+        long seq = r.GetInt64(0);
+        var features = ToDoubles((byte[])r.GetValue(3));
+        int chosen = r.GetInt32(4);
+        var decision = new Decision
+        {
+            DecisionId = $"{InstanceId}-{seq}",
+            Sequence = seq,
+            PairId = r.GetString(1),
+            FeaturesHash = r.GetString(2),
+            Features = features,
+            Arm = chosen,
+            Rm = _pool[chosen],
+            Probability = r.GetDouble(5),
+            FallbackOrder = r.GetString(6).Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
+            Domain = NullableString(r, 17),
+            Group = NullableString(r, 18),
+            TextsDigest = NullableString(r, 19),
+        };
+        var failures = r.IsDBNull(11) ? [] : JsonSerializer.Deserialize<string[][]>(r.GetString(11))!.Select(f => new FailedRm(f[0], f[1])).ToArray();
+        LabelOutcome label;
+        if (r.IsDBNull(7)) label = LabelOutcome.Unlabelled(failures, r.IsDBNull(12) ? null : r.GetString(12));
+        else
+        {
+            int arm = r.GetInt32(7);
+            var judgment = r.IsDBNull(9)
+                ? Judgment.FromVerdict(PreferenceText.TryParse(r.GetString(8), out var p) ? p : throw new InvalidDataException($"{Path}: decision {seq} has label {r.GetString(8)}"))
+                : Judgment.FromScores(r.GetDouble(9), r.GetDouble(10));
+            label = LabelOutcome.Labelled(_pool[arm], arm, judgment, failures);
+        }
+        FeedbackRecord? feedback = r.IsDBNull(13) ? null
+            : new FeedbackRecord(seq, r.GetInt32(13), features, r.GetString(14) == "loss", r.GetDouble(15), r.GetDouble(16), decision.Domain, decision.Group);
+        return new DecisionLogEntry(decision, label, feedback);
     }
 
     public LogCounts Counts()
@@ -478,6 +611,9 @@ public sealed class SqliteDecisionStore : IDecisionStore
         _insertFeedback.Dispose();
         _upsertCursor.Dispose();
         _findDecision.Dispose();
+        _insertKey.Dispose();
+        _pruneKeys.Dispose();
+        _commitsAllowed.Dispose();
         _write.Dispose();
         _read.Dispose();
         _queue.Dispose();
@@ -499,11 +635,12 @@ public sealed class SqliteDecisionStore : IDecisionStore
         return cmd;
     }
 
-    private sealed class WriteJob(IReadOnlyList<LabelledDecision>? decisions, SessionCursor? cursor, FeedbackBatch? feedback)
+    private sealed class WriteJob(IReadOnlyList<LabelledDecision>? decisions, SessionCursor? cursor, FeedbackBatch? feedback, RequestKey? request)
     {
         public IReadOnlyList<LabelledDecision>? Decisions { get; } = decisions;
         public SessionCursor? Cursor { get; } = cursor;
         public FeedbackBatch? Feedback { get; } = feedback;
+        public RequestKey? Request { get; } = request;
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

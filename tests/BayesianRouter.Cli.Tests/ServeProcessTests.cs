@@ -40,7 +40,7 @@ public class ServeProcessTests : DataTempFolderTest
         var tokenFile = Path.Combine(dir, "token");
         File.WriteAllText(tokenFile, Token + "\n");
         var cache = Path.Combine(dir, "cache");
-        string[] Serve(string state) => ["serve", "--pool", pool, "--state", state, "--port", "0", "--token-file", tokenFile, "--encoder-cache", cache, "--checkpoint-every", "2", "--seed", "5"];
+        string[] Serve(string state) => ["serve", "--pool", pool, "--state", state, "--port", "0", "--token-file", tokenFile, "--encoder-cache", cache, "--checkpoint-every", "3", "--seed", "5"];
         var batches = Enumerable.Range(0, 6).Select(b => pairs.Skip(16 * b).Take(16).Select(p => new { id = p.Id, prompt = p.Prompt, response_a = p.ResponseA, response_b = p.ResponseB }).ToArray()).ToArray();
         static object Losses(IEnumerable<string> ids, int batch) => new { feedback = ids.Select((id, i) => new { decision_id = id, loss = 0.05 * ((i * 7 + batch) % 13) }).ToArray() };
 
@@ -68,6 +68,9 @@ public class ServeProcessTests : DataTempFolderTest
         await using (var second = CliProcess.Start(Serve(crashState)))
         {
             using var c = new Client(await second.ListeningAsync());
+            // the checkpoint (every 3 batches) holds at most 3 of the 4 feedback batches: the rest was replayed from the log
+            var replay = System.Text.RegularExpressions.Regex.Match(second.Output, @"\(4 batches, (\d+) replayed from the log since the checkpoint\)");
+            Assert.True(replay.Success && int.Parse(replay.Groups[1].Value) >= 1, second.Output);
             var router = await c.Get("/v1/router");
             Assert.Equal(80, (long)router["decisions"]!);
             Assert.Equal(64, (long)router["feedback"]!);

@@ -58,9 +58,16 @@ public class ClientsTests
     [Fact]
     public async Task ABiasedJudgesFirstPositionPreferenceIsSpreadOverAAndBByTheSeededSwap()
     {
-        // A judge that always prefers the response shown first.
-        await using var biased = await StubServer.StartAsync(ctx => Reply(ctx, "0"));
-        var pairs = Enumerable.Range(0, 400).Select(i => new PairText($"prompt {i}", $"first answer {i}", $"second answer {i}")).ToList();
+        // A judge that always prefers the response shown first; it records what it was shown, per prompt.
+        var shown = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
+        await using var biased = await StubServer.StartAsync(async ctx =>
+        {
+            var request = await JsonSerializer.DeserializeAsync(ctx.Request.Body, RmProtocol.Json.ChatCompletionRequest);
+            var content = request!.Messages.Single().Content;
+            shown[System.Text.RegularExpressions.Regex.Match(content, @"prompt \d+").Value] = content;
+            await Reply(ctx, "0");
+        });
+        var pairs = Enumerable.Range(0, 400).Select(i => new PairText($"prompt {i}", $"first answer {i}.", $"second answer {i}.")).ToList();
 
         using var rm = RewardModelFactory.Create(TestRms.Spec(RmBackend.OpenAiJudge, biased.Url, maxConcurrency: 16), new RmClientOptions { JudgeSeed = 3 });
         var labels = (await rm.JudgeAsync(pairs)).Select(r => r.Judgment!.Prefers()).ToList();
@@ -69,10 +76,21 @@ public class ClientsTests
         Assert.Equal(400 - a, labels.Count(l => l == Preference.B));
         // exactly the pairs the coin swapped come out b
         Assert.All(pairs.Zip(labels), x => Assert.Equal(JudgeCoin.Swap(3, x.First) ? Preference.B : Preference.A, x.Second));
+        // ... because the judge was shown response b first for exactly those pairs: the bare protocol (a first, always)
+        // would have labelled every pair a
+        Assert.Equal(400, shown.Count);
+        Assert.All(pairs, p =>
+        {
+            var content = shown[p.Prompt];
+            Assert.Equal(JudgeCoin.Swap(3, p), content.IndexOf(p.ResponseB, StringComparison.Ordinal) < content.IndexOf(p.ResponseA, StringComparison.Ordinal));
+        });
 
-        // without the swap (the bare protocol, responses in a/b order) the bias would label everything a
         var again = await rm.JudgeAsync(pairs);
         Assert.Equal(labels, again.Select(r => r.Judgment!.Prefers())); // the coin is seeded: same labels every run
+        using var reseeded = RewardModelFactory.Create(TestRms.Spec(RmBackend.OpenAiJudge, biased.Url, maxConcurrency: 16), new RmClientOptions { JudgeSeed = 4 });
+        var other = (await reseeded.JudgeAsync(pairs)).Select(r => r.Judgment!.Prefers()).ToList();
+        Assert.Equal(pairs.Select(p => JudgeCoin.Swap(4, p) ? Preference.B : Preference.A), other); // another seed, another coin
+        Assert.NotEqual(labels, other);
     }
 
     [Theory]

@@ -57,9 +57,10 @@ public class HierarchicalServiceTests
                 held.Clear();
             }
             for (int s = 0; s < 6; s++) await Step(first, s, feedback: s != 5);
-            await first.DisposeAsync();
+            await first.CrashAsync(); // as kill -9 leaves it: the feedback after the last checkpoint is replayed from the log
             await using (var second = await TestServer.StartAsync(state: state, configure: Hierarchical))
             {
+                Assert.InRange(second.Server.Session.ReplayedBatches, 1, 5);
                 await Step(second, 6, feedback: true);
                 Assert.Equal((string)(await uninterrupted.GetAsync("/v1/router"))["learned_state_sha256"]!,
                     (string)(await second.GetAsync("/v1/router"))["learned_state_sha256"]!);

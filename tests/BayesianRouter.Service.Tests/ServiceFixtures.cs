@@ -112,6 +112,13 @@ internal sealed class TestServer : IAsyncDisposable
     public static (string, string, string, string)[] MakePairs(int count, string prefix = "p") =>
         Enumerable.Range(0, count).Select(i => ($"{prefix}{i}", $"question {prefix}{i}", $"answer a {i}", $"answer b {i}")).ToArray();
 
+    /// <summary>Stops the server as kill -9 would leave its state (no last checkpoint), keeping the state folder.</summary>
+    public async Task CrashAsync()
+    {
+        Client.Dispose();
+        await Server.CrashAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();

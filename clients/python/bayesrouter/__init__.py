@@ -6,6 +6,20 @@
 ``bayesrouter.client`` holds the client; ``bayesrouter.integrations`` the plugins for the trainers people use.
 """
 
-from .client import BayesianRouterClient, BayesianRouterError, PairwiseJudge
+from .client import (
+    RETRY_STATUSES,
+    BayesianRouterClient,
+    BayesianRouterError,
+    LabelIncompleteError,
+    PairwiseJudge,
+    ServiceUnavailableError,
+)
 
-__all__ = ["BayesianRouterClient", "BayesianRouterError", "PairwiseJudge"]
+__all__ = [
+    "BayesianRouterClient",
+    "BayesianRouterError",
+    "ServiceUnavailableError",
+    "LabelIncompleteError",
+    "PairwiseJudge",
+    "RETRY_STATUSES",
+]

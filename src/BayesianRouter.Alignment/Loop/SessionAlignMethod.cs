@@ -11,7 +11,7 @@ namespace BayesianRouter.Alignment.Loop;
 /// Thompson sampling, labels them through the pool's <see cref="IRewardModel"/>s (<see cref="PoolLabeller"/>: one
 /// batched call per RM; a pair whose RM fails goes to the next RM of its decision's fallback order), logs the
 /// decisions (in memory), and after the DPO step learns from the pairs' losses through
-/// <see cref="RoutingSession.LearnAsync"/>, one call per step: the session shapes them (batch-centred, 20/80-quantile
+/// <see cref="RoutingSession.LearnAsync(IReadOnlyList{FeedbackItem})"/>, one call per step: the session shapes them (batch-centred, 20/80-quantile
 /// rescaled: appendix B) as it does a trainer's <c>/v1/feedback</c>. With an advantage reward the loop computes each
 /// pair's 0/1 reward (<see cref="LossFeedback"/>) and sends it as a reward item. Pairs without a label (a tie) are not
 /// trained on and send no feedback. The router sees text only: h of the pair, its prompt as the group, no domain.

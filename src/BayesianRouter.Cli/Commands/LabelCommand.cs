@@ -31,11 +31,16 @@ public static class LabelCommand
         foreach (var o in new Option[] { pairs, output, state, batch, feedback }) cmd.Options.Add(o);
         cmd.SetAction(async (parse, cancellationToken) =>
         {
+            // Every option and both output paths are checked before any work: a bad value leaves nothing behind.
             int batchSize = parse.GetValue(batch);
             if (batchSize < 1) throw new CliUsageException($"--batch-size {batchSize}: must be at least 1");
+            live.Check(parse);
             bool truth = parse.GetValue(feedback) == "truth";
             var outFile = parse.GetValue(output)!.FullName;
+            OutputPath.CheckFile(outFile, "--out");
             var dir = parse.GetValue(state)?.FullName ?? outFile + ".state";
+            OutputPath.CheckFolder(dir, parse.GetValue(state) is null ? "--out (its state folder OUT.state)" : "--state");
+            if (!File.Exists(parse.GetValue(pairs)!.FullName)) throw new CliUsageException($"--pairs {parse.GetValue(pairs)!.FullName}: no such pair file");
             var input = PairFile.ReadAll(parse.GetValue(pairs)!.FullName);
             using var parts = live.Build(parse);
             Directory.CreateDirectory(dir);

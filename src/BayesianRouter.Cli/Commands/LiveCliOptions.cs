@@ -62,14 +62,27 @@ internal sealed class LiveCliOptions
         foreach (var o in new Option[] { Pool, Router, OnlineModel, Seed, Explore, McDraws, EncoderCache, MaxTokens }) cmd.Options.Add(o);
     }
 
+    /// <summary>Checks the values of these options (before anything is loaded or created).</summary>
+    public void Check(ParseResult parse)
+    {
+        double eps = parse.GetValue(Explore);
+        if (!(eps >= 0 && eps < 1)) throw new CliUsageException($"--explore {eps.ToString(System.Globalization.CultureInfo.InvariantCulture)}: must lie in [0, 1)");
+        int draws = parse.GetValue(McDraws);
+        if (draws < 0) throw new CliUsageException($"--mc-draws {draws}: must be 0 (exact) or more");
+        int tokens = parse.GetValue(MaxTokens);
+        if (tokens is < 4 or > 512) throw new CliUsageException($"--max-tokens {tokens}: must lie in 4..512 (BERT's position table)");
+        if (parse.GetValue(Pool) is { } pool && !pool.Exists)
+            throw new CliUsageException($"--pool {pool.FullName}: no such pool file");
+        if (parse.GetValue(Router) is { } router && !router.Exists)
+            throw new CliUsageException($"--router {router.FullName}: no such router file");
+        if (parse.GetValue(EncoderCache) is { } cache) OutputPath.CheckFolder(cache.FullName, "--encoder-cache");
+    }
+
     /// <summary>The session's options: exploration, Monte-Carlo draws, and the pool file's RM costs and budget.</summary>
     public RoutingSessionOptions SessionOptions(ParseResult parse, LiveParts parts)
     {
-        double eps = parse.GetValue(Explore);
-        if (!(eps >= 0 && eps < 1)) throw new CliUsageException($"--explore {eps}: must lie in [0, 1)");
-        int draws = parse.GetValue(McDraws);
-        if (draws < 0) throw new CliUsageException($"--mc-draws {draws}: must be 0 (exact) or more");
-        return new RoutingSessionOptions { Exploration = eps, MonteCarloDraws = draws, Costs = parts.Costs, Budget = parts.Budget };
+        Check(parse);
+        return new RoutingSessionOptions { Exploration = parse.GetValue(Explore), MonteCarloDraws = parse.GetValue(McDraws), Costs = parts.Costs, Budget = parts.Budget };
     }
 
     /// <summary>Reads the pool (and router), builds the encoder, the router setup and the RMs in arm order.</summary>

@@ -45,6 +45,7 @@ public static class RmServeCommand
         foreach (var o in new Option[] { pairs, rm, host, port, latency, failRate, seed, fault, queryTemplate, judgeTemplate }) cmd.Options.Add(o);
         cmd.SetAction(async (r, ct) =>
         {
+            if (r.GetValue(port) is var p and (< 0 or > 65535)) throw new CliUsageException($"--port {p}: must lie in 0..65535 (0 picks a free port)");
             if (!RmFaults.TryParse(r.GetValue(fault), out var mode))
                 throw new CliUsageException($"--fault \"{r.GetValue(fault)}\" is not one of {string.Join(", ", RmFaults.ByName.Keys)}");
             var path = r.GetValue(pairs)!;
@@ -61,7 +62,16 @@ public static class RmServeCommand
                 QueryTemplate = Template(r.GetValue(queryTemplate), RmTemplate.QueryPlaceholders, "--query-template"),
                 JudgeTemplate = Template(r.GetValue(judgeTemplate), RmTemplate.JudgePlaceholders, "--judge-template"),
             };
-            await using var server = await RecordedRmServer.StartAsync(record, options, ct);
+            RecordedRmServer started;
+            try
+            {
+                started = await RecordedRmServer.StartAsync(record, options, ct);
+            }
+            catch (IOException e)
+            {
+                throw new CliUsageException($"--port {options.Port}: cannot listen on {options.Host}:{options.Port}: {ListenFailure(e)}; choose another --port, or --port 0 for a free one");
+            }
+            await using var server = started;
             Warn(io, record, server);
             io.Out.WriteLine($"listening on {server.Url.ToString().TrimEnd('/')}");
             io.Out.Flush();
@@ -75,6 +85,21 @@ public static class RmServeCommand
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>Why the server could not bind, in words (the innermost socket error).</summary>
+    internal static string ListenFailure(Exception e)
+    {
+        for (var x = (Exception?)e; x != null; x = x.InnerException)
+            if (x is System.Net.Sockets.SocketException s)
+                return s.SocketErrorCode switch
+                {
+                    System.Net.Sockets.SocketError.AddressAlreadyInUse => "the address is already in use (another process listens there)",
+                    System.Net.Sockets.SocketError.AddressNotAvailable => "the address is not one of this machine's",
+                    System.Net.Sockets.SocketError.AccessDenied => "permission denied (ports below 1024 need privileges)",
+                    _ => s.Message,
+                };
+        return e.Message;
     }
 
     private static string? Template(string? text, IReadOnlyList<string> placeholders, string option)

@@ -207,7 +207,7 @@ public static class PairFile
                     return $"non-finite number ({rest.Split([',', '}', ' ', ']'])[0]}) at byte {start + 1}: scores must be finite numbers";
             }
         }
-        return $"not valid JSON ({e.Message})";
+        return $"not valid JSON: {JsonErrorText.Describe(Encoding.UTF8.GetBytes(line), e, withLine: false)}";
     }
 
     private static string RequiredString(JsonElement root, string name) =>

@@ -53,12 +53,35 @@ public sealed record Decision
     /// <summary>First 16 hex digits of SHA-256 over h as little-endian float64s.</summary>
     public required string FeaturesHash { get; init; }
 
+    /// <summary>
+    /// First 16 hex digits of SHA-256 over the pair's texts (<see cref="DigestTexts"/>), set when the session labelled
+    /// the pair itself (<see cref="RoutingSession.LabelAsync(IReadOnlyList{PairToLabel}, PoolLabeller, CancellationToken)"/>):
+    /// how the service tells a retried pair from another pair sent under the same id. Null when not known.
+    /// </summary>
+    public string? TextsDigest { get; init; }
+
     /// <summary>SHA-256 prefix of a feature vector, as recorded with decisions.</summary>
     public static string HashFeatures(ReadOnlySpan<double> features)
     {
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(features), hash);
         return Convert.ToHexStringLower(hash[..8]);
+    }
+
+    /// <summary>First 16 hex digits of SHA-256 over the prompt and the two responses (UTF-8, each prefixed by its length).</summary>
+    public static string DigestTexts(RewardModels.PairText texts)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> length = stackalloc byte[4];
+        foreach (var text in new[] { texts.Prompt, texts.ResponseA, texts.ResponseB })
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(text ?? "");
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, bytes.Length);
+            sha.AppendData(length);
+            sha.AppendData(bytes);
+        }
+        return Convert.ToHexStringLower(sha.GetHashAndReset().AsSpan(0, 8));
     }
 }
 

@@ -25,6 +25,19 @@ public interface IDecisionStore : IDisposable
     /// <summary>Appends one feedback batch (the items a session learned from in one call), in one durable write.</summary>
     Task AppendFeedbackAsync(FeedbackBatch batch);
 
+    /// <summary>
+    /// Appends labelled decisions and the cursor after them with the idempotency key of the request that made them
+    /// (null: none), in one durable write. A store that keeps no keys (the default implementation) logs the decisions alone.
+    /// </summary>
+    Task AppendDecisionsAsync(IReadOnlyList<LabelledDecision> decisions, SessionCursor cursor, RequestKey? request) =>
+        AppendDecisionsAsync(decisions, cursor);
+
+    /// <summary>
+    /// Appends one feedback batch with the idempotency key of the request that sent it (null: none), in one durable
+    /// write. A store that keeps no keys (the default implementation) logs the batch alone.
+    /// </summary>
+    Task AppendFeedbackAsync(FeedbackBatch batch, RequestKey? request) => AppendFeedbackAsync(batch);
+
     /// <summary>Completes when everything appended before the call is durable.</summary>
     Task FlushAsync();
 

@@ -10,6 +10,11 @@ namespace BayesianRouter.Live;
 /// round. A pair no RM could label gets an outcome with no label and the reasons. Nothing but cancellation of
 /// <c>cancellationToken</c> throws out of <see cref="LabelAsync"/>: an RM that throws, times out, or answers with the
 /// wrong number of judgments fails the pairs of that call.
+/// <para>
+/// With a <see cref="PoolLabellerOptions.Deadline"/>, one <see cref="LabelAsync"/> call ends by its deadline: a round
+/// whose pairs could still fall back gets half of the time left, the last possible round all of it; an RM call not
+/// answered by then is cancelled and its pairs fall back (or, with no time left, stay unlabelled, saying so).
+/// </para>
 /// </summary>
 public sealed class PoolLabeller
 {
@@ -35,6 +40,7 @@ public sealed class PoolLabeller
             _slots[n] = new SemaphoreSlim(limit, limit);
         }
         if (Options.MaxAttempts < 1) throw new ArgumentException($"max attempts must be at least 1 (got {Options.MaxAttempts})");
+        if (Options.Deadline is { } d && d <= TimeSpan.Zero) throw new ArgumentException($"the deadline must be positive (got {d})");
     }
 
     public PoolLabellerOptions Options { get; }
@@ -55,10 +61,13 @@ public sealed class PoolLabeller
         var attempt = new int[count];
         int maxAttempts = Math.Min(Options.MaxAttempts, _pool.Length);
 
+        var deadline = Options.Deadline;
+        var clock = Stopwatch.StartNew();
         var pending = Enumerable.Range(0, count).ToList();
         while (pending.Count > 0)
         {
             var byArm = new Dictionary<int, List<int>>();
+            bool fallbackLeft = false;
             foreach (var i in pending)
             {
                 var order = decisions[i].FallbackOrder;
@@ -68,9 +77,27 @@ public sealed class PoolLabeller
                     outcomes[i] = LabelOutcome.Unlabelled((IReadOnlyList<FailedRm>?)failures[i] ?? []);
                     continue;
                 }
+                if (attempt[i] + 1 < Math.Min(order.Count, maxAttempts)) fallbackLeft = true;
                 (byArm.TryGetValue(arm, out var list) ? list : byArm[arm] = []).Add(i);
             }
-            var calls = byArm.Select(kv => CallAsync(kv.Key, kv.Value.Select(i => texts[i]).ToArray(), cancellationToken)).ToArray();
+            if (byArm.Count == 0) break;
+            using var round = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            TimeSpan? roundLimit = null;
+            if (deadline is { } total)
+            {
+                var left = total - clock.Elapsed;
+                if (left <= TimeSpan.Zero)
+                {
+                    foreach (var i in byArm.Values.SelectMany(v => v))
+                        outcomes[i] = LabelOutcome.Unlabelled((IReadOnlyList<FailedRm>?)failures[i] ?? [],
+                            $"the request's deadline of {Seconds(total)} passed before an RM labelled the pair" +
+                            (failures[i] is { Count: > 0 } f ? ": " + string.Join("; ", f.Select(x => $"{x.Rm}: {x.Reason}")) : ""));
+                    break;
+                }
+                roundLimit = fallbackLeft ? left / 2 : left;
+                round.CancelAfter(roundLimit.Value);
+            }
+            var calls = byArm.Select(kv => CallAsync(kv.Key, kv.Value.Select(i => texts[i]).ToArray(), round.Token, cancellationToken, roundLimit)).ToArray();
             var results = await Task.WhenAll(calls).ConfigureAwait(false);
             pending = [];
             int c = 0;
@@ -95,18 +122,35 @@ public sealed class PoolLabeller
         return outcomes!;
     }
 
-    /// <summary>One batched call to one RM; every failure becomes failed judgments, never an exception.</summary>
-    private async Task<RmJudgment[]> CallAsync(int arm, PairText[] pairs, CancellationToken cancellationToken)
+    private static string Seconds(TimeSpan t) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{t.TotalSeconds:0.###} s");
+
+    /// <summary>
+    /// One batched call to one RM; every failure becomes failed judgments, never an exception. <paramref name="call"/>
+    /// ends the call at the round's limit (<paramref name="limit"/>); only <paramref name="caller"/>'s cancellation throws.
+    /// </summary>
+    private async Task<RmJudgment[]> CallAsync(int arm, PairText[] pairs, CancellationToken call, CancellationToken caller, TimeSpan? limit)
     {
         var rm = _pool[arm];
         var slot = _slots[arm];
-        if (slot != null) await slot.WaitAsync(cancellationToken).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
+        if (slot != null)
+        {
+            try
+            {
+                await slot.WaitAsync(call).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!caller.IsCancellationRequested)
+            {
+                var waited = $"deadline: no free slot of {rm.Name} (max_concurrency) within {Seconds(limit ?? clock.Elapsed)}";
+                Options.OnCall?.Invoke(new RmCall(rm.Name, arm, pairs.Length, pairs.Length, clock.Elapsed, waited));
+                return Fill(pairs.Length, waited);
+            }
+        }
         RmJudgment[] results;
         string? error = null;
         try
         {
-            var answer = await rm.JudgeAsync(pairs, cancellationToken).ConfigureAwait(false);
+            var answer = await rm.JudgeAsync(pairs, call).ConfigureAwait(false);
             if (answer is null || answer.Count != pairs.Length)
             {
                 error = $"returned {answer?.Count ?? 0} judgments for {pairs.Length} pairs";
@@ -114,9 +158,14 @@ public sealed class PoolLabeller
             }
             else results = answer.ToArray();
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (caller.IsCancellationRequested)
         {
             throw;
+        }
+        catch (OperationCanceledException) when (call.IsCancellationRequested)
+        {
+            error = $"deadline: no answer within {Seconds(limit ?? clock.Elapsed)} (its share of the request's deadline)";
+            results = Fill(pairs.Length, error);
         }
         catch (OperationCanceledException e)
         {
@@ -154,6 +203,14 @@ public sealed record PoolLabellerOptions
 
     /// <summary>Most RMs tried per pair (the chosen one and its fallbacks); default: every RM of the pool.</summary>
     public int MaxAttempts { get; init; } = int.MaxValue;
+
+    /// <summary>
+    /// The most time one <see cref="PoolLabeller.LabelAsync"/> call may take (null = no limit: each RM client's own
+    /// timeouts and retries decide). A round of calls whose pairs could still fall back gets half of the time left, the
+    /// last possible round all of it; an RM that has not answered by then fails its pairs ("deadline: ...") and they fall
+    /// back; pairs still without a label when the time is up stay unlabelled.
+    /// </summary>
+    public TimeSpan? Deadline { get; init; }
 
     /// <summary>Called after every RM call (for metrics); must be thread-safe and quick.</summary>
     public Action<RmCall>? OnCall { get; init; }

@@ -19,9 +19,9 @@ namespace BayesianRouter.Live;
 /// <see cref="BayesianRouterFactory"/> from an offline artifact, or the zero-prior linear router): a fresh draw of
 /// every arm's score, the argmax, with an optional uniform exploration floor; each decision carries its choice
 /// probability (&gt; 0) and fallback order (<see cref="ThompsonChoice"/>) and the hash of its features.</item>
-/// <item><see cref="RecordAsync"/> logs decisions with their labels (<see cref="PoolLabeller"/>); only logged decisions
-/// take feedback. <see cref="LabelAsync"/> does route + label + record.</item>
-/// <item><see cref="LearnAsync"/>: one call is one training batch. Losses are batch-centred, then rescaled by the 20/80
+/// <item><see cref="RecordAsync(RoutedBatch, IReadOnlyList{LabelOutcome})"/> logs decisions with their labels (<see cref="PoolLabeller"/>); only logged decisions
+/// take feedback. <see cref="LabelAsync(IReadOnlyList{PairToLabel}, PoolLabeller, CancellationToken)"/> does route + label + record.</item>
+/// <item><see cref="LearnAsync(IReadOnlyList{FeedbackItem})"/>: one call is one training batch. Losses are batch-centred, then rescaled by the 20/80
 /// quantiles of all past centred rewards (<see cref="QuantileNormaliser"/>); rewards in [0, 1] are taken as they are.
 /// Each arm's posterior is updated once with its pairs (Eq. 5-6), the arm being the RM that labelled the pair. The
 /// router's input is built from the decision's h, domain and group at this point (the hierarchical model's name table
@@ -145,7 +145,7 @@ public sealed class RoutingSession : ICheckpointable
 
     /// <summary>
     /// Decides an RM for every pair, in order. Nothing is logged yet: log the decisions with their labels through
-    /// <see cref="RecordAsync"/> (feedback is accepted for logged decisions only).
+    /// <see cref="RecordAsync(RoutedBatch, IReadOnlyList{LabelOutcome})"/> (feedback is accepted for logged decisions only).
     /// </summary>
     /// <exception cref="ArgumentException">A feature vector of the wrong length or with a non-finite value.</exception>
     public RoutedBatch Route(IReadOnlyList<PairToRoute> pairs)
@@ -286,7 +286,14 @@ public sealed class RoutingSession : ICheckpointable
     /// <summary>
     /// Logs routed decisions with their labels (aligned), durably (the store's sense) before the task completes.
     /// </summary>
-    public async Task RecordAsync(RoutedBatch batch, IReadOnlyList<LabelOutcome> labels)
+    public Task RecordAsync(RoutedBatch batch, IReadOnlyList<LabelOutcome> labels) => RecordAsync(batch, labels, null);
+
+    /// <summary>
+    /// Logs routed decisions with their labels (aligned) and the idempotency key of the request that made them (null:
+    /// none) in one durable write (<see cref="IDecisionStore.AppendDecisionsAsync(IReadOnlyList{LabelledDecision}, SessionCursor, RequestKey?)"/>),
+    /// before the task completes.
+    /// </summary>
+    public async Task RecordAsync(RoutedBatch batch, IReadOnlyList<LabelOutcome> labels, RequestKey? request)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(labels);
@@ -305,22 +312,31 @@ public sealed class RoutingSession : ICheckpointable
                 else _unlabelled++;
                 if (FallbackCharge(r.Decision, r.Label) is var charge and > 0) _budget.Charge(charge);
             }
-            write = _store.AppendDecisionsAsync(records, WithBudget(batch.Cursor));
+            write = _store.AppendDecisionsAsync(records, WithBudget(batch.Cursor), request);
         }
         await Committed(write).ConfigureAwait(false);
     }
 
-    /// <summary>Route, label through <paramref name="labeller"/>, and log: the whole path of one request.</summary>
-    public async Task<IReadOnlyList<LabelledDecision>> LabelAsync(IReadOnlyList<PairToLabel> pairs, PoolLabeller labeller,
+    /// <summary>Route, label through <paramref name="labeller"/>, and log: the whole path of one request. Each decision
+    /// carries the digest of its pair's texts (<see cref="Decision.TextsDigest"/>).</summary>
+    public Task<IReadOnlyList<LabelledDecision>> LabelAsync(IReadOnlyList<PairToLabel> pairs, PoolLabeller labeller,
+        CancellationToken cancellationToken = default) => LabelRequestAsync(pairs, labeller, null, cancellationToken);
+
+    /// <summary>
+    /// Route, label through <paramref name="labeller"/>, and log with the idempotency key of the request (null: none) in
+    /// the same durable write. Each decision carries the digest of its pair's texts (<see cref="Decision.TextsDigest"/>).
+    /// </summary>
+    public async Task<IReadOnlyList<LabelledDecision>> LabelRequestAsync(IReadOnlyList<PairToLabel> pairs, PoolLabeller labeller, RequestKey? request,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(pairs);
         ArgumentNullException.ThrowIfNull(labeller);
         if (!labeller.Pool.Select(r => r.Name).SequenceEqual(Pool, StringComparer.Ordinal))
             throw new ArgumentException($"the labeller's RMs ({string.Join(",", labeller.Pool.Select(r => r.Name))}) are not the session's pool ({string.Join(",", Pool)})");
-        var batch = Route(pairs.Select(p => new PairToRoute(p.PairId, p.Features, p.Domain, p.Group)).ToArray());
+        var routed = Route(pairs.Select(p => new PairToRoute(p.PairId, p.Features, p.Domain, p.Group)).ToArray());
+        var batch = new RoutedBatch(routed.Select((d, i) => d with { TextsDigest = Decision.DigestTexts(pairs[i].Texts) }).ToArray(), routed.Cursor);
         var labels = await labeller.LabelAsync(batch, pairs.Select(p => p.Texts).ToArray(), cancellationToken).ConfigureAwait(false);
-        await RecordAsync(batch, labels).ConfigureAwait(false);
+        await RecordAsync(batch, labels, request).ConfigureAwait(false);
         return batch.Select((d, i) => new LabelledDecision(d, labels[i])).ToArray();
     }
 
@@ -329,7 +345,13 @@ public sealed class RoutingSession : ICheckpointable
     /// (or come twice in the call) and decisions without a label are reported in the result, never thrown. The
     /// accepted items are logged before the task completes.
     /// </summary>
-    public async Task<FeedbackResult> LearnAsync(IReadOnlyList<FeedbackItem> items)
+    public Task<FeedbackResult> LearnAsync(IReadOnlyList<FeedbackItem> items) => LearnAsync(items, null);
+
+    /// <summary>
+    /// Learns from one training batch of feedback as <see cref="LearnAsync(IReadOnlyList{FeedbackItem})"/> does, logging
+    /// the idempotency key of the request that sent it (null: none) in the same durable write as the accepted items.
+    /// </summary>
+    public async Task<FeedbackResult> LearnAsync(IReadOnlyList<FeedbackItem> items, RequestKey? request)
     {
         ArgumentNullException.ThrowIfNull(items);
         var unknown = new List<string>();
@@ -369,7 +391,7 @@ public sealed class RoutingSession : ICheckpointable
                 _rewardSum[arm] += rewards[i];
                 _feedbackTotal++;
             }
-            write = _store.AppendFeedbackAsync(new FeedbackBatch(batch, records));
+            write = _store.AppendFeedbackAsync(new FeedbackBatch(batch, records), request);
             write.ContinueWith(_ =>
             {
                 lock (_gate) foreach (var r in records) _pendingFeedback.Remove(r.Sequence);
@@ -465,6 +487,10 @@ public sealed class RoutingSession : ICheckpointable
         Replay();
     }
 
+    /// <summary>Feedback batches the last <see cref="Open(RouterSetup, IDecisionStore?, RoutingSessionOptions?, string?)"/> replayed from the log
+    /// (those logged after the checkpoint it restored; all of them without one).</summary>
+    public long ReplayedBatches { get; private set; }
+
     /// <summary>Replays the feedback logged after the restored state, then takes the cursor and counts from the store.</summary>
     private void Replay()
     {
@@ -477,6 +503,7 @@ public sealed class RoutingSession : ICheckpointable
                 if (BitConverter.DoubleToInt64Bits(rewards[i]) != BitConverter.DoubleToInt64Bits(batch.Items[i].Reward))
                     throw new InvalidDataException($"feedback batch {batch.Batch}, item {i}: the replayed reward {rewards[i]} differs from the logged {batch.Items[i].Reward} (checkpoint and log disagree)");
             _lastBatch = batch.Batch;
+            ReplayedBatches++;
         }
         if (_store.ReadCursor() is { } cursor && cursor.NextSequence >= _nextSequence) InstallCursor(cursor);
         var counts = _store.Counts();

@@ -38,7 +38,7 @@ public static partial class PoolFile
         }
         catch (JsonException e)
         {
-            throw new PoolFileException(file, null, $"line {(e.LineNumber ?? 0) + 1}: not valid JSON ({e.Message})", e);
+            throw new PoolFileException(file, null, $"line {(e.LineNumber ?? 0) + 1}: not valid JSON: {JsonErrorText.Describe(System.Text.Encoding.UTF8.GetBytes(json), e, withLine: false)}", e);
         }
         using (doc)
         {

@@ -6,7 +6,7 @@ namespace BayesianRouter.Simulation;
 /// <summary>
 /// The live path replayed on the stream: a <see cref="RoutingSession"/> (what <c>serve</c>, <c>label</c> and the
 /// library's <c>PairRouter</c> run) routes each batch, the chosen RM's recorded judgment is its label, the decisions are
-/// logged (in memory), and the batch's feedback goes back through <see cref="RoutingSession.LearnAsync"/>: losses
+/// logged (in memory), and the batch's feedback goes back through <see cref="RoutingSession.LearnAsync(IReadOnlyList{FeedbackItem})"/>: losses
 /// (<see cref="FeedbackModel.Dpo"/>) are shaped by the session as a trainer's would be, rewards are taken as given.
 /// So the simulation measures the session itself, e.g. which online model the live default should be.
 /// </summary>

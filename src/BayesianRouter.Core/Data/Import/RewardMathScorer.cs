@@ -79,7 +79,7 @@ public sealed class RewardMathScorer
         }
         catch (JsonException e)
         {
-            throw new PairFileException(path, (e.LineNumber ?? -1) + 1, $"not valid JSON ({e.Message})", e);
+            throw new PairFileException(path, (e.LineNumber ?? -1) + 1, $"not valid JSON: {JsonErrorText.Describe(bytes, e, withLine: false)}", e);
         }
         if (first.TryGetProperty("chosen_position", out _)) return RewardMathScorerKind.PairwiseJudge;
         if (!first.TryGetProperty("score", out var score) || score.ValueKind != JsonValueKind.Array || score.GetArrayLength() == 0)
