@@ -20,7 +20,7 @@ public static class ServeCommand
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Write the posterior checkpoint after this many feedback batches (and at shutdown); a restart replays the feedback logged since.", DefaultValueFactory = _ => 200 };
         var cmd = new Command("serve",
             "Run the routing service: POST /v1/label routes each pair to one RM of the pool and returns its label; POST /v1/feedback " +
-            "learns from the trainer's per-pair DPO losses (or shaped rewards); GET /v1/router, /healthz, /metrics (Prometheus). " +
+            "learns from the trainer's per-pair DPO losses (or shaped rewards); POST /get_reward and /v1/rewards score groups of rollouts in OpenRLHF's shape, one RM per group (docs/integrations.md); GET /v1/router, /healthz, /metrics (Prometheus). " +
             "Prints \"listening on http://HOST:PORT\" when ready; stops on Ctrl+C or SIGTERM (writing a checkpoint).");
         live.AddTo(cmd);
         foreach (var o in new Option[] { state, host, port, tokenFile, insecure, durability, maxBody, maxPairs, checkpointEvery }) cmd.Options.Add(o);
@@ -50,6 +50,7 @@ public static class ServeCommand
                 MaxFeedbackPerRequest = 8 * pairsLimit,
                 CheckpointEveryBatches = parse.GetValue(checkpointEvery),
                 Session = live.SessionOptions(parse, parts),
+                Rewards = Service.Rewards.RewardServiceOptions.FromPool(parts.Specs, parts.Rewards),
                 Log = io.Err,
             }, cancellationToken);
             var stats = server.Session.Statistics();
