@@ -248,7 +248,7 @@ internal sealed class RewardEndpoints
         Numbers(w, "propensity", PerQuery(request, members, order, k => decided[k].Decision.Probability));
         Numbers(w, "cost", PerQuery(request, members, order, k => cost[k] / members[k].Count));
         Numbers(w, "decision_id", PerQuery(request, members, order, k => decided[k].Decision.Sequence));
-        Numbers(w, "audited", PerQuery(request, members, order, k => decided[k].Auditor is null ? 0 : 1));
+        Numbers(w, "auditor", PerQuery(request, members, order, k => decided[k].Auditor ?? -1));
         w.WriteEndObject();
         w.WriteStartArray("decision_ids");
         foreach (var d in PerQuery(request, members, order, k => decided[k].Decision.DecisionId)) w.WriteStringValue(d);
