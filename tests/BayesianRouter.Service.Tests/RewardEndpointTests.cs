@@ -13,11 +13,11 @@ namespace BayesianRouter.Service.Tests;
 public class RewardEndpointTests
 {
     internal static async Task<(RecordedRmFarm Farm, BayesianRouter.RewardModels.RemoteRewardModelPool Clients, TestServer Server, List<RolloutGroups.Group> Groups)> Start(
-        int groups, int size, Func<RewardServiceOptions, RewardServiceOptions>? rewards = null)
+        int groups, int size, Func<RewardServiceOptions, RewardServiceOptions>? rewards = null, Func<BayesianRouter.RewardModels.RmSpec, BayesianRouter.RewardModels.RmSpec>? spec = null)
     {
         var (list, pairs) = RolloutGroups.Make(groups, size);
         var farm = await RecordedRmFarm.StartAsync(pairs);
-        var clients = farm.Clients();
+        var clients = farm.Clients(spec is null ? null : farm.Specs.Select(spec).ToArray());
         var options = new RewardServiceOptions { Pairwise = RecordedRmFarm.Rms.Select(r => r.Name == "judge").ToArray(), AuditShare = 0 };
         var server = await TestServer.StartAsync(clients.ToArray(), configure: o => o with { Rewards = rewards?.Invoke(options) ?? options });
         return (farm, clients, server, list);
@@ -149,6 +149,28 @@ public class RewardEndpointTests
             Assert.Equal(expected, Doubles(answer["rewards"]));
             for (int i = 0; i < 5; i++) Assert.Equal(RolloutGroups.Expected(g, rm, i), scores[i], 12);
         }
+    }
+
+    [Fact]
+    public async Task An_RM_at_its_rate_limit_with_on_limit_reroute_sends_its_groups_to_the_next_RM()
+    {
+        // the two vLLM classifiers (one request per response) may take 4 requests a minute and say reroute
+        var (farm, clients, t, groups) = await Start(16, 4, spec: s => s.Backend == BayesianRouter.RewardModels.RmBackend.VllmClassify
+            ? s with { RequestsPerMinute = 4, OnLimit = BayesianRouter.RewardModels.RateLimitAction.Reroute } : s);
+        await using var _ = farm;
+        using var __ = clients;
+        await using var ___ = t;
+        var answer = await t.PostAsync("/get_reward", Batch(groups.SelectMany(g => Enumerable.Range(0, 4).Select(i => (g, i)))));
+        var exported = DecisionExport.Read(t.StateDirectory);
+        Assert.Equal(16, exported.Count);
+        var rerouted = exported.Where(d => d.FallbackFrom != null).ToArray();
+        Assert.NotEmpty(rerouted); // 16 groups x 4 responses: the classifiers' buckets cannot take their share
+        Assert.All(exported, d => Assert.NotNull(d.LabelledBy));
+        Assert.Contains(exported, d => d.Error is null && d.FallbackFrom is { } f && (f.Contains("armo") || f.Contains("intern")));
+        var served = farm.Servers.Select((s, n) => (RecordedRmFarm.Rms[n].Name, s.Requests)).ToDictionary(x => x.Name, x => x.Requests);
+        Assert.True(served["armo"] <= 4 && served["intern"] <= 4, $"armo {served["armo"]}, intern {served["intern"]}");
+        // every group still on one RM, the one that scored it
+        for (int g = 0; g < 16; g++) Assert.Single(Enumerable.Range(0, 4).Select(i => (string)answer["rms"]![g * 4 + i]!).Distinct());
     }
 
     [Theory]
