@@ -132,6 +132,47 @@ public class RewardEndpointTests
         Assert.Equal(12, t.Server.Session.Statistics().Feedback);
     }
 
+    private sealed class ManualClock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    [Fact]
+    public async Task Groups_asked_one_rollout_per_request_are_audited_when_their_window_ends()
+    {
+        var clock = new ManualClock();
+        var (farm, clients, t, groups) = await Start(5, 4, o => o with { AuditShare = 1, AuditArms = [0, 1, 3], GroupWindow = TimeSpan.FromSeconds(60), Clock = clock });
+        await using var _ = farm;
+        using var __ = clients;
+        await using var ___ = t;
+        var answers = new List<(int Group, JsonObject Answer)>();
+        for (int g = 0; g < 4; g++)
+            for (int i = 0; i < 4; i++)
+            {
+                answers.Add((g, await t.PostAsync("/get_reward", Batch([(groups[g], i)]))));
+                clock.Now += TimeSpan.FromSeconds(1);
+            }
+        Assert.Equal(4, t.Server.Session.Statistics().Decisions);
+        Assert.Equal(0, t.Server.Session.Statistics().Feedback); // one audited response per request: nothing to rank yet
+        clock.Now += TimeSpan.FromSeconds(61);
+        await t.PostAsync("/get_reward", Batch([(groups[4], 0)])); // any request closes the expired groups
+        Assert.Equal(4, t.Server.Session.Statistics().Feedback);
+        var pool = t.Server.Session.Pool;
+        var exported = DecisionExport.Read(t.StateDirectory).ToDictionary(d => d.DecisionId);
+        for (int g = 0; g < 4; g++)
+        {
+            var first = answers.First(a => a.Group == g).Answer;
+            string rm = (string)first["rms"]![0]!, auditor = pool[(int)(double)first["extra_logs"]!["auditor"]![0]!];
+            var mine = Enumerable.Range(0, 4).Select(i => RolloutGroups.Expected(groups[g], rm, i, anchor: 0)).ToArray();
+            var theirs = Enumerable.Range(0, 4).Select(i => RolloutGroups.Expected(groups[g], auditor, i, anchor: 0)).ToArray();
+            Assert.Equal(RankAgreement.Concordance(mine, theirs)!.Value, exported[(string)first["decision_ids"]![0]!].FeedbackValue!.Value, 12);
+        }
+        // after the window a group is routed anew
+        await t.PostAsync("/get_reward", Batch([(groups[0], 1)]));
+        Assert.Equal(6, t.Server.Session.Statistics().Decisions);
+    }
+
     [Fact]
     public async Task Standardised_rewards_follow_the_RMs_running_moments_and_scores_stay_raw()
     {

@@ -192,7 +192,7 @@ internal sealed class RewardEndpoints
 
         // the audit: a second RM scores the audited groups' responses; their rank agreement is the decision's reward
         var feedback = new List<FeedbackItem>();
-        var audited = order.Where(k => decided[k].Auditor is not null).ToList();
+        var audited = order.Where(k => decided[k].Auditor is not null && !open[k].FeedbackLearned).ToList(); // once learned, no more auditor calls
         foreach (var byAuditor in audited.GroupBy(k => decided[k].Auditor!.Value))
         {
             var keys = byAuditor.ToList();
@@ -335,5 +335,10 @@ internal sealed class RewardEndpoints
         public List<double> RmScores { get; } = [];
         public List<double> AuditScores { get; } = [];
         public bool FeedbackSent { get; set; }
+
+        public bool FeedbackLearned
+        {
+            get { lock (this) return FeedbackSent; }
+        }
     }
 }
