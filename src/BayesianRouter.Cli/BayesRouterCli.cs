@@ -22,6 +22,7 @@ public static class BayesRouterCli
         root.Subcommands.Add(ServeCommand.Create(io));
         root.Subcommands.Add(LabelCommand.Create(io));
         root.Subcommands.Add(OpeCommand.Create(io));
+        root.Subcommands.Add(ExportCommand.Create(io));
         root.Subcommands.Add(RmServeCommand.Create(io));
         return root;
     }

@@ -174,7 +174,7 @@ public sealed class RoutingServer : IAsyncDisposable
             var clock = Stopwatch.StartNew();
             string endpoint = context.Request.Path.Value switch
             {
-                "/v1/label" or "/v1/feedback" or "/v1/router" or "/healthz" or "/metrics" => context.Request.Path.Value!,
+                "/v1/label" or "/v1/feedback" or "/v1/router" or "/healthz" or "/metrics" or "/get_reward" or "/v1/rewards" => context.Request.Path.Value!,
                 _ => "other",
             };
             try
@@ -214,6 +214,9 @@ public sealed class RoutingServer : IAsyncDisposable
         _app.MapPost("/v1/label", Label);
         _app.MapPost("/v1/feedback", Feedback);
         _app.MapGet("/v1/router", RouterState);
+        var rewards = new Rewards.RewardEndpoints(this, _options.Rewards, _options.RewardModels, Metrics.OnRmCall); // docs/integrations.md
+        _app.MapPost("/get_reward", rewards.Handle);
+        _app.MapPost("/v1/rewards", rewards.Handle);
         _app.MapGet("/healthz", (HttpContext c) =>
         {
             if (!Session.IsFaulted) return Results.Json(new { status = "ok" });
@@ -239,7 +242,7 @@ public sealed class RoutingServer : IAsyncDisposable
     }
 
     /// <summary>Reads the body and parses it with <paramref name="parse"/>; on bad input answers 400/413 and returns false.</summary>
-    private async Task<(bool Ok, T Value)> ReadRequest<T>(HttpContext context, Func<JsonElement, T> parse)
+    internal async Task<(bool Ok, T Value)> ReadRequest<T>(HttpContext context, Func<JsonElement, T> parse)
     {
         byte[] bytes;
         try
@@ -380,7 +383,7 @@ public sealed class RoutingServer : IAsyncDisposable
     }
 
     /// <summary>Embeds the pairs (one request at a time: the encoder is not thread-safe) and computes h.</summary>
-    private async Task<double[][]> Features(IReadOnlyList<LabelPair> pairs, CancellationToken cancellationToken)
+    internal async Task<double[][]> Features(IReadOnlyList<LabelPair> pairs, CancellationToken cancellationToken)
     {
         var asPairs = pairs.Select(p => new PreferencePair { Id = p.Id, Group = p.Group, Prompt = p.Prompt, ResponseA = p.ResponseA, ResponseB = p.ResponseB, Domain = p.Domain }).ToArray();
         IReadOnlyList<Features.PairEmbedding> embeddings;
@@ -541,7 +544,7 @@ public sealed class RoutingServer : IAsyncDisposable
         _ => throw e,
     };
 
-    private static Task Problem(HttpContext context, int status, string title, string detail, string? field)
+    internal static Task Problem(HttpContext context, int status, string title, string detail, string? field)
     {
         var extensions = new Dictionary<string, object?>();
         if (field != null) extensions["field"] = field;

@@ -59,6 +59,9 @@ public sealed record ServiceOptions
     /// <summary>A checkpoint is written after this many feedback batches (and at shutdown); a restart replays at most these.</summary>
     public int CheckpointEveryBatches { get; init; } = 200;
 
+    /// <summary>The reward endpoints (<c>/get_reward</c>, <c>/v1/rewards</c>): judges, standardisation, costs, audit, group window (docs/integrations.md).</summary>
+    public Rewards.RewardServiceOptions Rewards { get; init; } = new();
+
     /// <summary>Where warnings and errors are written (never request headers or the token).</summary>
     public TextWriter? Log { get; init; }
 

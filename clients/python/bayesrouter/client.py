@@ -180,6 +180,17 @@ class BayesianRouterClient:
         except (BayesianRouterError, OSError, http.client.HTTPException, ValueError):
             return False
 
+    def rewards(self, queries: Sequence[str], prompts: Sequence[str], group_ids: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+        """Pointwise rewards (``POST /v1/rewards``, OpenRLHF's shape; docs/integrations.md): ``queries[i]`` is
+        ``prompts[i]`` followed by the response; the queries of one prompt (or of one ``group_ids`` value) are scored by
+        one RM. Returns ``{"rewards", "scores", "extra_logs": {"rm", "propensity", "cost", "decision_id", "auditor"},
+        "decision_ids", "rms"}``, one value per query. Not split: a group must stay in one request.
+        """
+        body: Dict[str, Any] = {"query": list(queries), "prompts": list(prompts)}
+        if group_ids is not None:
+            body["group_ids"] = list(group_ids)
+        return self._request("POST", "/v1/rewards", body)
+
     def _request(self, method: str, path: str, body: Optional[Dict[str, Any]]) -> Dict[str, Any]:
         """One call: its attempts share one body and one idempotency key (POST), and are retried as the class says."""
         data = None if body is None else json.dumps(body, allow_nan=False).encode("utf-8")
@@ -247,7 +258,8 @@ def _seconds(value: Optional[str]) -> Optional[float]:
 
 
 class PairwiseJudge:
-    """A pairwise judge with TRL's call shape, backed by the routing service.
+    """A pairwise judge with TRL's call shape, backed by the routing service: for TRL < 1.0 only (TRL removed its judges;
+    with TRL 1.x use ``bayesrouter.integrations.trl.RouterReward`` in ``reward_funcs``).
 
     ``judge(prompts, completions)`` takes prompts and, per prompt, two completions, and returns for each the index (0 or
     1) of the preferred completion, or -1 where no RM could label the pair or the RM judged a tie (TRL reads -1 as "the

@@ -105,7 +105,7 @@ internal sealed class LiveCliOptions
                     Model = parse.GetValue(OnlineModel) == "paper" ? Routing.OnlineModel.Paper : Routing.OnlineModel.Hierarchical,
                 });
             var rms = RewardModelFactory.CreatePool(new RmPool(pool.File, specs, pool.Budget));
-            return new LiveParts(setup, embedder, rms, offline) { Costs = specs.Select(r => r.Cost).ToArray(), Budget = pool.Budget };
+            return new LiveParts(setup, embedder, rms, offline) { Costs = specs.Select(r => r.Cost).ToArray(), Budget = pool.Budget, Specs = specs, Rewards = pool.Rewards };
         }
         catch
         {
@@ -136,6 +136,10 @@ internal sealed record LiveParts(RouterSetup Setup, CachedPairEmbedder Embedder,
     /// <summary>The pool file's cost per RM, in arm order, and its budget (null = none).</summary>
     public IReadOnlyList<double>? Costs { get; init; }
     public double? Budget { get; init; }
+
+    /// <summary>The pool file's RMs in arm order, and its <c>rewards</c> object (the reward endpoints' settings).</summary>
+    public IReadOnlyList<RmSpec> Specs { get; init; } = [];
+    public RewardEndpointSpec Rewards { get; init; } = new();
 
     public void Dispose()
     {

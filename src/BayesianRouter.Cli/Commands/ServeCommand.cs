@@ -21,7 +21,7 @@ public static class ServeCommand
         var deadline = new Option<double>("--request-deadline") { Description = "Seconds the RM calls of one /v1/label request may take: an RM too slow for its share falls back to the router's next choice, and the request answers by then (pairs no RM labelled in time come back unlabelled). Clients should wait longer than this plus the encoding time.", DefaultValueFactory = _ => 60 };
         var cmd = new Command("serve",
             "Run the routing service: POST /v1/label routes each pair to one RM of the pool and returns its label; POST /v1/feedback " +
-            "learns from the trainer's per-pair DPO losses (or shaped rewards); GET /v1/router, /healthz, /metrics (Prometheus). " +
+            "learns from the trainer's per-pair DPO losses (or shaped rewards); POST /get_reward and /v1/rewards score groups of rollouts in OpenRLHF's shape, one RM per group (docs/integrations.md); GET /v1/router, /healthz, /metrics (Prometheus). " +
             "Prints \"listening on http://HOST:PORT\" when ready; stops on Ctrl+C or SIGTERM (writing a checkpoint).");
         live.AddTo(cmd);
         foreach (var o in new Option[] { state, host, port, tokenFile, insecure, durability, maxBody, maxPairs, checkpointEvery, deadline }) cmd.Options.Add(o);
@@ -77,6 +77,7 @@ public static class ServeCommand
                     CheckpointEveryBatches = every,
                     RequestDeadline = TimeSpan.FromSeconds(seconds),
                     Session = live.SessionOptions(parse, parts),
+                    Rewards = Service.Rewards.RewardServiceOptions.FromPool(parts.Specs, parts.Rewards),
                     Log = io.Err,
                 }, cancellationToken);
             }

@@ -13,11 +13,15 @@ namespace BayesianRouter.RewardModels;
 public static partial class PoolFile
 {
     /// <summary>The fields of a pool file's top-level object.</summary>
-    public static IReadOnlyList<string> TopFields { get; } = ["rms", "budget"];
+    public static IReadOnlyList<string> TopFields { get; } = ["rms", "budget", "rewards"];
 
     /// <summary>The fields of one RM entry.</summary>
     public static IReadOnlyList<string> RmFields { get; } =
-        ["name", "backend", "url", "model", "cost", "timeout_s", "max_concurrency", "api_key_env", "template", "retries", "max_batch", "circuit_breaker"];
+        ["name", "backend", "url", "model", "cost", "timeout_s", "max_concurrency", "api_key_env", "template", "retries", "max_batch", "circuit_breaker",
+         "rpm", "tpm", "on_limit", "standardise"];
+
+    /// <summary>The fields of the top-level <c>rewards</c> object (the reward endpoints, docs/integrations.md).</summary>
+    public static IReadOnlyList<string> RewardsFields { get; } = ["audit_share", "audit_rms", "group_window_s"];
 
     /// <summary>The fields of an RM's <c>circuit_breaker</c> object.</summary>
     public static IReadOnlyList<string> BreakerFields { get; } = ["failure_ratio", "min_calls", "window_s", "break_s"];
@@ -66,7 +70,8 @@ public static partial class PoolFile
             if (budget is { } limit && specs.MinBy(s => s.Cost) is { } cheapest && limit < cheapest.Cost)
                 throw new PoolFileException(file, "budget", string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"{limit} is below the cheapest RM's cost ({cheapest.Name}: {cheapest.Cost}): no RM can label a pair within it"));
-            return new RmPool(file, specs, budget);
+            var rewards = root.TryGetProperty("rewards", out var rw) ? ParseRewards(file, rw, specs) : new RewardEndpointSpec();
+            return new RmPool(file, specs, budget) { Rewards = rewards };
         }
     }
 
@@ -137,8 +142,30 @@ public static partial class PoolFile
             maxBatch = Integer(file, $"{at}.max_batch", mb, 1, 4096);
         }
 
+        var onLimitText = OptionalString(file, at, e, "on_limit") ?? "wait";
+        var onLimit = onLimitText switch
+        {
+            "wait" => RateLimitAction.Wait,
+            "reroute" => RateLimitAction.Reroute,
+            _ => throw new PoolFileException(file, $"{at}.on_limit", $"\"{onLimitText}\" is not wait or reroute"),
+        };
+        double? rpm = e.TryGetProperty("rpm", out var rp) ? Number(file, $"{at}.rpm", rp, 0, minInclusive: false, max: 1e9) : null;
+        double? tpm = e.TryGetProperty("tpm", out var tp) ? Number(file, $"{at}.tpm", tp, 0, minInclusive: false, max: 1e12) : null;
+        if (e.TryGetProperty("on_limit", out _) && rpm is null && tpm is null)
+            throw new PoolFileException(file, $"{at}.on_limit", "applies to a rate limit: give rpm or tpm too");
+        bool standardise = false;
+        if (e.TryGetProperty("standardise", out var st))
+        {
+            if (st.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) throw new PoolFileException(file, $"{at}.standardise", $"must be true or false, got {Short(st)}");
+            standardise = st.GetBoolean();
+        }
+
         return new RmSpec
         {
+            RequestsPerMinute = rpm,
+            TokensPerMinute = tpm,
+            OnLimit = onLimit,
+            Standardise = standardise,
             Name = name,
             Backend = backend,
             Url = url,
@@ -151,6 +178,36 @@ public static partial class PoolFile
             Retries = e.TryGetProperty("retries", out var r) ? Integer(file, $"{at}.retries", r, 0, 10) : RmSpec.DefaultRetries,
             MaxBatch = maxBatch,
             CircuitBreaker = e.TryGetProperty("circuit_breaker", out var cb) ? ParseBreaker(file, $"{at}.circuit_breaker", cb) : new RmCircuitBreakerSpec(),
+        };
+    }
+
+    private static RewardEndpointSpec ParseRewards(string file, JsonElement e, IReadOnlyList<RmSpec> specs)
+    {
+        if (e.ValueKind != JsonValueKind.Object) throw new PoolFileException(file, "rewards", $"must be an object {{\"audit_share\", \"audit_rms\", \"group_window_s\"}}, got {Kind(e)}");
+        CheckFields(file, "rewards", e, RewardsFields);
+        var d = new RewardEndpointSpec();
+        IReadOnlyList<string>? auditRms = null;
+        if (e.TryGetProperty("audit_rms", out var a))
+        {
+            if (a.ValueKind != JsonValueKind.Array || a.GetArrayLength() == 0) throw new PoolFileException(file, "rewards.audit_rms", $"must be a non-empty list of RM names, got {Short(a)}");
+            var names = new List<string>();
+            int i = 0;
+            foreach (var n in a.EnumerateArray())
+            {
+                if (n.ValueKind != JsonValueKind.String) throw new PoolFileException(file, $"rewards.audit_rms[{i}]", $"must be an RM name, got {Short(n)}");
+                var name = n.GetString()!;
+                if (!specs.Any(r => r.Name == name))
+                    throw new PoolFileException(file, $"rewards.audit_rms[{i}]", $"\"{name}\" is not an RM of the pool ({string.Join(", ", specs.Select(r => r.Name))})");
+                names.Add(name);
+                i++;
+            }
+            auditRms = names;
+        }
+        return new RewardEndpointSpec
+        {
+            AuditShare = e.TryGetProperty("audit_share", out var s) ? Number(file, "rewards.audit_share", s, 0, minInclusive: true, max: 1) : d.AuditShare,
+            AuditRms = auditRms,
+            GroupWindowSeconds = e.TryGetProperty("group_window_s", out var w) ? Number(file, "rewards.group_window_s", w, 0, minInclusive: true, max: 7 * 86400) : d.GroupWindowSeconds,
         };
     }
 

@@ -35,6 +35,9 @@ public static class RmFailure
     /// <summary>Too many calls were already waiting for the RM's concurrency limit.</summary>
     public const string Overloaded = "overloaded";
 
+    /// <summary>The RM's rate limit (<c>rpm</c>, <c>tpm</c>) had no room and its pool entry says <c>"on_limit": "reroute"</c>.</summary>
+    public const string RateLimited = "rate_limited";
+
     /// <summary>A recorded RM has no judgment for the texts it was given.</summary>
     public const string NotFound = "not_found";
 
@@ -43,7 +46,7 @@ public static class RmFailure
 
     /// <summary>Every kind, in the order above.</summary>
     public static IReadOnlyList<string> Kinds { get; } =
-        [Timeout, Connection, ServerError, ClientError, Malformed, NonFinite, InvalidAnswer, CircuitOpen, Overloaded, NotFound, Other];
+        [Timeout, Connection, ServerError, ClientError, Malformed, NonFinite, InvalidAnswer, CircuitOpen, Overloaded, NotFound, Other, RateLimited];
 
     /// <summary>A failed judgment whose reason reads <c>"kind: detail"</c>.</summary>
     public static RmJudgment Judgment(string kind, string detail) => RmJudgment.Failed(Reason(kind, detail));

@@ -92,6 +92,19 @@ public sealed record RmSpec
 
     public RmCircuitBreakerSpec CircuitBreaker { get; init; } = new();
 
+    /// <summary>Most requests per minute to this RM (a token bucket holding a minute's allowance, refilled continuously); null: no limit.</summary>
+    public double? RequestsPerMinute { get; init; }
+
+    /// <summary>Most tokens per minute sent to this RM (estimated as a request body's UTF-8 bytes / 4); null: no limit.</summary>
+    public double? TokensPerMinute { get; init; }
+
+    /// <summary>What a call does when the RM's rate limit has no room: wait for it (default), or fail at once as
+    /// <see cref="RmFailure.RateLimited"/> so the pair or group goes to the next RM of its decision's fallback order.</summary>
+    public RateLimitAction OnLimit { get; init; } = RateLimitAction.Wait;
+
+    /// <summary>The reward endpoints return this RM's scores standardised by its running mean and spread (docs/integrations.md).</summary>
+    public bool Standardise { get; init; }
+
     /// <summary>The template in force: <see cref="Template"/> or the backend's default; null for vllm-classify.</summary>
     public RmTemplate? EffectiveTemplate => Backend switch
     {
@@ -99,6 +112,32 @@ public sealed record RmSpec
         RmBackend.OpenAiJudge => RmTemplate.Judge(Template),
         _ => null,
     };
+}
+
+/// <summary>What a call to a rate-limited RM does when the limit has no room.</summary>
+public enum RateLimitAction
+{
+    /// <summary>Wait until the token buckets have room (the request is late, never failed for it).</summary>
+    Wait,
+
+    /// <summary>Fail at once (<see cref="RmFailure.RateLimited"/>): the router's next choice gets the pair or group.</summary>
+    Reroute,
+}
+
+/// <summary>
+/// The reward endpoints' settings (the pool file's <c>rewards</c> object, docs/integrations.md): the audit that gives
+/// the router feedback when the trainer sends none, and how long a group stays on its RM across requests.
+/// </summary>
+public sealed record RewardEndpointSpec
+{
+    /// <summary>The seeded share of group decisions also scored by a second RM (the auditor); their rank agreement is the decision's reward.</summary>
+    public double AuditShare { get; init; } = 0.1;
+
+    /// <summary>The RMs an audit may use (never the group's own RM); null: any other RM of the pool.</summary>
+    public IReadOnlyList<string>? AuditRms { get; init; }
+
+    /// <summary>Seconds a group keeps its decision for later requests naming the same group (trainers that ask per rollout).</summary>
+    public double GroupWindowSeconds { get; init; } = 600;
 }
 
 /// <summary>A pool file's content: the RMs a router may call, in file order (docs/pool-file.md).</summary>
@@ -121,6 +160,9 @@ public sealed class RmPool
 
     /// <summary>Cost budget per pair for cost-aware routing (reserved for a later issue); null: none.</summary>
     public double? Budget { get; }
+
+    /// <summary>The reward endpoints' settings (the pool file's <c>rewards</c> object).</summary>
+    public RewardEndpointSpec Rewards { get; init; } = new();
 
     public IReadOnlyList<string> Names => Rms.Select(r => r.Name).ToList();
 

@@ -35,6 +35,20 @@ public abstract record FeedbackModel
     }
 
     /// <summary>
+    /// Rank-agreement audit, the feedback of the reward endpoints (<c>/get_reward</c>, docs/integrations.md) that a
+    /// trainer gives without sending anything: a seeded share <paramref name="Share"/> of the groups (pairs sharing a
+    /// prompt) is also scored by a second RM, the auditor, drawn per group from the pool's other RMs (seeded by the run's
+    /// seed and the group); each audited pair's reward is its concordance with the auditor (1 when both prefer the same
+    /// response, 0 when they prefer opposite ones, 0.5 when either ties), so the mean over a group's pairs routed to one RM
+    /// is that RM's rank agreement with the auditor on the group (Kendall's (1 + tau) / 2). The auditor's calls are
+    /// counted. No ground truth is read.
+    /// </summary>
+    public sealed record RankAgreement(double Share) : FeedbackModel
+    {
+        public override string ToString() => $"rank:{Share.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+    }
+
+    /// <summary>
     /// Simulated DPO losses, shaped per batch as a live trainer's (batch-centred, then rescaled by the 20/80 quantiles of
     /// the method's past rewards to [0, 1]). The policy's implicit-reward margin on the truly preferred response is
     /// m = 1 + <paramref name="Noise"/> z, z ~ N(0, 1) drawn from the run's seed and the pair's id (the same for every
@@ -59,7 +73,7 @@ public abstract record FeedbackModel
         private static double Softplus(double x) => x > 30 ? x : Math.Log(1 + Math.Exp(x));
     }
 
-    /// <summary>Parses <c>truth</c>, <c>audit:P</c> (0 &lt; P &lt;= 1), <c>agreement:C</c> (C &gt;= 1) or <c>dpo:NOISE</c> (NOISE &gt;= 0).</summary>
+    /// <summary>Parses <c>truth</c>, <c>audit:P</c> (0 &lt; P &lt;= 1), <c>agreement:C</c> (C &gt;= 1), <c>rank:P</c> (0 &lt; P &lt;= 1) or <c>dpo:NOISE</c> (NOISE &gt;= 0).</summary>
     public static FeedbackModel Parse(string text)
     {
         var inv = System.Globalization.CultureInfo.InvariantCulture;
@@ -76,13 +90,19 @@ public abstract record FeedbackModel
                 throw new ArgumentException($"--feedback {text}: the number of other RMs must be a whole number >= 1, e.g. agreement:2");
             return new Agreement(c);
         }
+        if (text.StartsWith("rank:", StringComparison.Ordinal))
+        {
+            if (!double.TryParse(text["rank:".Length..], System.Globalization.NumberStyles.Float, inv, out var p) || !(p > 0 && p <= 1))
+                throw new ArgumentException($"--feedback {text}: the audited share of groups must be a number in (0, 1], e.g. rank:0.1");
+            return new RankAgreement(p);
+        }
         if (text.StartsWith("dpo:", StringComparison.Ordinal))
         {
             if (!double.TryParse(text["dpo:".Length..], System.Globalization.NumberStyles.Float, inv, out var noise) || !(noise >= 0) || !double.IsFinite(noise))
                 throw new ArgumentException($"--feedback {text}: the noise of the simulated DPO margin must be a finite number >= 0, e.g. dpo:1");
             return new Dpo(noise);
         }
-        throw new ArgumentException($"--feedback {text}: expected truth, audit:P, agreement:C or dpo:NOISE");
+        throw new ArgumentException($"--feedback {text}: expected truth, audit:P, agreement:C, rank:P or dpo:NOISE");
     }
 
     /// <summary>True when the feedback is a loss to shape per batch (<see cref="Dpo"/>), not a reward.</summary>
@@ -132,10 +152,24 @@ public abstract record FeedbackModel
                 var majority = forA > forB ? Preference.A : Preference.B;
                 return chosen == majority ? 1 : 0;
             }
+            case RankAgreement r:
+            {
+                if (pool.Count < 2) throw new ArgumentException($"--feedback {r}: rank-agreement audits need a second RM in the pool");
+                if (!(Fraction($"{seed}/rank/{pair.Group}") < r.Share)) return null;
+                // the auditor: one of the other RMs, fixed per (seed, group) for a given chosen RM
+                int k = (int)(Fraction($"{seed}/rank-auditor/{pair.Group}") * (pool.Count - 1));
+                int auditor = k < arm ? k : k + 1;
+                extraArms = [auditor];
+                var chosen = Prefers(pair, pool[arm]);
+                var audit = Prefers(pair, pool[auditor]);
+                return chosen == Preference.Tie || audit == Preference.Tie ? 0.5 : chosen == audit ? 1 : 0;
+            }
             default:
                 throw new InvalidOperationException(ToString());
         }
     }
+
+    private static double Fraction(string key) => Convert.ToUInt64(StableHash.Hex(key, 13), 16) / (double)(1UL << 52);
 
     private static Preference Prefers(PreferencePair pair, string rm) =>
         pair.Judgments.TryGetValue(rm, out var j) ? j.Prefers() : Preference.Tie;

@@ -28,7 +28,8 @@ namespace BayesianRouter.RewardModels.Clients;
 public sealed partial class RmHttpChannel : IDisposable
 {
     private readonly HttpClient _http;
-    private readonly ResiliencePipeline _pipeline;
+    private readonly ResiliencePipeline _pipeline, _attempt;
+    private readonly RmRateLimit _rate;
     private readonly string? _apiKey;
     private readonly KeyValuePair<string, object?> _rmTag;
     private readonly CircuitBreakerStateProvider _circuit = new();
@@ -48,7 +49,8 @@ public sealed partial class RmHttpChannel : IDisposable
         {
             Timeout = Timeout.InfiniteTimeSpan, // the pipeline's timeout rules
         };
-        _pipeline = BuildPipeline(spec, options, timeout);
+        (_pipeline, _attempt) = BuildPipeline(spec, options, timeout);
+        _rate = new RmRateLimit(spec);
     }
 
     public RmSpec Spec { get; }
@@ -56,7 +58,10 @@ public sealed partial class RmHttpChannel : IDisposable
     /// <summary>The circuit breaker's state: Closed (calls pass), Open (calls fail at once), HalfOpen (one trial call).</summary>
     public CircuitState CircuitState => _circuit.CircuitState;
 
-    private ResiliencePipeline BuildPipeline(RmSpec spec, RmClientOptions options, TimeSpan timeout)
+    /// <summary>The outer pipeline (concurrency limit, retries) and the pipeline of one attempt (circuit breaker,
+    /// timeout); an attempt waits for the rate limit between the two, so the wait counts toward neither the timeout nor
+    /// the breaker, and every retry takes room of its own.</summary>
+    private (ResiliencePipeline Outer, ResiliencePipeline Attempt) BuildPipeline(RmSpec spec, RmClientOptions options, TimeSpan timeout)
     {
         var builder = new ResiliencePipelineBuilder();
         builder.AddConcurrencyLimiter(new ConcurrencyLimiterOptions
@@ -80,6 +85,8 @@ public sealed partial class RmHttpChannel : IDisposable
                     return default;
                 },
             });
+        var outer = builder.Build();
+        builder = new ResiliencePipelineBuilder();
         var breaker = spec.CircuitBreaker;
         builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions
         {
@@ -101,7 +108,7 @@ public sealed partial class RmHttpChannel : IDisposable
             },
         });
         builder.AddTimeout(timeout);
-        return builder.Build();
+        return (outer, builder.Build());
     }
 
     /// <summary>
@@ -114,12 +121,17 @@ public sealed partial class RmHttpChannel : IDisposable
         where TResponse : class
     {
         int attempts = 0;
+        int tokens = _rate.CountsTokens ? RmRateLimit.EstimateTokens(JsonSerializer.SerializeToUtf8Bytes(request, requestType).Length) : 1;
         try
         {
-            return await _pipeline.ExecuteAsync(async token =>
+            return await _pipeline.ExecuteAsync(async outerToken =>
             {
-                Interlocked.Increment(ref attempts);
-                return await AttemptAsync(endpoint, request, requestType, responseType, check, token, cancellationToken).ConfigureAwait(false);
+                await _rate.AcquireAsync(tokens, outerToken).ConfigureAwait(false);
+                return await _attempt.ExecuteAsync(async token =>
+                {
+                    Interlocked.Increment(ref attempts);
+                    return await AttemptAsync(endpoint, request, requestType, responseType, check, token, cancellationToken).ConfigureAwait(false);
+                }, outerToken).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutRejectedException e)
@@ -241,5 +253,9 @@ public sealed partial class RmHttpChannel : IDisposable
     [GeneratedRegex(@"[:\[,]\s*(-?(?:NaN|Infinity))\b")]
     private static partial Regex BareNonFinite();
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        _rate.Dispose();
+    }
 }

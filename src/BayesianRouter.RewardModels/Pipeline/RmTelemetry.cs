@@ -35,6 +35,15 @@ public static class RmTelemetry
     /// <summary>Times the circuit breaker closed again after a successful trial.</summary>
     public const string CircuitClosed = "bayesrouter.rm.circuit.closed";
 
+    /// <summary>Requests that waited for an RM's rate limit (<c>rpm</c>, <c>tpm</c>).</summary>
+    public const string RateLimitWaits = "bayesrouter.rm.ratelimit.waits";
+
+    /// <summary>Seconds a request waited for an RM's rate limit (only requests that waited).</summary>
+    public const string RateLimitWait = "bayesrouter.rm.ratelimit.wait";
+
+    /// <summary>Requests refused at once because the rate limit had no room and the pool file says to route elsewhere.</summary>
+    public const string RateLimitReroutes = "bayesrouter.rm.ratelimit.rerouted";
+
     private static readonly Meter Meter = new(MeterName, "1.0");
 
     internal static readonly Counter<long> CallCounter = Meter.CreateCounter<long>(Calls, "{call}", "RM calls (one per batch sent down the pipeline)");
@@ -46,6 +55,11 @@ public static class RmTelemetry
     internal static readonly Counter<long> RetryCounter = Meter.CreateCounter<long>(Retries, "{retry}", "Retries of transient RM failures");
     internal static readonly Counter<long> OpenedCounter = Meter.CreateCounter<long>(CircuitOpened, "{event}", "Circuit breaker openings");
     internal static readonly Counter<long> ClosedCounter = Meter.CreateCounter<long>(CircuitClosed, "{event}", "Circuit breaker closings");
+
+    internal static readonly Counter<long> RateLimitWaitCounter = Meter.CreateCounter<long>(RateLimitWaits, "{request}", "Requests that waited for the RM's rate limit");
+    internal static readonly Histogram<double> RateLimitWaitHistogram = Meter.CreateHistogram<double>(RateLimitWait, "s", "Time a request waited for the RM's rate limit",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120] });
+    internal static readonly Counter<long> RateLimitRerouteCounter = Meter.CreateCounter<long>(RateLimitReroutes, "{request}", "Requests refused by the RM's rate limit and routed elsewhere");
 
     internal static KeyValuePair<string, object?> Rm(string name) => new("rm", name);
 }

@@ -38,7 +38,7 @@ public class PoolFileTests
     [Theory]
     [InlineData("""{"rms": [{"name": "a", "backend": "openrlhf", "url": "ftp://x"}]}""", """pool.json: rms[0].url: "ftp://x" is not an http(s) URL""")]
     [InlineData("""{"rms": [{"name": "a", "backend": "openrlhf", "url": "http://h"}, {"name": "b", "backend": "openrlhf", "url": "http://h", "colour": 1}]}""", "pool.json: rms[1].colour: unknown field (known: name, backend, url")]
-    [InlineData("""{"rms": [], "x": 1}""", "pool.json: x: unknown field (known: rms, budget)")]
+    [InlineData("""{"rms": [], "x": 1}""", "pool.json: x: unknown field (known: rms, budget, rewards)")]
     [InlineData("""{"rms": [{"name": "a", "backend": "openrlhf", "url": "http://h"}, {"name": "a", "backend": "openrlhf", "url": "http://g"}]}""", """pool.json: rms[1].name: "a" is already the name of rms[0]""")]
     [InlineData("""{"rms": [{"backend": "openrlhf", "url": "http://h"}]}""", "pool.json: rms[0].name: missing")]
     [InlineData("""{"rms": [{"name": "a", "url": "http://h"}]}""", "pool.json: rms[0].backend: missing")]
