@@ -114,11 +114,59 @@ public sealed class RoutingSession : ICheckpointable
     /// </summary>
     internal (byte[] Checkpoint, T Alongside) Snapshot<T>(Func<T> alongside)
     {
+        SessionState state;
+        T other;
         lock (_gate)
         {
             ThrowIfFaulted();
-            return (CheckpointFile.ToBytes(this), alongside());
+            state = Capture();
+            other = alongside();
         }
+        return (CheckpointFile.ToBytes(state), other);
+    }
+
+    /// <summary>
+    /// The state a checkpoint holds, taken under the lock in time proportional to the router's own state (the reward
+    /// history is referenced, not copied: <see cref="QuantileNormaliser.Snapshot"/>); serialising and hashing it
+    /// happen outside the lock, so checkpoints and state digests do not stop routing.
+    /// </summary>
+    private SessionState Capture()
+    {
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true)) _routerState.WriteState(w);
+        using var generators = new MemoryStream();
+        using (var w = new BinaryWriter(generators, Encoding.UTF8, leaveOpen: true))
+        {
+            _draws.WriteState(w);
+            _monteCarlo.WriteState(w);
+            _explore.WriteState(w);
+        }
+        return new SessionState(this, ms.ToArray(), _normaliser.Snapshot(), generators.ToArray(), _nextSequence, _lastBatch, _budget.Progress);
+    }
+
+    /// <summary>A captured session state: writes exactly what <see cref="WriteState"/> writes.</summary>
+    private sealed class SessionState(RoutingSession session, byte[] router, QuantileHistory rewards, byte[] generators, long nextSequence,
+        long lastBatch, BudgetProgress budget) : ICheckpointable
+    {
+        public byte[] Router => router;
+        public QuantileHistory Rewards => rewards;
+        public string StateKind => session.StateKind;
+        public int StateVersion => session.StateVersion;
+
+        public void WriteState(BinaryWriter w)
+        {
+            w.Write(session.Pool.Count);
+            foreach (var rm in session.Pool) w.Write(rm);
+            w.Write(session.Setup.Id);
+            w.Write(router);
+            rewards.WriteState(w);
+            w.Write(generators);
+            w.Write(nextSequence);
+            w.Write(lastBatch);
+            budget.Write(w);
+        }
+
+        public Action ReadState(BinaryReader reader, int version) => throw new NotSupportedException("a captured state is only written");
     }
 
     public RouterSetup Setup { get; }
@@ -445,14 +493,15 @@ public sealed class RoutingSession : ICheckpointable
     /// </summary>
     public async Task SaveCheckpointAsync(string path)
     {
-        byte[] bytes;
+        SessionState state;
         Task flush;
         lock (_gate)
         {
             ThrowIfFaulted();
-            bytes = CheckpointFile.ToBytes(this);
+            state = Capture();
             flush = _store.FlushAsync();
         }
+        var bytes = CheckpointFile.ToBytes(state); // outside the lock: routing goes on
         await Committed(flush).ConfigureAwait(false);
         AtomicFile.Write(path, s => s.Write(bytes));
     }
@@ -505,16 +554,15 @@ public sealed class RoutingSession : ICheckpointable
     /// </summary>
     public string LearnedStateDigest()
     {
-        lock (_gate)
+        SessionState state;
+        lock (_gate) state = Capture();
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
         {
-            using var ms = new MemoryStream();
-            using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
-            {
-                _routerState.WriteState(w);
-                _normaliser.WriteState(w);
-            }
-            return Convert.ToHexStringLower(SHA256.HashData(ms.ToArray()));
+            w.Write(state.Router);
+            state.Rewards.WriteState(w);
         }
+        return Convert.ToHexStringLower(SHA256.HashData(ms.ToArray()));
     }
 
     /// <summary>Arm n's posterior (read only) when the session routes with the linear model (the paper's, or zero-prior).</summary>
@@ -527,21 +575,15 @@ public sealed class RoutingSession : ICheckpointable
     }
 
     public string StateKind => "routing-session";
-    public int StateVersion => 2;
+
+    /// <summary>3: the reward history's bound and sketch (<see cref="QuantileNormaliser"/> version 2); 2: the budget's progress.</summary>
+    public int StateVersion => 3;
 
     public void WriteState(BinaryWriter w)
     {
-        w.Write(Pool.Count);
-        foreach (var rm in Pool) w.Write(rm);
-        w.Write(Setup.Id);
-        _routerState.WriteState(w);
-        _normaliser.WriteState(w);
-        _draws.WriteState(w);
-        _monteCarlo.WriteState(w);
-        _explore.WriteState(w);
-        w.Write(_nextSequence);
-        w.Write(_lastBatch);
-        _budget.Progress.Write(w);
+        SessionState state;
+        lock (_gate) state = Capture();
+        state.WriteState(w);
     }
 
     public Action ReadState(BinaryReader r, int version)
@@ -556,7 +598,7 @@ public sealed class RoutingSession : ICheckpointable
         if (features != Setup.Id)
             throw new InvalidDataException($"the checkpoint was made with the features {features}, not {Setup.Id}");
         var router = _routerState.ReadState(r, _routerState.StateVersion);
-        var normaliser = _normaliser.ReadState(r, _normaliser.StateVersion);
+        var normaliser = _normaliser.ReadState(r, version >= 3 ? 2 : 1); // session version 3: the bounded reward history
         var draws = SeededRandom.ReadState(r);
         var monteCarlo = SeededRandom.ReadState(r);
         var explore = SeededRandom.ReadState(r);
