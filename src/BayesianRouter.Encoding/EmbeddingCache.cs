@@ -40,7 +40,8 @@ public sealed class EmbeddingCache : IDisposable
     {
         public TextKey Key;
         public float[] Vector;
-        public bool Referenced;
+        public bool Referenced; // CLOCK's bit: used since the hand last passed
+        public bool Used;       // used since it was last written to disk: rewritten when its shard is evicted
     }
 
     /// <summary>Opens (and reads) the cache of one encoder under <paramref name="root"/>, with the default cap; creates nothing until something is added.</summary>
@@ -130,6 +131,7 @@ public sealed class EmbeddingCache : IDisposable
             if (_slotOf.TryGetValue(key, out var s))
             {
                 _slots[s].Referenced = true;
+                _slots[s].Used = true;
                 vector = _slots[s].Vector;
                 return true;
             }
@@ -341,9 +343,9 @@ public sealed class EmbeddingCache : IDisposable
                 foreach (var (key, _) in CacheShard.Read(path, File.ReadAllBytes(path), EncoderId, Dimension))
                     lock (_gate)
                     {
-                        if (_slotOf.TryGetValue(key, out var s) && _slots[s].Referenced)
+                        if (_slotOf.TryGetValue(key, out var s) && _slots[s].Used)
                         {
-                            _slots[s].Referenced = false;
+                            _slots[s].Used = false;
                             again.Add((key, _slots[s].Vector));
                         }
                     }

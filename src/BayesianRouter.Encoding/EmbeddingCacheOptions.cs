@@ -26,9 +26,11 @@ public sealed record EmbeddingCacheOptions
 
     /// <summary>The cap from <c>$BAYESROUTER_CACHE_MAX_ENTRIES</c>, else <see cref="DefaultMaxEntries"/>.</summary>
     /// <exception cref="ArgumentException">The variable is set but not a whole number of at least 1.</exception>
-    public static int MaxEntriesFromEnvironment()
+    public static int MaxEntriesFromEnvironment() => ParseMaxEntries(Environment.GetEnvironmentVariable(MaxEntriesVariable));
+
+    /// <summary>The cap a value of <c>$BAYESROUTER_CACHE_MAX_ENTRIES</c> gives (unset or blank: the default).</summary>
+    internal static int ParseMaxEntries(string? text)
     {
-        var text = Environment.GetEnvironmentVariable(MaxEntriesVariable);
         if (string.IsNullOrWhiteSpace(text)) return DefaultMaxEntries;
         if (!int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
             throw new ArgumentException($"{MaxEntriesVariable}={text}: must be a whole number of at least 1 (embeddings the cache may hold)");
