@@ -134,11 +134,12 @@ public static class BenchServeCommand
         }
         static string F(double x, string f = "F1") => x.ToString(f, CultureInfo.InvariantCulture);
         var table = new Table().AddColumns("measure", "at 10%", "at the end", "end / 10%");
-        table.AddRow("resident memory (MB, after a full GC)", F(r.RssMbAt10Pct), F(r.RssMbAtEnd), F(r.RssRatio, "F3"));
-        table.AddRow("disk without the decision log (MB: embedding cache, checkpoint)", F(r.DiskMbAt10Pct), F(r.DiskMbAtEnd), F(r.DiskRatio, "F3"));
-        table.AddRow("decision log (MB)", F(r.DecisionLogMbAt10Pct), F(r.DecisionLogMbAtEnd), F(r.DecisionLogMbAtEnd / r.DecisionLogMbAt10Pct, "F2"));
+        static string R(double? x) => x is { } v ? F(v, "F3") : "-";
+        table.AddRow("resident memory (MB, after a full GC)", F(r.RssMbAt10Pct), F(r.RssMbAtEnd), R(r.RssRatio));
+        table.AddRow("disk without the decision log (MB: embedding cache, checkpoint)", F(r.DiskMbAt10Pct, "F2"), F(r.DiskMbAtEnd, "F2"), R(r.DiskRatio));
+        table.AddRow("decision log (MB)", F(r.DecisionLogMbAt10Pct), F(r.DecisionLogMbAtEnd), R(r.DecisionLogMbAt10Pct > 0 ? r.DecisionLogMbAtEnd / r.DecisionLogMbAt10Pct : null));
         console.Write(table);
-        io.Out.WriteLine($"{r.Pairs} pairs in {F(r.Seconds)} s ({F(r.PairsPerSecond, "F0")} pairs/s); decision log {F(r.DecisionLogBytesPerDecision, "F0")} bytes per decision; " +
+        io.Out.WriteLine($"{r.Pairs} pairs in {F(r.Seconds)} s ({F(r.PairsPerSecond, "F0")} pairs/s); decision log {(r.DecisionLogBytesPerDecision is { } b ? F(b, "F0") : "-")} bytes per decision; " +
             $"peak resident {F(r.PeakRssMb)} MB; {r.DecisionsCommitted} decisions and {r.FeedbackCommitted} feedback items committed; cache {embedder.Cache.Count} embeddings in memory, {embedder.Cache.Evicted} evicted");
         io.Out.Flush();
         if (json) io.Out.WriteLine(JsonSerializer.Serialize(r));

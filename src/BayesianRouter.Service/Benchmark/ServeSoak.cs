@@ -54,13 +54,13 @@ public sealed record ServeSoakResult(
     [property: JsonPropertyName("pairs_per_second")] double PairsPerSecond,
     [property: JsonPropertyName("rss_mb_at_10pct")] double RssMbAt10Pct,
     [property: JsonPropertyName("rss_mb_at_end")] double RssMbAtEnd,
-    [property: JsonPropertyName("rss_end_vs_10pct")] double RssRatio,
+    [property: JsonPropertyName("rss_end_vs_10pct")] double? RssRatio,
     [property: JsonPropertyName("disk_mb_at_10pct")] double DiskMbAt10Pct,
     [property: JsonPropertyName("disk_mb_at_end")] double DiskMbAtEnd,
-    [property: JsonPropertyName("disk_end_vs_10pct")] double DiskRatio,
+    [property: JsonPropertyName("disk_end_vs_10pct")] double? DiskRatio,
     [property: JsonPropertyName("decision_log_mb_at_10pct")] double DecisionLogMbAt10Pct,
     [property: JsonPropertyName("decision_log_mb_at_end")] double DecisionLogMbAtEnd,
-    [property: JsonPropertyName("decision_log_bytes_per_decision")] double DecisionLogBytesPerDecision,
+    [property: JsonPropertyName("decision_log_bytes_per_decision")] double? DecisionLogBytesPerDecision,
     [property: JsonPropertyName("peak_rss_mb")] double PeakRssMb,
     [property: JsonPropertyName("decisions_committed")] long DecisionsCommitted,
     [property: JsonPropertyName("feedback_committed")] long FeedbackCommitted,
@@ -124,10 +124,11 @@ public static class ServeSoak
             log?.Report($"end: {o.Pairs} pairs in {seconds:F0} s; resident {end.Rss:F0} MB, disk {end.Disk:F1} MB, decision log {end.Log:F1} MB");
             var first = at10!.Value;
             var stats = server.Session.Statistics();
-            double perDecision = end.Decisions > first.Decisions ? (end.Log - first.Log) * (1 << 20) / (end.Decisions - first.Decisions) : double.NaN;
+            // the log's growth per decision between 10% and the end (its fixed part, tables and indexes, left out)
+            double? perDecision = end.Decisions > first.Decisions ? (end.Log - first.Log) * (1 << 20) / (end.Decisions - first.Decisions) : null;
             using var process = Process.GetCurrentProcess();
             return new ServeSoakResult(o.Pairs, seconds, o.Pairs / seconds,
-                first.Rss, end.Rss, end.Rss / first.Rss, first.Disk, end.Disk, first.Disk > 0 ? end.Disk / first.Disk : double.NaN,
+                first.Rss, end.Rss, first.Rss > 0 ? end.Rss / first.Rss : null, first.Disk, end.Disk, first.Disk > 0 ? end.Disk / first.Disk : null,
                 first.Log, end.Log, perDecision, process.PeakWorkingSet64 / (double)(1 << 20),
                 stats.Decisions, stats.Feedback, server.Session.FeedbackBatches / o.CheckpointEveryBatches, o.Durability.ToString().ToLowerInvariant());
         }
