@@ -272,15 +272,17 @@ public sealed class RoutingSession : ICheckpointable
     }
 
     /// <summary>
-    /// What a labelled decision spent beyond its routed RM (charged at routing): every further RM tried, as a fallback
-    /// after a failed call, costs what it costs.
+    /// What a labelled decision spent beyond the one call of its routed RM charged at routing: every request sent for the
+    /// pair costs its RM's cost (<see cref="RmJudgment.Attempts"/>: the routed RM's retries, every fallback RM tried and
+    /// its retries). A routed RM that was never asked (its circuit open) stays charged its one call: the pacer takes no
+    /// refunds, so the spend errs high, never low.
     /// </summary>
     private double FallbackCharge(Decision decision, LabelOutcome label)
     {
         var costs = _budget.Costs;
         double total = 0;
-        foreach (var f in label.FallbackFrom) total += ArmOf(f.Rm) is { } a ? costs[a] : 0;
-        if (label.Arm is { } labelled) total += costs[labelled];
+        foreach (var f in label.FallbackFrom) total += ArmOf(f.Rm) is { } a ? costs[a] * f.Attempts : 0;
+        if (label.Arm is { } labelled) total += costs[labelled] * label.Attempts;
         return Math.Max(0, total - costs[decision.Arm]);
     }
 
@@ -368,6 +370,49 @@ public sealed class RoutingSession : ICheckpointable
         var labels = await labeller.LabelAsync(batch, pairs.Select(p => p.Texts).ToArray(), cancellationToken).ConfigureAwait(false);
         await RecordAsync(batch, labels).ConfigureAwait(false);
         return batch.Select((d, i) => new LabelledDecision(d, labels[i])).ToArray();
+    }
+
+    /// <summary>
+    /// Labels again logged decisions that no RM could label (an RM was down): each pair goes through its decision's
+    /// fallback order from the start, as when it was routed; the decision (RM, probability) is not drawn again, so the
+    /// log keeps one decision per pair. Every request is charged to the budget. The new labels and the spend are logged
+    /// before the task completes. A decision that is not logged, already labelled or given feedback is refused.
+    /// </summary>
+    /// <exception cref="ArgumentException">A decision that is not an unlabelled decision of this log.</exception>
+    public async Task<IReadOnlyList<LabelledDecision>> RelabelAsync(IReadOnlyList<(Decision Decision, PairText Texts)> unlabelled, PoolLabeller labeller,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unlabelled);
+        ArgumentNullException.ThrowIfNull(labeller);
+        if (unlabelled.Count == 0) return [];
+        var found = _store.FindDecisions(unlabelled.Select(u => u.Decision.Sequence).ToArray());
+        foreach (var (d, _) in unlabelled)
+            if (!found.TryGetValue(d.Sequence, out var stored) || stored.LabelArm is not null || stored.HasFeedback)
+                throw new ArgumentException($"decision {d.DecisionId} (pair {d.PairId}) is not an unlabelled decision of this log");
+        var decisions = unlabelled.Select(u => u.Decision).ToArray();
+        var labels = await labeller.LabelAsync(decisions, unlabelled.Select(u => u.Texts).ToArray(), cancellationToken).ConfigureAwait(false);
+        var records = decisions.Select((d, i) => new LabelledDecision(d, labels[i])).ToArray();
+        Task write;
+        lock (_gate)
+        {
+            ThrowIfFaulted();
+            var costs = _budget.Costs;
+            foreach (var r in records)
+            {
+                if (r.Label.Arm is { } a)
+                {
+                    _labelled[a]++;
+                    _unlabelled--;
+                }
+                // its routing and its first round of calls were charged when it was routed: every request now is new spend
+                double charge = r.Label.FallbackFrom.Sum(f => ArmOf(f.Rm) is { } n ? costs[n] * f.Attempts : 0)
+                    + (r.Label.Arm is { } l ? costs[l] * r.Label.Attempts : 0);
+                if (charge > 0) _budget.Charge(charge);
+            }
+            write = _store.ReplaceLabelsAsync(records, WithBudget(Cursor()));
+        }
+        await Committed(write).ConfigureAwait(false);
+        return records;
     }
 
     /// <summary>

@@ -17,7 +17,8 @@ public static partial class PoolFile
 
     /// <summary>The fields of one RM entry.</summary>
     public static IReadOnlyList<string> RmFields { get; } =
-        ["name", "backend", "url", "model", "cost", "timeout_s", "max_concurrency", "api_key_env", "template", "retries", "max_batch", "circuit_breaker"];
+        ["name", "backend", "url", "model", "cost", "timeout_s", "max_concurrency", "api_key_env", "template", "retries", "max_batch", "circuit_breaker",
+            "token_limit_field", "max_output_tokens"];
 
     /// <summary>The fields of an RM's <c>circuit_breaker</c> object.</summary>
     public static IReadOnlyList<string> BreakerFields { get; } = ["failure_ratio", "min_calls", "window_s", "break_s"];
@@ -137,8 +138,26 @@ public static partial class PoolFile
             maxBatch = Integer(file, $"{at}.max_batch", mb, 1, 4096);
         }
 
+        var tokenField = OptionalString(file, at, e, "token_limit_field");
+        if (tokenField is not null)
+        {
+            if (backend != RmBackend.OpenAiJudge)
+                throw new PoolFileException(file, $"{at}.token_limit_field", $"{backendName} does not generate text (only openai-judge does); remove the field");
+            if (!RmSpec.TokenLimitFields.Contains(tokenField, StringComparer.Ordinal))
+                throw new PoolFileException(file, $"{at}.token_limit_field", $"\"{tokenField}\" is not one of {string.Join(", ", RmSpec.TokenLimitFields)}");
+        }
+        int maxOutput = 1;
+        if (e.TryGetProperty("max_output_tokens", out var mo))
+        {
+            if (backend != RmBackend.OpenAiJudge)
+                throw new PoolFileException(file, $"{at}.max_output_tokens", $"{backendName} does not generate text (only openai-judge does); remove the field");
+            maxOutput = Integer(file, $"{at}.max_output_tokens", mo, 1, 1_000_000);
+        }
+
         return new RmSpec
         {
+            TokenLimitField = tokenField,
+            MaxOutputTokens = maxOutput,
             Name = name,
             Backend = backend,
             Url = url,
