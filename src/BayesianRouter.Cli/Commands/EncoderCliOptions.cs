@@ -30,6 +30,12 @@ internal sealed class EncoderCliOptions
         DefaultValueFactory = _ => new BatchingEncoderOptions().Workers,
     };
 
+    public Option<int> Threads { get; } = new("--encoder-threads")
+    {
+        Description = "ONNX Runtime threads of each encoder worker (workers x threads should not exceed the cores).",
+        DefaultValueFactory = _ => new BatchingEncoderOptions().ThreadsPerWorker,
+    };
+
     public Option<int?> CacheEntries { get; } = new("--encoder-cache-entries")
     {
         Description = "Most embeddings the cache keeps in memory and on disk (least recently used evicted first). Default: $" + EmbeddingCacheOptions.MaxEntriesVariable + ", else " + EmbeddingCacheOptions.DefaultMaxEntries + " (about 160 MB at 384 dimensions).",
@@ -37,7 +43,7 @@ internal sealed class EncoderCliOptions
 
     public void AddTo(Command cmd)
     {
-        foreach (var o in new Option[] { Url, Model, Workers, CacheEntries }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { Url, Model, Workers, Threads, CacheEntries }) cmd.Options.Add(o);
     }
 
     /// <summary>The cache's bounds from the options (checked before anything is created).</summary>
@@ -54,6 +60,8 @@ internal sealed class EncoderCliOptions
         CacheOptions(parse);
         int workers = parse.GetValue(Workers);
         if (workers < 1) throw new CliUsageException($"--encoder-workers {workers}: must be at least 1");
+        int threads = parse.GetValue(Threads);
+        if (threads < 1) throw new CliUsageException($"--encoder-threads {threads}: must be at least 1");
         if (parse.GetValue(Url) is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
             throw new CliUsageException($"--encoder {url}: not an http(s) URL (give the embeddings server's base URL, e.g. http://127.0.0.1:8081)");
         if (parse.GetValue(Model) is not null && parse.GetValue(Url) is null) throw new CliUsageException("--encoder-model needs --encoder (the model name is sent to that server)");
@@ -68,7 +76,8 @@ internal sealed class EncoderCliOptions
         Check(parse);
         var cacheOptions = CacheOptions(parse);
         if (parse.GetValue(Url) is not { } url)
-            return CachedPairEmbedder.CreateSharedMiniLm(options, new BatchingEncoderOptions { Workers = parse.GetValue(Workers) }, cacheRoot, useCache, cacheOptions);
+            return CachedPairEmbedder.CreateSharedMiniLm(options, new BatchingEncoderOptions { Workers = parse.GetValue(Workers), ThreadsPerWorker = parse.GetValue(Threads) },
+                cacheRoot, useCache, cacheOptions);
         var remote = OpenAiEmbeddingsEncoder.CreateMiniLm(new RemoteEncoderOptions
         {
             Url = new Uri(url),
