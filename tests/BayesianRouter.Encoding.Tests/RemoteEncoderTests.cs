@@ -1,6 +1,7 @@
 using BayesianRouter.Data;
 using BayesianRouter.Encoding;
 using BayesianRouter.Encoding.Remote;
+using BayesianRouter.TestSupport;
 using Microsoft.AspNetCore.Http;
 
 namespace BayesianRouter.Encoding.Tests;
@@ -11,7 +12,7 @@ public sealed class StandInServerFixture : IAsyncLifetime
     public BertOnnxEncoder ServerModel { get; } = MiniLmEncoder.Create(new EncoderOptions { MaxTokens = 512, Threads = 1 });
     public StandInEmbeddingsServer Server { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Server = await StandInEmbeddingsServer.StartAsync(ServerModel);
+    public async Task InitializeAsync() => Server = await StandInEmbeddingsServer.StartAsync(texts => ServerModel.Encode(texts.Select(t => new EncoderInput(t)).ToArray()));
 
     public async Task DisposeAsync()
     {
@@ -109,7 +110,7 @@ public sealed class RemoteEncoderTests(StandInServerFixture fixture) : IClassFix
     public async Task A_server_with_another_model_fails_the_probe_and_an_unreachable_one_is_named()
     {
         using var wrong = new SyntheticTextEncoder(384, 512);
-        await using var other = await StandInEmbeddingsServer.StartAsync(wrong);
+        await using var other = await StandInEmbeddingsServer.StartAsync(texts => wrong.Encode(texts.Select(t => new EncoderInput(t)).ToArray()));
         using var remote = Remote(other.Address);
         var e = await Assert.ThrowsAsync<InvalidDataException>(() => remote.VerifyAsync());
         Assert.Contains("are not sentence-transformers/all-MiniLM-L6-v2's with mean pooling", e.Message);

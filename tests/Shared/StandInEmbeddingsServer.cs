@@ -1,5 +1,4 @@
 using System.Text.Json;
-using BayesianRouter.Encoding;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -8,13 +7,15 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace BayesianRouter.Encoding.Tests;
+namespace BayesianRouter.TestSupport;
 
 /// <summary>
+/// (Shared by the encoder and CLI tests: linked into both projects.)
 /// A stand-in for an OpenAI-compatible embeddings server (TEI, vLLM, Infinity) on 127.0.0.1 and a free port:
 /// <c>POST /v1/embeddings</c> with <c>{"input": [texts], "model", "encoding_format": "float"}</c> answers
 /// <c>{"object": "list", "data": [{"object": "embedding", "index", "embedding"}], "model", "usage"}</c>, each text
-/// embedded as a server does (the whole text tokenized, cut only at its own limit) by the model it is given.
+/// embedded as a server does (the whole text tokenized, cut only at its own limit) by the model it is given (a function
+/// of the texts, so this file needs no encoder project: the tests pass their model's <c>Encode</c>).
 /// <see cref="Fault"/> may answer instead (a status code, a delay, a malformed body) by request number.
 /// </summary>
 public sealed class StandInEmbeddingsServer : IAsyncDisposable
@@ -32,7 +33,7 @@ public sealed class StandInEmbeddingsServer : IAsyncDisposable
     /// <summary>Called with the request's number (1, 2, ...): a result to answer instead of the embeddings, or null.</summary>
     public Func<int, Task<IResult?>>? Fault { get; set; }
 
-    public static async Task<StandInEmbeddingsServer> StartAsync(ITextEncoder model)
+    public static async Task<StandInEmbeddingsServer> StartAsync(Func<IReadOnlyList<string>, float[][]> model)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -46,7 +47,7 @@ public sealed class StandInEmbeddingsServer : IAsyncDisposable
             using var body = await JsonDocument.ParseAsync(context.Request.Body);
             var input = body.RootElement.GetProperty("input");
             var texts = input.ValueKind == JsonValueKind.String ? [input.GetString()!] : input.EnumerateArray().Select(e => e.GetString()!).ToArray();
-            var vectors = model.Encode(texts.Select(t => new EncoderInput(t)).ToArray());
+            var vectors = model(texts);
             return Results.Json(new
             {
                 @object = "list",
