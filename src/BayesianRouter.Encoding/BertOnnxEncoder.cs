@@ -9,7 +9,7 @@ namespace BayesianRouter.Encoding;
 /// <see cref="BertTokenizer"/>, one session call per batch of texts of similar length, the token vectors
 /// (<c>last_hidden_state</c>) pooled (mean over the attention mask, or [CLS]) and L2-normalised.
 /// Takes any such model by path (<see cref="FromFiles"/>); <see cref="MiniLmEncoder"/> is the built-in one.
-/// Never downloads anything.
+/// Never downloads anything. Thread-safe: concurrent calls share the session (each call its own buffers).
 /// </summary>
 public sealed class BertOnnxEncoder : ITextEncoder
 {
@@ -17,7 +17,6 @@ public sealed class BertOnnxEncoder : ITextEncoder
     private readonly BertTokenizer _tokenizer;
     private readonly bool _hasTokenTypes;
     private readonly string _outputName;
-    private readonly RunOptions _runOptions = new();
 
     /// <param name="model">An ONNX graph: a file path, or the model's bytes.</param>
     /// <param name="vocab">The WordPiece vocabulary (vocab.txt, one token a line).</param>
@@ -173,17 +172,14 @@ public sealed class BertOnnxEncoder : ITextEncoder
             names.Add("token_type_ids");
             values.Add(typesValue);
         }
-        using var outputs = _session.Run(_runOptions, names, values, [_outputName]);
+        using var runOptions = new RunOptions(); // one per call: concurrent calls (BatchingEncoder's workers) share the session
+        using var outputs = _session.Run(runOptions, names, values, [_outputName]);
         var hidden = outputs[0].GetTensorDataAsSpan<float>();
         int dim = hidden.Length / (b * t);
         return SentencePooling.Pool(hidden, mask, b, t, dim, Pooling);
     }
 
-    public void Dispose()
-    {
-        _session.Dispose();
-        _runOptions.Dispose();
-    }
+    public void Dispose() => _session.Dispose();
 }
 
 /// <summary>Where an ONNX graph comes from: a file, or bytes (an embedded resource). <see cref="Name"/> names it in errors.</summary>

@@ -6,7 +6,9 @@ namespace BayesianRouter.RewardModels;
 
 /// <summary>
 /// One RM of a pool file, ready to call: the backend's protocol client over a resilient HTTP channel, composed as
-/// <c>Chunking(Metered(FailSafe(client)))</c>. It never throws for an RM failure: a failed pair is an
+/// <c>Chunking(Metered(AttemptCounting(FailSafe(client))))</c>. Every judgment says how many requests its pair took
+/// (<see cref="RmJudgment.Attempts"/>, retries included), so the budget is charged for each. It never throws for an RM
+/// failure: a failed pair is an
 /// <see cref="RmJudgment"/> whose reason starts with its kind (<see cref="RmFailure"/>); only the caller's cancellation
 /// throws. Dispose it to close its connections.
 /// </summary>
@@ -19,7 +21,7 @@ public sealed class RemoteRewardModel : IRewardModel, IDisposable
     {
         _channel = channel;
         Client = client;
-        _pipeline = new ChunkingRewardModel(new MeteredRewardModel(new FailSafeRewardModel(client)), pairsPerCall);
+        _pipeline = new ChunkingRewardModel(new MeteredRewardModel(new AttemptCountingRewardModel(new FailSafeRewardModel(client))), pairsPerCall);
     }
 
     public RmSpec Spec => _channel.Spec;

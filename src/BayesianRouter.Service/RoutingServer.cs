@@ -382,19 +382,26 @@ public sealed class RoutingServer : IAsyncDisposable
         w.WriteEndObject();
     }
 
-    /// <summary>Embeds the pairs (one request at a time: the encoder is not thread-safe) and computes h.</summary>
+    /// <summary>
+    /// Embeds the pairs and computes h. A concurrent embedder (<see cref="Features.IConcurrentPairEmbedder"/>: the shared,
+    /// batched encoder) takes every request at once; any other embedder one request at a time.
+    /// </summary>
     internal async Task<double[][]> Features(IReadOnlyList<LabelPair> pairs, CancellationToken cancellationToken)
     {
         var asPairs = pairs.Select(p => new PreferencePair { Id = p.Id, Group = p.Group, Prompt = p.Prompt, ResponseA = p.ResponseA, ResponseB = p.ResponseB, Domain = p.Domain }).ToArray();
         IReadOnlyList<Features.PairEmbedding> embeddings;
-        await _embedding.WaitAsync(cancellationToken);
-        try
+        if (_options.Embedder is Features.IConcurrentPairEmbedder shared) embeddings = await shared.EmbedAsync(asPairs, cancellationToken);
+        else
         {
-            embeddings = _options.Embedder.Embed(asPairs);
-        }
-        finally
-        {
-            _embedding.Release();
+            await _embedding.WaitAsync(cancellationToken);
+            try
+            {
+                embeddings = _options.Embedder.Embed(asPairs);
+            }
+            finally
+            {
+                _embedding.Release();
+            }
         }
         var features = new double[pairs.Count][];
         for (int i = 0; i < features.Length; i++) features[i] = Session.Features(embeddings[i], pairs[i].Domain);

@@ -17,7 +17,7 @@ public sealed record ServiceOptions
     /// file limit their own requests to the pool's <c>max_concurrency</c>).</summary>
     public IReadOnlyList<int>? MaxConcurrency { get; init; }
 
-    /// <summary>Embeds the pairs' texts (e, e'); called by one request at a time.</summary>
+    /// <summary>Embeds the pairs' texts (e, e'): every request at once when it is an <see cref="Features.IConcurrentPairEmbedder"/>, else one request at a time.</summary>
     public required IPairEmbedder Embedder { get; init; }
 
     /// <summary>Folder of the durable state: decisions.db (SQLite, WAL) and checkpoint.bin.</summary>

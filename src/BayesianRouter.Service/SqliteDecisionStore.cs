@@ -51,7 +51,7 @@ public sealed class SqliteDecisionStore : IDecisionStore
     private readonly Thread _writer;
     private IReadOnlyList<string> _pool = [];
     private Exception? _fault;
-    private readonly SqliteCommand _insertDecision, _insertFeedback, _upsertCursor, _findDecision, _insertKey, _pruneKeys;
+    private readonly SqliteCommand _insertDecision, _insertFeedback, _upsertCursor, _findDecision, _insertKey, _pruneKeys, _relabel, _cursorGenerators;
     private readonly ManualResetEventSlim _commitsAllowed = new(true);
     private long _commits, _writes;
 
@@ -106,6 +106,11 @@ public sealed class SqliteDecisionStore : IDecisionStore
             ON CONFLICT (id) DO UPDATE SET next_sequence = excluded.next_sequence, generators = excluded.generators
             WHERE excluded.next_sequence > cursor.next_sequence
             """, "$next", "$gen");
+        _relabel = Prepare(_write, """
+            UPDATE decisions SET label_arm = $label_arm, label = $label, score_a = $sa, score_b = $sb, fallback_from = $fallback, error = $error
+            WHERE seq = $seq AND label_arm IS NULL
+            """, "$seq", "$label_arm", "$label", "$sa", "$sb", "$fallback", "$error");
+        _cursorGenerators = Prepare(_write, "UPDATE cursor SET generators = $gen WHERE id = 1 AND next_sequence = $next", "$next", "$gen");
         _findDecision = Prepare(_read, """
             SELECT label_arm, features, EXISTS (SELECT 1 FROM feedback f WHERE f.seq = d.seq), domain, grp FROM decisions d WHERE d.seq = $seq
             """, "$seq");
@@ -276,6 +281,9 @@ public sealed class SqliteDecisionStore : IDecisionStore
         public void Dispose() => gate.Set();
     }
 
+    public Task ReplaceLabelsAsync(IReadOnlyList<LabelledDecision> relabelled, SessionCursor cursor) =>
+        Enqueue(new WriteJob(relabelled, cursor, null, null) { Relabel = true });
+
     private Task Enqueue(WriteJob job)
     {
         if (Volatile.Read(ref _fault) is { } fault) return Task.FromException(new IOException($"the decision log failed earlier: {fault.Message}", fault));
@@ -322,7 +330,15 @@ public sealed class SqliteDecisionStore : IDecisionStore
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         foreach (var job in group)
         {
-            if (job.Decisions is { } decisions)
+            if (job.Decisions is { } relabelled && job.Relabel)
+            {
+                foreach (var ld in relabelled) Relabel(tx, ld);
+                _cursorGenerators.Transaction = tx;
+                _cursorGenerators.Parameters[0].Value = job.Cursor!.NextSequence;
+                _cursorGenerators.Parameters[1].Value = job.Cursor.Generators;
+                _cursorGenerators.ExecuteNonQuery();
+            }
+            else if (job.Decisions is { } decisions)
             {
                 foreach (var ld in decisions) InsertDecision(tx, ld, now);
                 _upsertCursor.Transaction = tx;
@@ -392,6 +408,22 @@ public sealed class SqliteDecisionStore : IDecisionStore
         p[15].Value = (object?)d.Group ?? DBNull.Value;
         p[16].Value = (object?)d.TextsDigest ?? DBNull.Value;
         _insertDecision.ExecuteNonQuery();
+    }
+
+    /// <summary>A new label for a decision no RM could label (<see cref="ReplaceLabelsAsync"/>).</summary>
+    private void Relabel(SqliteTransaction tx, LabelledDecision ld)
+    {
+        var l = ld.Label;
+        var p = _relabel.Parameters;
+        _relabel.Transaction = tx;
+        p[0].Value = ld.Decision.Sequence;
+        p[1].Value = (object?)l.Arm ?? DBNull.Value;
+        p[2].Value = (object?)l.Preferred?.ToText() ?? DBNull.Value;
+        p[3].Value = (object?)l.Judgment?.ScoreA ?? DBNull.Value;
+        p[4].Value = (object?)l.Judgment?.ScoreB ?? DBNull.Value;
+        p[5].Value = l.FallbackFrom.Count == 0 ? DBNull.Value : JsonSerializer.Serialize(l.FallbackFrom.Select(f => new[] { f.Rm, f.Reason }));
+        p[6].Value = (object?)l.Error ?? DBNull.Value;
+        _relabel.ExecuteNonQuery();
     }
 
     public IReadOnlyDictionary<long, StoredDecision> FindDecisions(IReadOnlyCollection<long> sequences)
@@ -614,6 +646,8 @@ public sealed class SqliteDecisionStore : IDecisionStore
         _insertKey.Dispose();
         _pruneKeys.Dispose();
         _commitsAllowed.Dispose();
+        _relabel.Dispose();
+        _cursorGenerators.Dispose();
         _write.Dispose();
         _read.Dispose();
         _queue.Dispose();
@@ -641,6 +675,9 @@ public sealed class SqliteDecisionStore : IDecisionStore
         public SessionCursor? Cursor { get; } = cursor;
         public FeedbackBatch? Feedback { get; } = feedback;
         public RequestKey? Request { get; } = request;
+
+        /// <summary>The decisions are relabelled ones to update, not new ones to insert.</summary>
+        public bool Relabel { get; init; }
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

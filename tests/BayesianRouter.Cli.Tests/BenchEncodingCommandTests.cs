@@ -20,8 +20,20 @@ public class BenchEncodingCommandTests : DataTempFolderTest
         var run = await CliRunner.RunAsync("bench", "encoding", "--pairs", WritePairs(), "--limit", "4", "--max-tokens", "32", "--rounds", "1", "--json");
         Assert.True(run.ExitCode == 0, run.Err);
         using var json = JsonDocument.Parse(run.LastLine);
+        Assert.Equal(4, json.RootElement.GetProperty("texts").GetInt32()); // the 4 distinct prompt-only texts
         var result = json.RootElement.GetProperty("results")[0];
-        Assert.True(result.GetProperty("speedup_cold_vs_package").GetDouble() > 0);
+        Assert.Equal(32, result.GetProperty("max_tokens").GetInt32());
+        double Rate(string row) => result.GetProperty(row).GetProperty("texts_per_second").GetDouble();
+        long Get(string row, string field) => result.GetProperty(row).GetProperty(field).GetInt64();
+        // the speed-ups are the ratios of the rows they summarise
+        Assert.Equal(Rate("ours_cold") / Rate("package"), result.GetProperty("speedup_cold_vs_package").GetDouble(), 9);
+        Assert.Equal(Rate("ours_cold") / Rate("ours_uncached"), result.GetProperty("cold_vs_uncached").GetDouble(), 9);
+        // sorting by length never computes more positions than input order, on the same real tokens, within the budget
+        Assert.Equal(Get("ours_cold", "tokens"), Get("ours_input_order", "tokens"));
+        Assert.True(Get("ours_cold", "computed_positions") <= Get("ours_input_order", "computed_positions"));
+        Assert.InRange(Get("ours_cold", "tokens"), 4 * 3, 4 * 32);
+        // the same model on the same (plain English) texts: our embedding and the package's agree
+        Assert.True(result.GetProperty("min_cosine_to_package").GetDouble() > 0.99, result.GetProperty("min_cosine_to_package").ToString());
     }
 
     [Fact]

@@ -33,14 +33,16 @@ public sealed class EncodingBenchmarkTests
             new ListProgress(stages));
 
         Assert.Equal(6, r.Texts);
-        Assert.Equal(4, stages.Count); // package, input order, cold, warm
+        Assert.Equal(5, stages.Count); // package, input order, uncached, cold, warm
         Assert.All(stages, s => Assert.Contains("max tokens 32", s));
-        foreach (var row in new[] { r.Package, r.InputOrder, r.Cold, r.Warm })
+        foreach (var row in new[] { r.Package, r.InputOrder, r.Uncached!, r.Cold, r.Warm })
         {
             Assert.Equal(6, row.Texts);
             Assert.True(row.Seconds > 0 && row.TextsPerSecond > 0, row.Name);
         }
         Assert.Equal(r.InputOrder.Tokens, r.Cold.Tokens);
+        Assert.Equal(r.Uncached!.TokenSlots, r.Cold.TokenSlots); // the same sorted batches, with and without the cache
+        Assert.Equal(r.Cold.TextsPerSecond / r.Uncached.TextsPerSecond, r.ColdOverUncached!.Value, 12);
         Assert.True(r.Cold.TokenSlots < r.InputOrder.TokenSlots, "sorting by length computes fewer padded positions");
         Assert.True(r.Cold.PaddingShare < r.InputOrder.PaddingShare);
         Assert.InRange(r.MinCosineToPackage, 0.9999, 1.0001); // these texts tokenize alike in both

@@ -142,7 +142,7 @@ public static class BenchEncodingCommand
         var table = new Table()
             .Title(Markup.Escape($"Encoding at max {r.MaxTokens} tokens: {r.Texts} texts, batch {r.BatchSize}, {r.Threads} threads"))
             .AddColumns("encoder", "texts/s", "seconds", "vs package", "texts/CPU-s", "vs package (CPU)", "tokens", "computed positions", "padding");
-        foreach (var row in new[] { r.Package, r.InputOrder, r.Cold, r.Warm })
+        foreach (var row in new[] { r.Package, r.InputOrder, r.Uncached!, r.Cold, r.Warm })
         {
             bool warm = row == r.Warm;
             table.AddRow(
@@ -184,7 +184,9 @@ public static class BenchEncodingCommand
                 max_tokens = r.MaxTokens,
                 package = Row(r.Package),
                 ours_input_order = Row(r.InputOrder),
+                ours_uncached = Row(r.Uncached!),
                 ours_cold = Row(r.Cold),
+                cold_vs_uncached = r.ColdOverUncached,
                 ours_warm = Row(r.Warm),
                 speedup_cold_vs_package = r.SpeedupOverPackage,
                 speedup_warm_vs_package = r.Warm.TextsPerSecond / r.Package.TextsPerSecond,

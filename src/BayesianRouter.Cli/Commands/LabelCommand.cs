@@ -9,8 +9,8 @@ namespace BayesianRouter.Cli.Commands;
 
 /// <summary>
 /// <c>bayesrouter label</c>: live routing of a whole pair file without a server. Every batch is committed to the decision
-/// log under --state before the next starts, so a rerun after a crash continues where it stopped; the output is written
-/// (atomically) once every pair has a decision.
+/// log under --state before the next starts, so a rerun after a crash continues where it stopped (and labels again the
+/// pairs every RM failed on, keeping their decisions); the output is written (atomically) once every pair has a decision.
 /// </summary>
 public static class LabelCommand
 {
@@ -63,6 +63,21 @@ public static class LabelCommand
                 io.Err.WriteLine($"[label] resuming: {logged.Count} of {input.Count} pairs already decided in {dir}; checking they are the same pairs");
                 CheckUnchanged(logged.Values, byId, parts, session, batchSize, parse.GetValue(pairs)!.FullName, dir);
             }
+            var labeller = new PoolLabeller(parts.Rms);
+            // Resume: pairs an earlier run left unlabelled (every RM failed on them) are labelled again, their decisions kept.
+            var retry = logged.Values.Where(e => e.Label.Arm is null && e.Feedback is null).ToArray();
+            if (retry.Length > 0)
+            {
+                io.Err.WriteLine($"[label] {retry.Length} pairs were left unlabelled by a failure: labelling them again (same decisions)");
+                foreach (var chunk in retry.Chunk(batchSize))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var relabelled = await session.RelabelAsync(chunk.Select(e => (e.Decision, PairText.Of(byId[e.Decision.PairId]))).ToArray(), labeller, cancellationToken);
+                    foreach (var l in relabelled) logged[l.Decision.PairId] = new DecisionLogEntry(l.Decision, l.Label, null);
+                }
+                int still = retry.Count(e => logged[e.Decision.PairId].Label.Arm is null);
+                io.Err.WriteLine($"[label] labelled {retry.Length - still} of them{(still > 0 ? $"; {still} still unlabelled (rerun to try again)" : "")}");
+            }
             if (truth)
             {
                 var owed = logged.Values.Where(e => e.Feedback is null && e.Label.Arm is not null && byId[e.Decision.PairId].Preferred is not null).ToArray();
@@ -70,7 +85,6 @@ public static class LabelCommand
             }
 
             var todo = input.Where(p => !logged.ContainsKey(p.Id)).ToArray();
-            var labeller = new PoolLabeller(parts.Rms);
             var clock = Stopwatch.StartNew();
             int done = 0, lastDecile = -1;
             for (int start = 0; start < todo.Length; start += batchSize)

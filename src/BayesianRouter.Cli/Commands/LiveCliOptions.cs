@@ -56,10 +56,14 @@ internal sealed class LiveCliOptions
         DefaultValueFactory = _ => EncoderOptions.DefaultMaxTokens,
     };
 
+    /// <summary>The encoder: the shared local MiniLM or an embeddings server, and the cache's cap.</summary>
+    public EncoderCliOptions Encoder { get; } = new();
+
     public void AddTo(Command cmd)
     {
         OnlineModel.AcceptOnlyFromAmong("hierarchical", "paper");
         foreach (var o in new Option[] { Pool, Router, OnlineModel, Seed, Explore, McDraws, EncoderCache, MaxTokens }) cmd.Options.Add(o);
+        Encoder.AddTo(cmd);
     }
 
     /// <summary>Checks the values of these options (before anything is loaded or created).</summary>
@@ -93,7 +97,7 @@ internal sealed class LiveCliOptions
         var offline = routerFile is null ? null : OfflineRouter.Load(routerFile.FullName);
         var specs = offline is null ? pool.Rms : pool.InRouterOrder(offline.Pool, routerFile!.FullName);
         int maxTokens = offline?.MaxTokens ?? parse.GetValue(MaxTokens);
-        var embedder = CachedPairEmbedder.CreateMiniLm(new EncoderOptions { MaxTokens = maxTokens }, parse.GetValue(EncoderCache)?.FullName);
+        var embedder = Encoder.Build(parse, new EncoderOptions { MaxTokens = maxTokens }, parse.GetValue(EncoderCache)?.FullName);
         try
         {
             CheckEncoder(offline, routerFile?.FullName, embedder);

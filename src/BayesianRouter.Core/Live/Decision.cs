@@ -86,7 +86,11 @@ public sealed record Decision
 }
 
 /// <summary>An RM that failed on a pair, and why (timeout, HTTP error, malformed or non-finite answer, ...).</summary>
-public sealed record FailedRm(string Rm, string Reason);
+public sealed record FailedRm(string Rm, string Reason)
+{
+    /// <summary>Requests it was sent for the pair (retries included; 0: none, e.g. its circuit was open); each is charged.</summary>
+    public int Attempts { get; init; } = 1;
+}
 
 /// <summary>
 /// How a decision was labelled: the RM that gave the label (the chosen one, or a fallback when it failed), its
@@ -110,6 +114,9 @@ public sealed record LabelOutcome
 
     /// <summary>Why there is no label (null when labelled).</summary>
     public string? Error { get; init; }
+
+    /// <summary>Requests the labelling RM was sent for the pair (retries included); each is charged.</summary>
+    public int Attempts { get; init; } = 1;
 
     /// <summary>The label: a, b, tie, or null when no RM could label the pair.</summary>
     public Preference? Preferred => Judgment?.Prefers();

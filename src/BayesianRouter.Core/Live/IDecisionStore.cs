@@ -38,6 +38,15 @@ public interface IDecisionStore : IDisposable
     /// </summary>
     Task AppendFeedbackAsync(FeedbackBatch batch, RequestKey? request) => AppendFeedbackAsync(batch);
 
+    /// <summary>
+    /// Replaces the labels of logged decisions that no RM could label (labelled again:
+    /// <see cref="RoutingSession.RelabelAsync"/>) and the cursor's generators (which carry the budget's spend) at the
+    /// same next sequence, in one durable write. The decisions themselves (RM, probability, features) never change.
+    /// A store that cannot do it throws <see cref="NotSupportedException"/>.
+    /// </summary>
+    Task ReplaceLabelsAsync(IReadOnlyList<LabelledDecision> relabelled, SessionCursor cursor) =>
+        throw new NotSupportedException($"{GetType().Name} cannot relabel logged decisions");
+
     /// <summary>Completes when everything appended before the call is durable.</summary>
     Task FlushAsync();
 

@@ -68,6 +68,17 @@ public sealed class MemoryDecisionStore : IDecisionStore, ICheckpointable
         return Task.CompletedTask;
     }
 
+    public Task ReplaceLabelsAsync(IReadOnlyList<LabelledDecision> relabelled, SessionCursor cursor)
+    {
+        lock (_gate)
+        {
+            foreach (var d in relabelled)
+                if (_decisions.ContainsKey(d.Decision.Sequence)) _decisions[d.Decision.Sequence] = d;
+            if (_cursor != null && cursor.NextSequence == _cursor.NextSequence) _cursor = cursor;
+        }
+        return Task.CompletedTask;
+    }
+
     public Task AppendFeedbackAsync(FeedbackBatch batch)
     {
         lock (_gate)

@@ -7,7 +7,9 @@ namespace BayesianRouter.Live;
 /// Labels routed pairs with the pool's RMs: each pair goes to its decision's RM; the pairs of one RM go in one batched
 /// call, the RMs' calls run concurrently (at most <see cref="PoolLabellerOptions.MaxConcurrency"/> calls in flight per
 /// RM, across all callers, when set); a pair whose RM failed moves to the next RM of its decision's fallback order in the next
-/// round. A pair no RM could label gets an outcome with no label and the reasons. Nothing but cancellation of
+/// round. A pair no RM could label gets an outcome with no label and the reasons. Every outcome and failure carries the
+/// requests its RM was sent for the pair (<see cref="RmJudgment.Attempts"/>: retries included), which the session
+/// charges to the budget. Nothing but cancellation of
 /// <c>cancellationToken</c> throws out of <see cref="LabelAsync"/>: an RM that throws, times out, or answers with the
 /// wrong number of judgments fails the pairs of that call.
 /// <para>
@@ -109,10 +111,10 @@ public sealed class PoolLabeller
                     int i = items[k];
                     var j = judgments[k];
                     if (j.Judgment is { } judgment)
-                        outcomes[i] = LabelOutcome.Labelled(_pool[arm].Name, arm, judgment, (IReadOnlyList<FailedRm>?)failures[i] ?? []);
+                        outcomes[i] = LabelOutcome.Labelled(_pool[arm].Name, arm, judgment, (IReadOnlyList<FailedRm>?)failures[i] ?? []) with { Attempts = j.Attempts };
                     else
                     {
-                        (failures[i] ??= []).Add(new FailedRm(_pool[arm].Name, j.Error ?? "no judgment"));
+                        (failures[i] ??= []).Add(new FailedRm(_pool[arm].Name, j.Error ?? "no judgment") { Attempts = j.Attempts });
                         attempt[i]++;
                         pending.Add(i);
                     }

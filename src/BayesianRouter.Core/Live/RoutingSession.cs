@@ -114,11 +114,59 @@ public sealed class RoutingSession : ICheckpointable
     /// </summary>
     internal (byte[] Checkpoint, T Alongside) Snapshot<T>(Func<T> alongside)
     {
+        SessionState state;
+        T other;
         lock (_gate)
         {
             ThrowIfFaulted();
-            return (CheckpointFile.ToBytes(this), alongside());
+            state = Capture();
+            other = alongside();
         }
+        return (CheckpointFile.ToBytes(state), other);
+    }
+
+    /// <summary>
+    /// The state a checkpoint holds, taken under the lock in time proportional to the router's own state (the reward
+    /// history is referenced, not copied: <see cref="QuantileNormaliser.Snapshot"/>); serialising and hashing it
+    /// happen outside the lock, so checkpoints and state digests do not stop routing.
+    /// </summary>
+    private SessionState Capture()
+    {
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true)) _routerState.WriteState(w);
+        using var generators = new MemoryStream();
+        using (var w = new BinaryWriter(generators, Encoding.UTF8, leaveOpen: true))
+        {
+            _draws.WriteState(w);
+            _monteCarlo.WriteState(w);
+            _explore.WriteState(w);
+        }
+        return new SessionState(this, ms.ToArray(), _normaliser.Snapshot(), generators.ToArray(), _nextSequence, _lastBatch, _budget.Progress);
+    }
+
+    /// <summary>A captured session state: writes exactly what <see cref="WriteState"/> writes.</summary>
+    private sealed class SessionState(RoutingSession session, byte[] router, QuantileHistory rewards, byte[] generators, long nextSequence,
+        long lastBatch, BudgetProgress budget) : ICheckpointable
+    {
+        public byte[] Router => router;
+        public QuantileHistory Rewards => rewards;
+        public string StateKind => session.StateKind;
+        public int StateVersion => session.StateVersion;
+
+        public void WriteState(BinaryWriter w)
+        {
+            w.Write(session.Pool.Count);
+            foreach (var rm in session.Pool) w.Write(rm);
+            w.Write(session.Setup.Id);
+            w.Write(router);
+            rewards.WriteState(w);
+            w.Write(generators);
+            w.Write(nextSequence);
+            w.Write(lastBatch);
+            budget.Write(w);
+        }
+
+        public Action ReadState(BinaryReader reader, int version) => throw new NotSupportedException("a captured state is only written");
     }
 
     public RouterSetup Setup { get; }
@@ -226,15 +274,17 @@ public sealed class RoutingSession : ICheckpointable
     }
 
     /// <summary>
-    /// What a labelled decision spent beyond its routed RM (charged at routing): every further RM tried, as a fallback
-    /// after a failed call, costs what it costs.
+    /// What a labelled decision spent beyond the one call of its routed RM charged at routing: every request sent for the
+    /// pair costs its RM's cost (<see cref="RmJudgment.Attempts"/>: the routed RM's retries, every fallback RM tried and
+    /// its retries). A routed RM that was never asked (its circuit open) stays charged its one call: the pacer takes no
+    /// refunds, so the spend errs high, never low.
     /// </summary>
     private double FallbackCharge(Decision decision, LabelOutcome label)
     {
         var costs = _budget.Costs;
         double total = 0;
-        foreach (var f in label.FallbackFrom) total += ArmOf(f.Rm) is { } a ? costs[a] : 0;
-        if (label.Arm is { } labelled) total += costs[labelled];
+        foreach (var f in label.FallbackFrom) total += ArmOf(f.Rm) is { } a ? costs[a] * f.Attempts : 0;
+        if (label.Arm is { } labelled) total += costs[labelled] * label.Attempts;
         return Math.Max(0, total - costs[decision.Arm]);
     }
 
@@ -338,6 +388,49 @@ public sealed class RoutingSession : ICheckpointable
         var labels = await labeller.LabelAsync(batch, pairs.Select(p => p.Texts).ToArray(), cancellationToken).ConfigureAwait(false);
         await RecordAsync(batch, labels, request).ConfigureAwait(false);
         return batch.Select((d, i) => new LabelledDecision(d, labels[i])).ToArray();
+    }
+
+    /// <summary>
+    /// Labels again logged decisions that no RM could label (an RM was down): each pair goes through its decision's
+    /// fallback order from the start, as when it was routed; the decision (RM, probability) is not drawn again, so the
+    /// log keeps one decision per pair. Every request is charged to the budget. The new labels and the spend are logged
+    /// before the task completes. A decision that is not logged, already labelled or given feedback is refused.
+    /// </summary>
+    /// <exception cref="ArgumentException">A decision that is not an unlabelled decision of this log.</exception>
+    public async Task<IReadOnlyList<LabelledDecision>> RelabelAsync(IReadOnlyList<(Decision Decision, PairText Texts)> unlabelled, PoolLabeller labeller,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unlabelled);
+        ArgumentNullException.ThrowIfNull(labeller);
+        if (unlabelled.Count == 0) return [];
+        var found = _store.FindDecisions(unlabelled.Select(u => u.Decision.Sequence).ToArray());
+        foreach (var (d, _) in unlabelled)
+            if (!found.TryGetValue(d.Sequence, out var stored) || stored.LabelArm is not null || stored.HasFeedback)
+                throw new ArgumentException($"decision {d.DecisionId} (pair {d.PairId}) is not an unlabelled decision of this log");
+        var decisions = unlabelled.Select(u => u.Decision).ToArray();
+        var labels = await labeller.LabelAsync(decisions, unlabelled.Select(u => u.Texts).ToArray(), cancellationToken).ConfigureAwait(false);
+        var records = decisions.Select((d, i) => new LabelledDecision(d, labels[i])).ToArray();
+        Task write;
+        lock (_gate)
+        {
+            ThrowIfFaulted();
+            var costs = _budget.Costs;
+            foreach (var r in records)
+            {
+                if (r.Label.Arm is { } a)
+                {
+                    _labelled[a]++;
+                    _unlabelled--;
+                }
+                // its routing and its first round of calls were charged when it was routed: every request now is new spend
+                double charge = r.Label.FallbackFrom.Sum(f => ArmOf(f.Rm) is { } n ? costs[n] * f.Attempts : 0)
+                    + (r.Label.Arm is { } l ? costs[l] * r.Label.Attempts : 0);
+                if (charge > 0) _budget.Charge(charge);
+            }
+            write = _store.ReplaceLabelsAsync(records, WithBudget(Cursor()));
+        }
+        await Committed(write).ConfigureAwait(false);
+        return records;
     }
 
     /// <summary>
@@ -469,14 +562,15 @@ public sealed class RoutingSession : ICheckpointable
     /// </summary>
     public async Task SaveCheckpointAsync(string path)
     {
-        byte[] bytes;
+        SessionState state;
         Task flush;
         lock (_gate)
         {
             ThrowIfFaulted();
-            bytes = CheckpointFile.ToBytes(this);
+            state = Capture();
             flush = _store.FlushAsync();
         }
+        var bytes = CheckpointFile.ToBytes(state); // outside the lock: routing goes on
         await Committed(flush).ConfigureAwait(false);
         AtomicFile.Write(path, s => s.Write(bytes));
     }
@@ -534,16 +628,15 @@ public sealed class RoutingSession : ICheckpointable
     /// </summary>
     public string LearnedStateDigest()
     {
-        lock (_gate)
+        SessionState state;
+        lock (_gate) state = Capture();
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
         {
-            using var ms = new MemoryStream();
-            using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
-            {
-                _routerState.WriteState(w);
-                _normaliser.WriteState(w);
-            }
-            return Convert.ToHexStringLower(SHA256.HashData(ms.ToArray()));
+            w.Write(state.Router);
+            state.Rewards.WriteState(w);
         }
+        return Convert.ToHexStringLower(SHA256.HashData(ms.ToArray()));
     }
 
     /// <summary>Arm n's posterior (read only) when the session routes with the linear model (the paper's, or zero-prior).</summary>
@@ -556,21 +649,15 @@ public sealed class RoutingSession : ICheckpointable
     }
 
     public string StateKind => "routing-session";
-    public int StateVersion => 2;
+
+    /// <summary>3: the reward history's bound and sketch (<see cref="QuantileNormaliser"/> version 2); 2: the budget's progress.</summary>
+    public int StateVersion => 3;
 
     public void WriteState(BinaryWriter w)
     {
-        w.Write(Pool.Count);
-        foreach (var rm in Pool) w.Write(rm);
-        w.Write(Setup.Id);
-        _routerState.WriteState(w);
-        _normaliser.WriteState(w);
-        _draws.WriteState(w);
-        _monteCarlo.WriteState(w);
-        _explore.WriteState(w);
-        w.Write(_nextSequence);
-        w.Write(_lastBatch);
-        _budget.Progress.Write(w);
+        SessionState state;
+        lock (_gate) state = Capture();
+        state.WriteState(w);
     }
 
     public Action ReadState(BinaryReader r, int version)
@@ -585,7 +672,7 @@ public sealed class RoutingSession : ICheckpointable
         if (features != Setup.Id)
             throw new InvalidDataException($"the checkpoint was made with the features {features}, not {Setup.Id}");
         var router = _routerState.ReadState(r, _routerState.StateVersion);
-        var normaliser = _normaliser.ReadState(r, _normaliser.StateVersion);
+        var normaliser = _normaliser.ReadState(r, version >= 3 ? 2 : 1); // session version 3: the bounded reward history
         var draws = SeededRandom.ReadState(r);
         var monteCarlo = SeededRandom.ReadState(r);
         var explore = SeededRandom.ReadState(r);

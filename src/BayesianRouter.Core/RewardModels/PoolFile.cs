@@ -18,7 +18,7 @@ public static partial class PoolFile
     /// <summary>The fields of one RM entry.</summary>
     public static IReadOnlyList<string> RmFields { get; } =
         ["name", "backend", "url", "model", "cost", "timeout_s", "max_concurrency", "api_key_env", "template", "retries", "max_batch", "circuit_breaker",
-         "rpm", "tpm", "on_limit", "standardise"];
+         "rpm", "tpm", "on_limit", "standardise", "token_limit_field", "max_output_tokens"];
 
     /// <summary>The fields of the top-level <c>rewards</c> object (the reward endpoints, docs/integrations.md).</summary>
     public static IReadOnlyList<string> RewardsFields { get; } = ["audit_share", "audit_rms", "group_window_s"];
@@ -160,12 +160,30 @@ public static partial class PoolFile
             standardise = st.GetBoolean();
         }
 
+        var tokenField = OptionalString(file, at, e, "token_limit_field");
+        if (tokenField is not null)
+        {
+            if (backend != RmBackend.OpenAiJudge)
+                throw new PoolFileException(file, $"{at}.token_limit_field", $"{backendName} does not generate text (only openai-judge does); remove the field");
+            if (!RmSpec.TokenLimitFields.Contains(tokenField, StringComparer.Ordinal))
+                throw new PoolFileException(file, $"{at}.token_limit_field", $"\"{tokenField}\" is not one of {string.Join(", ", RmSpec.TokenLimitFields)}");
+        }
+        int maxOutput = 1;
+        if (e.TryGetProperty("max_output_tokens", out var mo))
+        {
+            if (backend != RmBackend.OpenAiJudge)
+                throw new PoolFileException(file, $"{at}.max_output_tokens", $"{backendName} does not generate text (only openai-judge does); remove the field");
+            maxOutput = Integer(file, $"{at}.max_output_tokens", mo, 1, 1_000_000);
+        }
+
         return new RmSpec
         {
             RequestsPerMinute = rpm,
             TokensPerMinute = tpm,
             OnLimit = onLimit,
             Standardise = standardise,
+            TokenLimitField = tokenField,
+            MaxOutputTokens = maxOutput,
             Name = name,
             Backend = backend,
             Url = url,

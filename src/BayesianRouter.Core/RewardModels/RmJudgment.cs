@@ -9,11 +9,24 @@ namespace BayesianRouter.RewardModels;
 /// </summary>
 public readonly record struct RmJudgment
 {
-    private RmJudgment(Judgment? judgment, string? error)
+    private readonly int? _attempts;
+
+    private RmJudgment(Judgment? judgment, string? error, int? attempts = null)
     {
         Judgment = judgment;
         Error = error;
+        _attempts = attempts;
     }
+
+    /// <summary>
+    /// How many times the RM was asked about this pair: retries included, 0 when no request was sent (its circuit was
+    /// open, its queue full); 1 when the RM does not say (an in-process RM). Every attempt is charged to the budget.
+    /// </summary>
+    public int Attempts => _attempts ?? 1;
+
+    /// <summary>The same judgment with the number of attempts it took.</summary>
+    public RmJudgment WithAttempts(int attempts) =>
+        attempts >= 0 ? new(Judgment, Error, attempts) : throw new ArgumentOutOfRangeException(nameof(attempts), attempts, "must be at least 0");
 
     /// <summary>The judgment, when the RM gave one.</summary>
     public Judgment? Judgment { get; }

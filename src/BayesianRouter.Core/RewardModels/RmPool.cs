@@ -105,6 +105,33 @@ public sealed record RmSpec
     /// <summary>The reward endpoints return this RM's scores standardised by its running mean and spread (docs/integrations.md).</summary>
     public bool Standardise { get; init; }
 
+    /// <summary>
+    /// openai-judge: the request field that carries the answer's token limit, <c>max_tokens</c> or
+    /// <c>max_completion_tokens</c> (OpenAI's reasoning models refuse <c>max_tokens</c>); null: chosen by the model's
+    /// name (<see cref="EffectiveTokenLimitField"/>).
+    /// </summary>
+    public string? TokenLimitField { get; init; }
+
+    /// <summary>openai-judge: the answer's token limit (1: the answer is one token, "0" or "1"; a reasoning model needs room to think first).</summary>
+    public int MaxOutputTokens { get; init; } = 1;
+
+    /// <summary>The two token-limit fields an OpenAI-compatible chat server takes.</summary>
+    public static IReadOnlyList<string> TokenLimitFields { get; } = ["max_tokens", "max_completion_tokens"];
+
+    /// <summary>
+    /// The token-limit field in force: <see cref="TokenLimitField"/>, else <c>max_completion_tokens</c> for a model whose
+    /// name (after any <c>provider/</c> prefix) starts with o1, o3, o4 or gpt-5 (OpenAI's models that refuse
+    /// <c>max_tokens</c>), else <c>max_tokens</c> (what vLLM, TGI and older models take).
+    /// </summary>
+    public string EffectiveTokenLimitField => TokenLimitField ?? (Model is { } m && NeedsCompletionTokens(m) ? "max_completion_tokens" : "max_tokens");
+
+    private static bool NeedsCompletionTokens(string model)
+    {
+        var name = model[(model.LastIndexOf('/') + 1)..].ToLowerInvariant();
+        return name.StartsWith("o1", StringComparison.Ordinal) || name.StartsWith("o3", StringComparison.Ordinal)
+            || name.StartsWith("o4", StringComparison.Ordinal) || name.StartsWith("gpt-5", StringComparison.Ordinal);
+    }
+
     /// <summary>The template in force: <see cref="Template"/> or the backend's default; null for vllm-classify.</summary>
     public RmTemplate? EffectiveTemplate => Backend switch
     {

@@ -5,11 +5,15 @@ namespace BayesianRouter.RewardModels.Clients;
 
 /// <summary>
 /// An OpenAI-compatible chat model as a pairwise judge (<c>POST /v1/chat/completions</c>): one user message built by
-/// the judge template from the prompt and the two responses, <c>max_tokens: 1</c>, <c>temperature: 0</c>; the
+/// the judge template from the prompt and the two responses, a token limit of <see cref="RmSpec.MaxOutputTokens"/>
+/// (1 by default) in the field the model takes (<see cref="RmSpec.EffectiveTokenLimitField"/>: <c>max_tokens</c>, or
+/// <c>max_completion_tokens</c> for OpenAI's reasoning models), <c>temperature: 0</c>; the
 /// answer "0" prefers the response shown first, "1" the one shown second (white space around it is ignored).
 /// Which of a and b is shown first is decided per pair by a seeded coin (<see cref="JudgeCoin"/>), so a judge that
 /// favours a position favours a and b equally often. Any other answer is a failed judgment
-/// (<see cref="RmFailure.InvalidAnswer"/>), never a label. One request per pair; a batch runs concurrently.
+/// (<see cref="RmFailure.InvalidAnswer"/>), never a label, and a failure of the call for the circuit breaker (a judge
+/// that keeps answering off the protocol is taken out like one that keeps failing). One request per pair; a batch runs
+/// concurrently.
 /// </summary>
 public sealed class OpenAiJudge(RmHttpChannel channel, int seed) : IRewardModel
 {
@@ -26,12 +30,14 @@ public sealed class OpenAiJudge(RmHttpChannel channel, int seed) : IRewardModel
         return await Concurrently.AllAsync(pairs, JudgeOneAsync, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The request for one pair, with the responses in the order shown.</summary>
-    internal static ChatCompletionRequest Request(string model, RmTemplate template, string prompt, string first, string second) => new()
+    /// <summary>The request for one pair, with the responses in the order shown, the token limit in <paramref name="tokenLimitField"/>.</summary>
+    internal static ChatCompletionRequest Request(string model, RmTemplate template, string prompt, string first, string second,
+        string tokenLimitField = "max_tokens", int maxOutputTokens = 1) => new()
     {
         Model = model,
         Messages = [new ChatMessage("user", template.Render(prompt, first, second))],
-        MaxTokens = 1,
+        MaxTokens = tokenLimitField == "max_completion_tokens" ? null : maxOutputTokens,
+        MaxCompletionTokens = tokenLimitField == "max_completion_tokens" ? maxOutputTokens : null,
         Temperature = 0,
     };
 
@@ -39,24 +45,32 @@ public sealed class OpenAiJudge(RmHttpChannel channel, int seed) : IRewardModel
     {
         bool swap = JudgeCoin.Swap(seed, pair);
         var (first, second) = swap ? (pair.ResponseB, pair.ResponseA) : (pair.ResponseA, pair.ResponseB);
-        var answer = await channel.PostAsync(_endpoint, Request(_model, _template, pair.Prompt, first, second),
-            RmProtocol.Json.ChatCompletionRequest, RmProtocol.Json.ChatCompletionResponse,
-            r => r.Choices is not { Count: > 0 } ? "no \"choices\" in the answer"
-                : r.Choices[0].Message is null ? "no \"choices[0].message\" in the answer"
-                : null,
-            cancellationToken).ConfigureAwait(false);
-        var content = answer.Choices![0].Message!.Content?.Trim();
-        bool? firstWins = content switch
+        ChatCompletionResponse answer;
+        try
         {
-            RmProtocol.FirstAnswer => true,
-            RmProtocol.SecondAnswer => false,
-            _ => null,
-        };
-        if (firstWins is not { } f)
-            return RmFailure.Judgment(RmFailure.InvalidAnswer,
-                $"the judge answered {(content is null ? "nothing" : $"\"{RecordedJudgments.Cut(content)}\"")}, not \"{RmProtocol.FirstAnswer}\" or \"{RmProtocol.SecondAnswer}\"");
-        bool aWins = f != swap;
+            answer = await channel.PostAsync(_endpoint, Request(_model, _template, pair.Prompt, first, second, channel.Spec.EffectiveTokenLimitField, channel.Spec.MaxOutputTokens),
+                RmProtocol.Json.ChatCompletionRequest, RmProtocol.Json.ChatCompletionResponse, Check, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RmCallException e) when (e.Kind == RmFailure.InvalidAnswer)
+        {
+            return RmJudgment.Failed(e.Reason); // counted by the breaker inside the call; a failed judgment, not a label
+        }
+        bool aWins = (answer.Choices![0].Message!.Content!.Trim() == RmProtocol.FirstAnswer) != swap;
         return RmJudgment.Of(Judgment.FromVerdict(aWins ? Preference.A : Preference.B));
+    }
+
+    /// <summary>
+    /// What is wrong with an answer, inside the HTTP attempt (so the circuit breaker counts it): no choice is malformed;
+    /// content other than the two answers is an invalid answer (thrown: not retried, asking again gets the same).
+    /// </summary>
+    private static string? Check(ChatCompletionResponse r)
+    {
+        if (r.Choices is not { Count: > 0 }) return "no \"choices\" in the answer";
+        if (r.Choices[0].Message is null) return "no \"choices[0].message\" in the answer";
+        var content = r.Choices[0].Message!.Content?.Trim();
+        if (content is RmProtocol.FirstAnswer or RmProtocol.SecondAnswer) return null;
+        throw new RmCallException(RmFailure.InvalidAnswer,
+            $"the judge answered {(content is null ? "nothing" : $"\"{RecordedJudgments.Cut(content)}\"")}, not \"{RmProtocol.FirstAnswer}\" or \"{RmProtocol.SecondAnswer}\"");
     }
 }
 

@@ -20,8 +20,10 @@ namespace BayesianRouter.RewardModels.Clients;
 /// The HTTP transport of one RM: posts a protocol request and reads the answer through a Polly pipeline, outermost
 /// first: a concurrency limiter (<c>max_concurrency</c>), retries of transient failures with exponential back-off
 /// and jitter (<c>retries</c>), a circuit breaker (<c>circuit_breaker</c>) and a timeout per attempt
-/// (<c>timeout_s</c>). An answer is read and checked inside the attempt, so a malformed answer counts as a failure
-/// for the breaker (it is not retried: asking again would get the same answer). Every failure leaves as an
+/// (<c>timeout_s</c>). An answer is read and checked inside the attempt, so an answer off the protocol (malformed,
+/// non-finite, an invalid judge answer) counts as a failure for the breaker, and so does an HTTP 4xx (a refused key, a
+/// model that refuses the request: every later call would fail the same way); neither is retried (asking again would
+/// get the same answer). Every failure leaves as an
 /// <see cref="RmCallException"/> with its kind; the caller's cancellation leaves as
 /// <see cref="OperationCanceledException"/>. The API key goes into the Authorization header only, never into a message.
 /// </summary>
@@ -90,7 +92,7 @@ public sealed partial class RmHttpChannel : IDisposable
         var breaker = spec.CircuitBreaker;
         builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<RmCallException>(e => e.Transient || e.Kind == RmFailure.Malformed).Handle<TimeoutRejectedException>(),
+            ShouldHandle = new PredicateBuilder().Handle<RmCallException>(CountsForTheBreaker).Handle<TimeoutRejectedException>(),
             FailureRatio = breaker.FailureRatio,
             MinimumThroughput = breaker.MinCalls,
             SamplingDuration = TimeSpan.FromSeconds(breaker.WindowSeconds),
@@ -151,9 +153,17 @@ public sealed partial class RmHttpChannel : IDisposable
         {
             throw new RmCallException(e.Kind, $"{e.Message} ({Attempts(attempts)})", e.Transient, e.InnerException);
         }
+        finally
+        {
+            RmAttempts.Record(attempts); // every request is charged (RmJudgment.Attempts)
+        }
     }
 
     private static string Attempts(int n) => n == 1 ? "1 attempt" : $"{n} attempts";
+
+    /// <summary>The failures that count for the circuit breaker: every one the RM's server causes (transient ones, 4xx, answers off the protocol).</summary>
+    internal static bool CountsForTheBreaker(RmCallException e) =>
+        e.Transient || e.Kind is RmFailure.ClientError or RmFailure.Malformed or RmFailure.NonFinite or RmFailure.InvalidAnswer;
 
     private async ValueTask<TResponse> AttemptAsync<TRequest, TResponse>(
         Uri endpoint, TRequest request, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType,

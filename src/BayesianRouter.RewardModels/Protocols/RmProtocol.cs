@@ -95,6 +95,9 @@ internal sealed record ChatCompletionRequest
     public required string Model { get; init; }
     public required IReadOnlyList<ChatMessage> Messages { get; init; }
     public int? MaxTokens { get; init; }
+
+    /// <summary>What OpenAI's reasoning models take instead of <see cref="MaxTokens"/> (they refuse it).</summary>
+    public int? MaxCompletionTokens { get; init; }
     public double? Temperature { get; init; }
 }
 

@@ -183,6 +183,45 @@ public class RoutingSessionTests
     }
 
     [Fact]
+    public async Task Checkpoints_and_digests_taken_while_other_requests_learn_are_consistent_snapshots()
+    {
+        // The checkpoint is captured under the lock and serialised outside it: taken while four "requests" route and
+        // learn, every checkpoint must still restore (with the log replayed after it) to exactly the live state.
+        using var dir = new TempDir();
+        var setup = LiveTestData.Setup(arms: 3, seed: 12);
+        var store = new MemoryDecisionStore("inst");
+        var live = RoutingSession.Open(setup, store, new RoutingSessionOptions { Rewards = new QuantileNormaliserOptions { MaxHistory = 64 } });
+        var checkpoint = Path.Combine(dir.Path, "state.bin");
+        int running = 4;
+        var digests = new List<string>();
+        async Task Client(int c)
+        {
+            var rng = new Random(c);
+            for (int step = 0; step < 12; step++)
+            {
+                var batch = await RouteAndRecord(live, LiveTestData.Features(8, 8, 100 * c + step), $"c{c}s{step}-");
+                await live.LearnAsync(batch.Select(d => FeedbackItem.OfLoss(d.DecisionId, rng.NextDouble())).ToArray());
+            }
+            Interlocked.Decrement(ref running);
+        }
+        async Task Checkpointer()
+        {
+            do
+            {
+                await live.SaveCheckpointAsync(checkpoint);
+                digests.Add(live.LearnedStateDigest());
+                await Task.Yield();
+            }
+            while (Volatile.Read(ref running) > 0 || digests.Count < 20);
+        }
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(c => Task.Run(() => Client(c))).Append(Task.Run(Checkpointer)));
+        Assert.NotEmpty(digests);
+        var restored = RoutingSession.Open(setup, store, new RoutingSessionOptions { Rewards = new QuantileNormaliserOptions { MaxHistory = 64 } }, checkpoint);
+        Assert.Equal(live.LearnedStateDigest(), restored.LearnedStateDigest());
+        Assert.Equal(4 * 12 * 8, live.Statistics().Feedback);
+    }
+
+    [Fact]
     public async Task A_checkpoint_of_another_pool_is_refused()
     {
         using var dir = new TempDir();

@@ -111,4 +111,98 @@ public class QuantileNormaliserTests
         var batch = Enumerable.Range(0, 16).Select(_ => rng.NextGaussian()).ToArray();
         Assert.Equal(q.Normalise(batch), copy.Normalise(batch));
     }
+
+    private static double[][] Batches(int count, int size, int seed)
+    {
+        var rng = new SeededRandom(seed);
+        return Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, size).Select(_ => rng.NextGaussian() * 3 + 1).ToArray()).ToArray();
+    }
+
+    [Fact]
+    public void Below_the_bound_the_results_are_the_exact_all_past_ones()
+    {
+        var bounded = new QuantileNormaliser(new QuantileNormaliserOptions { MaxHistory = 640 });
+        var unbounded = new QuantileNormaliser(new QuantileNormaliserOptions { MaxHistory = int.MaxValue });
+        foreach (var batch in Batches(40, 16, 3)) // 640 rewards: exactly the bound
+            Assert.Equal(unbounded.Normalise(batch), bounded.Normalise(batch));
+        Assert.True(bounded.IsExact);
+        Assert.Equal(640, bounded.HistoryCount);
+        Assert.Equal(unbounded.SortedHistory.ToArray(), bounded.SortedHistory.ToArray());
+    }
+
+    [Fact]
+    public void Beyond_the_bound_the_history_is_a_bounded_sketch_of_all_past_rewards()
+    {
+        const int bound = 200;
+        var q = new QuantileNormaliser(new QuantileNormaliserOptions { MaxHistory = bound });
+        var all = new List<double>();
+        foreach (var batch in Batches(500, 16, 4)) // 8,000 rewards, 40x the bound
+        {
+            q.Normalise(batch);
+            all.AddRange(batch);
+            Assert.True(q.SortedHistory.Length <= bound);
+        }
+        Assert.False(q.IsExact);
+        Assert.Equal(8000, q.HistoryCount);
+        Assert.Equal(q.SortedHistory.ToArray().Order(), q.SortedHistory.ToArray());
+        // each bound is near the order statistic of all past rewards: its rank off by at most 8 x 8000 / 200 = 320 of
+        // 8000 (docs/service.md: measured up to about 4.5 x rewards / bound at this ratio)
+        all.Sort();
+        var (lo, hi) = q.Bounds()!.Value;
+        double RankOf(double x) => all.Count(v => v < x) + 0.5 * all.Count(v => v == x);
+        Assert.InRange(RankOf(lo), 0.2 * 7999 - 320, 0.2 * 7999 + 320);
+        Assert.InRange(RankOf(hi), 0.8 * 7999 - 320, 0.8 * 7999 + 320);
+        // and far from a sketch that forgot the past: the early rewards still count
+        var shifted = new QuantileNormaliser(new QuantileNormaliserOptions { MaxHistory = bound });
+        foreach (var batch in Batches(500, 16, 4)) shifted.Normalise(batch);
+        shifted.Normalise(Enumerable.Repeat(100.0, 16).ToArray()); // one outlying batch moves the 80% bound by a rank, not to 100
+        Assert.True(shifted.Bounds()!.Value.High < 10);
+    }
+
+    [Fact]
+    public void A_sketched_history_is_saved_and_restored_exactly()
+    {
+        var options = new QuantileNormaliserOptions { MaxHistory = 64 };
+        var q = new QuantileNormaliser(options);
+        foreach (var batch in Batches(30, 16, 5)) q.Normalise(batch);
+        var copy = new QuantileNormaliser(options);
+        CheckpointFile.Restore(CheckpointFile.ToBytes(q), copy);
+        Assert.Equal(q.HistoryCount, copy.HistoryCount);
+        Assert.Equal(q.Bounds(), copy.Bounds());
+        foreach (var batch in Batches(10, 16, 6)) Assert.Equal(q.Normalise(batch), copy.Normalise(batch));
+        // a checkpoint of another bound does not fit
+        Assert.Throws<InvalidDataException>(() => CheckpointFile.Restore(CheckpointFile.ToBytes(q), new QuantileNormaliser(new QuantileNormaliserOptions { MaxHistory = 65 })));
+    }
+
+    [Fact]
+    public void A_version_1_section_an_exact_history_is_still_read()
+    {
+        var q = new QuantileNormaliser();
+        foreach (var batch in Batches(5, 8, 7)) q.Normalise(batch);
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(0.2);
+            w.Write(0.8);
+            w.Write(1);
+            w.WriteArray(q.SortedHistory);
+        }
+        ms.Position = 0;
+        var old = new QuantileNormaliser();
+        old.ReadState(new BinaryReader(ms), 1)();
+        Assert.Equal(q.Bounds(), old.Bounds());
+        Assert.Equal(40, old.HistoryCount);
+    }
+
+    [Fact]
+    public void A_snapshot_keeps_its_bounds_while_learning_goes_on()
+    {
+        var q = new QuantileNormaliser();
+        foreach (var batch in Batches(5, 8, 8)) q.Normalise(batch);
+        var snapshot = q.Snapshot();
+        var before = snapshot.Bounds();
+        q.Normalise(Enumerable.Repeat(50.0, 64).ToArray());
+        Assert.Equal(before, snapshot.Bounds());
+        Assert.NotEqual(before, q.Bounds());
+    }
 }
