@@ -11,6 +11,13 @@ namespace BayesianRouter.Offline;
 /// option set trains on the rest and is scored by routing accuracy on the validation part, the online calibration and
 /// level variances (<see cref="OnlineCalibration"/>) are fitted on that part with the chosen candidate, and the chosen
 /// candidate is retrained on every offline pair. Nothing the reported figures score is ever seen.
+/// <para>
+/// Do no harm (issue 17): the best single RM of the training part (the part the candidates trained on) is scored on the
+/// validation part too; unless the chosen router is strictly more accurate there, the router is shrunk to the best
+/// single RM of the whole offline side (<see cref="OfflineRouter.ShrinkToSingle"/>): small or shifted training data
+/// then costs nothing against the RM a user would deploy without a router. The calibration is fitted for the router
+/// that is kept (shrunk or not).
+/// </para>
 /// </summary>
 public static class NestedSelection
 {
@@ -44,13 +51,15 @@ public static class NestedSelection
         var (trainP, trainE) = (split.TrainOf(pairs), split.TrainOf(embeddings));
         var (valP, valE) = (split.TestOf(pairs), split.TestOf(embeddings));
         var scores = new List<double>();
+        var right = new List<bool[]>();
         OfflineRouter? bestRouter = null;
         int best = -1;
         for (int i = 0; i < candidates.Count; i++)
         {
             var router = trainer.Train(trainP, trainE, pool, candidates[i], progress);
             var choice = router.Route(valE, valP);
-            double acc = Enumerable.Range(0, valP.Count).Average(j => valP[j].IsRight(pool[choice[j]]) ? 1.0 : 0.0);
+            right.Add(Enumerable.Range(0, valP.Count).Select(j => valP[j].IsRight(pool[choice[j]])).ToArray());
+            double acc = right[^1].Average(r => r ? 1.0 : 0.0);
             scores.Add(acc);
             progress?.Report(string.Create(CultureInfo.InvariantCulture, $"candidate {i + 1}/{candidates.Count}: validation accuracy {acc:F4}"));
             if (best < 0 || acc > scores[best] + 1e-12)
@@ -60,11 +69,28 @@ public static class NestedSelection
             }
         }
         var chosen = candidates[best];
+        // the best single RM of the part the candidates trained on, scored on the same validation part
+        var trainAccuracy = ArmAccuracies.Of(trainP, pool);
+        int single = trainAccuracy.Best;
+        double singleAccuracy = valP.Average(p => p.IsRight(pool[single]) ? 1.0 : 0.0);
+        // the chosen candidate's validation accuracy is the best of several: corrected by its expected optimism
+        double optimism = SelectionOptimism(right, valP.Select(p => p.Group).ToArray(), seed);
+        bool shrink = chosen.ShrinkToBestSingle && !(scores[best] - optimism > singleAccuracy + 1e-12);
+        if (shrink)
+        {
+            bestRouter = bestRouter!.ShrinkToSingle(trainAccuracy);
+            progress?.Report(string.Create(CultureInfo.InvariantCulture,
+                $"the router ({scores[best]:F4}, {optimism:F4} of it the optimism of choosing the best of {candidates.Count}) is not better than {pool[single]} ({singleAccuracy:F4}) on the validation part: shrunk to the best single RM"));
+        }
         var calibration = OnlineCalibration.Fit(bestRouter!, valP, valE, chosen.UseDomain);
         var final = trainer.Train(pairs, embeddings, pool, chosen, progress);
+        if (shrink) final = final.ShrinkToSingle(ArmAccuracies.Of(pairs, pool));
         var inv = CultureInfo.InvariantCulture;
         var meta = new Dictionary<string, string>(calibration.ToMetadata().ToDictionary(), StringComparer.Ordinal)
         {
+            ["nested.single_rm"] = pool[single],
+            ["nested.selection_optimism"] = optimism.ToString("R", inv),
+            ["nested.single_validation_accuracy"] = singleAccuracy.ToString("R", inv),
             ["nested.validation_pairs"] = valP.Count.ToString(inv),
             ["nested.validation_split"] = validationSplit.ToString(),
             ["nested.candidates"] = candidates.Count.ToString(inv),
@@ -77,13 +103,53 @@ public static class NestedSelection
             NestedRouter = bestRouter!, Validation = valP, ValidationEmbeddings = valE,
         };
     }
+
+    /// <summary>Bootstrap resamples of the validation groups behind <see cref="SelectionOptimism"/>.</summary>
+    public const int OptimismResamples = 500;
+
+    /// <summary>
+    /// How much the best validation accuracy among the candidates overstates the chosen candidate's accuracy (the
+    /// winner's curse of choosing on the same pairs), by the bootstrap (in the spirit of Tibshirani and Tibshirani 2009,
+    /// "A bias correction for the minimum error rate in cross-validation"): resample the validation part by group (pairs
+    /// of a prompt together), and average the best candidate's accuracy on the resample minus the accuracy there of the
+    /// candidate chosen on the whole part. 0 with one candidate or identical ones, about 0 when one candidate is far
+    /// ahead. <paramref name="right"/>[c][j]: candidate c right on validation pair j.
+    /// </summary>
+    public static double SelectionOptimism(IReadOnlyList<bool[]> right, IReadOnlyList<string> groups, int seed)
+    {
+        if (right.Count < 2 || groups.Count == 0) return 0;
+        var byGroup = groups.Select((g, j) => (g, j)).GroupBy(x => x.g, StringComparer.Ordinal).Select(x => x.Select(y => y.j).ToArray()).ToArray();
+        var full = right.Select(r => r.Count(b => b)).ToArray();
+        int chosen = 0;
+        for (int c = 1; c < full.Length; c++) if (full[c] > full[chosen]) chosen = c;
+        var random = new State.SeededRandom(unchecked(seed * 31L + 7));
+        double sum = 0;
+        var hits = new double[right.Count];
+        for (int b = 0; b < OptimismResamples; b++)
+        {
+            Array.Clear(hits);
+            int n = 0;
+            for (int k = 0; k < byGroup.Length; k++)
+            {
+                var members = byGroup[random.NextInt(byGroup.Length)];
+                n += members.Length;
+                for (int c = 0; c < right.Count; c++)
+                    foreach (var j in members) if (right[c][j]) hits[c]++;
+            }
+            sum += (hits.Max() - hits[chosen]) / n;
+        }
+        return Math.Max(0, sum / OptimismResamples);
+    }
 }
 
 /// <summary>The retrained router (with the calibration in its metadata), the chosen options and each candidate's validation accuracy.</summary>
 public sealed record NestedSelectionResult(
     OfflineRouter Router, OfflineTrainingOptions Chosen, OnlineCalibration Calibration, IReadOnlyList<double> ValidationAccuracy, int ValidationPairs)
 {
-    /// <summary>The chosen candidate as trained without the validation part (what the validation part may score).</summary>
+    /// <summary>True when the router was shrunk to the best single RM (its validation part found it no better).</summary>
+    public bool Shrunk => Router.ShrunkTo != null;
+
+    /// <summary>The chosen candidate as trained without the validation part (what the validation part may score), shrunk as the router is.</summary>
     public OfflineRouter? NestedRouter { get; init; }
 
     /// <summary>The validation part (empty when the offline side was too small to carve one).</summary>

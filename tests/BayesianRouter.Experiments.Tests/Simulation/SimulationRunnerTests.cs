@@ -8,11 +8,14 @@ public class SimulationRunnerTests
 {
     private static readonly string[] Pool = ["good", "math", "coin", "never"];
 
+    /// <summary>Shuffled batches of 16 and truth feedback (the protocol these tests were written for; the defaults are tested below).</summary>
     private static SimulationOptions Options(SplitKind split = SplitKind.Group) => new()
     {
         Pool = Pool,
         Seeds = [1, 2, 3],
         BatchSize = 16,
+        Composition = BatchComposition.Shuffled,
+        Feedback = new FeedbackModel.Truth(),
         Split = split,
         Offline = new OfflineTrainingOptions { Dimension = 4 },
     };
@@ -227,7 +230,7 @@ public class SimulationRunnerTests
                 };
             }));
         }).ToList();
-        var result = Run(pairs, Options() with { Pool = ["good", "alt", "coin"], Seeds = [1, 2] });
+        var result = Run(pairs, Options() with { Pool = ["good", "alt", "coin"], Seeds = [1, 2], ChooseOnlineModel = true });
         double main = result.Method(SimulationReport.Main).Accuracy.Mean, offline = result.Method("offline-only").Accuracy.Mean;
         Assert.True(main > offline + 0.05, $"bayesian-router {main:F3}, offline-only {offline:F3}");
         Assert.True(result.Method(SimulationReport.Main + ":no-prompt").Accuracy.Mean < main - 0.05);
@@ -248,7 +251,7 @@ public class SimulationRunnerTests
         {
             Pool = ["good", "alt", "coin"], Seeds = [1, 2], ChooseOnlineModel = false, Online = new() { Model = BayesianRouter.Routing.OnlineModel.Paper },
         });
-        Assert.Equal("paper", fixedPaper.OnlineModel);
+        Assert.StartsWith("paper, anchored on the offline router's pick", fixedPaper.OnlineModel);
         Assert.All(fixedPaper.OfflineRouterInfo.Values, v => Assert.EndsWith("online model: fixed", v));
         // the paper's model does not learn per prompt: here it stays well below the hierarchical model
         Assert.True(fixedPaper.Method(SimulationReport.Main).Accuracy.Mean < main - 0.05);
