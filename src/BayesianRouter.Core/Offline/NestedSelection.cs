@@ -12,11 +12,12 @@ namespace BayesianRouter.Offline;
 /// level variances (<see cref="OnlineCalibration"/>) are fitted on that part with the chosen candidate, and the chosen
 /// candidate is retrained on every offline pair. Nothing the reported figures score is ever seen.
 /// <para>
-/// Do no harm (issue 17): the best single RM of the training part (the part the candidates trained on) is scored on the
-/// validation part too; unless the chosen router is strictly more accurate there, the router is shrunk to the best
-/// single RM of the whole offline side (<see cref="OfflineRouter.ShrinkToSingle"/>): small or shifted training data
-/// then costs nothing against the RM a user would deploy without a router. The calibration is fitted for the router
-/// that is kept (shrunk or not).
+/// Do no harm (issue 17): the best single RM of the whole offline side (what a shrunk router deploys) is scored on the
+/// validation part too; unless the chosen router's advantage over it there is credible (<see cref="Advantage"/>: its
+/// one-sided 95% lower bound, after the optimism of choosing the best candidate, above zero), the router is shrunk to
+/// the best single RM of the whole offline side (<see cref="OfflineRouter.ShrinkToSingle"/>): small or shifted training
+/// data then costs nothing against the RM a user would deploy without a router. The calibration is fitted for the
+/// router that is kept (shrunk or not).
 /// </para>
 /// </summary>
 public static class NestedSelection
@@ -69,27 +70,36 @@ public static class NestedSelection
             }
         }
         var chosen = candidates[best];
-        // the best single RM of the part the candidates trained on, scored on the same validation part
-        var trainAccuracy = ArmAccuracies.Of(trainP, pool);
-        int single = trainAccuracy.Best;
+        // the RM a shrunk router deploys (the best single RM of the whole offline side), scored on the validation part:
+        // the router must be credibly better than what it would be replaced by (the RM's choice saw the validation part,
+        // which can only favour the RM: a conservative comparison)
+        var offlineAccuracy = ArmAccuracies.Of(pairs, pool);
+        int single = offlineAccuracy.Best;
         double singleAccuracy = valP.Average(p => p.IsRight(pool[single]) ? 1.0 : 0.0);
-        // the chosen candidate's validation accuracy is the best of several: corrected by its expected optimism
+        // the chosen candidate's validation accuracy is the best of several: corrected by its expected optimism; the
+        // router is kept only where its advantage over that RM is credible (one-sided 95%, clusters = the units the
+        // stream differs by: groups, or domains with the domain split)
         double optimism = SelectionOptimism(right, valP.Select(p => p.Group).ToArray(), seed);
-        bool shrink = chosen.ShrinkToBestSingle && !(scores[best] - optimism > singleAccuracy + 1e-12);
+        var clusters = valP.Select(p => validationSplit == SplitKind.Domain ? p.Domain ?? "" : p.Group).ToArray();
+        var advantage = Advantage(right[best], valP.Select(p => p.IsRight(pool[single])).ToArray(), clusters, optimism);
+        bool shrink = chosen.ShrinkToBestSingle && !(advantage.Lower > 0);
         if (shrink)
         {
-            bestRouter = bestRouter!.ShrinkToSingle(trainAccuracy);
+            bestRouter = bestRouter!.ShrinkToSingle(offlineAccuracy);
             progress?.Report(string.Create(CultureInfo.InvariantCulture,
-                $"the router ({scores[best]:F4}, {optimism:F4} of it the optimism of choosing the best of {candidates.Count}) is not better than {pool[single]} ({singleAccuracy:F4}) on the validation part: shrunk to the best single RM"));
+                $"the router ({scores[best]:F4}) is not credibly better than {pool[single]} ({singleAccuracy:F4}) on the validation part (advantage {advantage.Mean:+0.0000;-0.0000} less {optimism:F4} of optimism, one-sided 95% lower bound {advantage.Lower:+0.0000;-0.0000} over {advantage.Clusters} clusters): shrunk to the best single RM"));
         }
         var calibration = OnlineCalibration.Fit(bestRouter!, valP, valE, chosen.UseDomain);
         var final = trainer.Train(pairs, embeddings, pool, chosen, progress);
-        if (shrink) final = final.ShrinkToSingle(ArmAccuracies.Of(pairs, pool));
+        if (shrink) final = final.ShrinkToSingle(offlineAccuracy);
         var inv = CultureInfo.InvariantCulture;
         var meta = new Dictionary<string, string>(calibration.ToMetadata().ToDictionary(), StringComparer.Ordinal)
         {
             ["nested.single_rm"] = pool[single],
             ["nested.selection_optimism"] = optimism.ToString("R", inv),
+            ["nested.router_advantage"] = advantage.Mean.ToString("R", inv),
+            ["nested.router_advantage_lower95"] = advantage.Lower.ToString("R", inv),
+            ["nested.router_advantage_clusters"] = advantage.Clusters.ToString(inv),
             ["nested.single_validation_accuracy"] = singleAccuracy.ToString("R", inv),
             ["nested.validation_pairs"] = valP.Count.ToString(inv),
             ["nested.validation_split"] = validationSplit.ToString(),
@@ -102,6 +112,45 @@ public static class NestedSelection
         {
             NestedRouter = bestRouter!, Validation = valP, ValidationEmbeddings = valE,
         };
+    }
+
+    /// <summary>
+    /// The router's advantage over the best single RM on the validation part, and whether it is credible: the mean of the
+    /// paired differences d_j = [router right on pair j] - [RM right on pair j], less the selection optimism, and its
+    /// one-sided 95% lower bound mean - optimism - t_0.95(C - 1) se, where se is the cluster-robust standard error over
+    /// the C clusters (pairs of a cluster are not independent: a prompt's pairs share its difficulty, a domain's its RMs'
+    /// strengths): se^2 = C / (C - 1) sum_k (T_k - n_k mean)^2 / N^2, T_k and n_k the cluster's sum of d and its size. With
+    /// fewer than two clusters there is no standard error and no credible advantage (the lower bound is -infinity).
+    /// </summary>
+    public static (double Mean, double Lower, int Clusters) Advantage(IReadOnlyList<bool> router, IReadOnlyList<bool> single,
+        IReadOnlyList<string> clusters, double optimism = 0)
+    {
+        if (router.Count != single.Count || router.Count != clusters.Count) throw new ArgumentException("one router, single-RM and cluster entry per pair");
+        int n = router.Count;
+        if (n == 0) return (double.NaN, double.NegativeInfinity, 0);
+        var d = Enumerable.Range(0, n).Select(j => (router[j] ? 1.0 : 0.0) - (single[j] ? 1.0 : 0.0)).ToArray();
+        double mean = d.Average();
+        var byCluster = Enumerable.Range(0, n).GroupBy(j => clusters[j], StringComparer.Ordinal).Select(g => (T: g.Sum(j => d[j]), N: g.Count())).ToArray();
+        int c = byCluster.Length;
+        if (c < 2) return (mean, double.NegativeInfinity, c);
+        double ss = byCluster.Sum(k => (k.T - k.N * mean) * (k.T - k.N * mean));
+        double se = Math.Sqrt(c / (c - 1.0) * ss) / n;
+        return (mean, mean - optimism - StudentT95(c - 1) * se, c);
+    }
+
+    /// <summary>The one-sided 95% quantile of Student's t with <paramref name="df"/> degrees of freedom (table to 30, then the Cornish-Fisher expansion to 1/df^2).</summary>
+    public static double StudentT95(int df)
+    {
+        ReadOnlySpan<double> table =
+        [
+            6.3138, 2.9200, 2.3534, 2.1318, 2.0150, 1.9432, 1.8946, 1.8595, 1.8331, 1.8125,
+            1.7959, 1.7823, 1.7709, 1.7613, 1.7531, 1.7459, 1.7396, 1.7341, 1.7291, 1.7247,
+            1.7207, 1.7171, 1.7139, 1.7109, 1.7081, 1.7056, 1.7033, 1.7011, 1.6991, 1.6973,
+        ];
+        if (df < 1) throw new ArgumentOutOfRangeException(nameof(df));
+        const double z = 1.6448536269514722;
+        return df <= table.Length ? table[df - 1]
+            : z + (z * z * z + z) / (4.0 * df) + (5 * Math.Pow(z, 5) + 16 * z * z * z + 3 * z) / (96.0 * df * df);
     }
 
     /// <summary>Bootstrap resamples of the validation groups behind <see cref="SelectionOptimism"/>.</summary>

@@ -140,7 +140,7 @@ public sealed class SimulationRunner(
         var singleAccuracy = nested.Router.Metadata.TryGetValue("nested.single_validation_accuracy", out var sa) ? double.Parse(sa, System.Globalization.NumberStyles.Float, inv) : double.NaN;
         var chosen = string.Create(inv, $"embedding scale {nested.Chosen.EmbeddingScale}, {nested.Chosen.Epochs} epochs (validation accuracy " +
             $"{(nested.ValidationAccuracy.Count > 0 ? nested.ValidationAccuracy.Max() : double.NaN):F4} on {nested.ValidationPairs} pairs")
-            + (single == null ? "" : string.Create(inv, $"; best single of the training part {single} {singleAccuracy:F4}")) + "); "
+            + (single == null ? "" : string.Create(inv, $"; best single RM of the offline side {single} {singleAccuracy:F4}")) + "); "
             + (nested.Shrunk ? $"shrunk to the best single RM {nested.Router.ShrunkTo}; " : "")
             + string.Create(inv, $"calibration a={nested.Calibration.Scale:G4} c={nested.Calibration.Offset:G4}; {nested.Calibration.Levels}; online model: {onlineChoice}")
             + string.Concat(plans.Select(p => "; " + p.Description));

@@ -120,9 +120,9 @@ public class ShrinkageTests
     }
 
     [Fact]
-    public void The_nested_choice_keeps_a_router_that_is_better_on_its_validation_part_and_shrinks_one_that_is_not()
+    public void The_nested_choice_keeps_a_router_that_is_credibly_better_on_its_validation_part_and_shrinks_one_that_is_not()
     {
-        var pairs = Pairs(80, 2);
+        var pairs = Pairs(200, 2);
         var emb = Embeddings(pairs);
         // per domain the best RM: algebra on algebra (1.0), wide on geometry (0.7): better than wide alone (0.7)
         var good = Router(onAlgebra: [0, 1, -1], onGeometry: [1, 0, -1]);
@@ -131,6 +131,12 @@ public class ShrinkageTests
         Assert.Null(kept.Router.ShrunkTo);
         Assert.Equal("wide", kept.Router.Metadata["nested.single_rm"]);
         Assert.Equal("0", kept.Router.Metadata["nested.selection_optimism"]);   // one candidate: nothing to correct
+        Assert.True(double.Parse(kept.Router.Metadata["nested.router_advantage_lower95"], System.Globalization.CultureInfo.InvariantCulture) > 0);
+
+        // on a validation part of a few groups the same router's advantage is not credible: shrunk
+        var few = Pairs(12, 5);
+        var unsure = NestedSelection.Run(new ScriptedTrainer(good), few, Embeddings(few), Pool, [new OfflineTrainingOptions()], SplitKind.Group, 0.25, seed: 3);
+        Assert.True(unsure.Shrunk);
 
         // algebra everywhere: 0.5 on the validation part, below wide's 0.7
         var bad = Router(onAlgebra: [0, 1, -1], onGeometry: [0, 1, -1]);
@@ -146,6 +152,29 @@ public class ShrinkageTests
         // the option turns it off
         var off = NestedSelection.Run(new ScriptedTrainer(bad), pairs, emb, Pool, [new OfflineTrainingOptions { ShrinkToBestSingle = false }], SplitKind.Group, 0.25, seed: 3);
         Assert.False(off.Shrunk);
+    }
+
+    [Fact]
+    public void The_routers_advantage_is_credible_only_beyond_its_cluster_robust_noise()
+    {
+        // 4 clusters of 5 pairs; the router is right where the RM is, and on 2 more pairs in every cluster
+        bool[] single = Enumerable.Range(0, 20).Select(j => j % 5 < 2).ToArray();
+        bool[] router = Enumerable.Range(0, 20).Select(j => j % 5 < 4).ToArray();
+        var clusters = Enumerable.Range(0, 20).Select(j => $"c{j / 5}").ToArray();
+        var (mean, lower, c) = NestedSelection.Advantage(router, single, clusters);
+        Assert.Equal((0.4, 4), (mean, c));
+        Assert.Equal(0.4, lower, 12);                       // the same advantage in every cluster: no spread
+        Assert.Equal(0.3, NestedSelection.Advantage(router, single, clusters, optimism: 0.1).Lower, 12);
+        // the advantage in one cluster only: mean 0.1, T = (2, 0, 0, 0), se = sqrt(4/3 * (1.5^2 + 3 * 0.5^2)) / 20
+        bool[] lucky = Enumerable.Range(0, 20).Select(j => j % 5 < 2 || (j < 5 && j % 5 < 4)).ToArray();
+        var (m2, l2, _) = NestedSelection.Advantage(lucky, single, clusters);
+        Assert.Equal(0.1, m2, 12);
+        Assert.Equal(0.1 - 2.3534 * Math.Sqrt(4.0 / 3 * (2.25 + 3 * 0.25)) / 20, l2, 12);
+        Assert.True(l2 < 0);
+        // one cluster: nothing says how much the advantage varies between clusters
+        Assert.Equal(double.NegativeInfinity, NestedSelection.Advantage(router, single, clusters.Select(_ => "one").ToArray()).Lower);
+        Assert.Equal(1.6973, NestedSelection.StudentT95(30));
+        Assert.Equal(1.6839, NestedSelection.StudentT95(40), 3);
     }
 
     [Fact]
