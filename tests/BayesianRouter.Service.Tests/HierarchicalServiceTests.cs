@@ -40,7 +40,8 @@ public class HierarchicalServiceTests
         try
         {
             await using var uninterrupted = await TestServer.StartAsync(state: reference, configure: Hierarchical);
-            Assert.IsType<HierarchicalThompsonRouter>(uninterrupted.Server.Session.Router);
+            // the hierarchical model under the default incumbent anchor (do no harm)
+            Assert.IsType<HierarchicalThompsonRouter>(Assert.IsType<AnchoredThompsonRouter>(uninterrupted.Server.Session.Router).Inner);
             var first = await TestServer.StartAsync(state: state, configure: Hierarchical);
             var held = new List<(string Live, string Reference)>();
             async Task Step(TestServer live, int step, bool feedback)

@@ -18,7 +18,8 @@ public class BudgetSimulationTests
         BatchSize = 16,
         Costs = Costs,
         Budgets = budgets,
-        Offline = new OfflineTrainingOptions { Dimension = 4 },
+        // budgets are about the online choice: keep the offline router whatever its validation part says
+        Offline = new OfflineTrainingOptions { Dimension = 4, ShrinkToBestSingle = false },
     };
 
     private static SimulationResult Run(List<PreferencePair> pairs, SimulationOptions options, List<PreferencePair>? offline = null) =>
