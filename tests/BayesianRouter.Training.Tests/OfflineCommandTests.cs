@@ -70,7 +70,7 @@ public sealed class OfflineCommandTests : IDisposable
         Assert.True(train.Code == 0, train.Err);
         var loaded = OfflineRouter.Load(router);
         Assert.NotNull(loaded.ShrunkTo);
-        Assert.Contains($"shrunk to the best single RM, {loaded.ShrunkTo} (--no-shrink keeps it)", train.Out);
+        Assert.Contains($"not credibly more accurate than {loaded.ShrunkTo} on its validation part: shrunk to the best single RM, {loaded.ShrunkTo} (--no-shrink keeps it)", train.Out);
         Assert.Equal(loaded.ShrunkTo, loaded.Metadata["nested.single_rm"]);
         // every held-out pair goes to that RM: the router's row equals the RM's
         var eval = await Run("offline", "eval", "--router", router, "--json", "--encoder-cache", CacheDir);
