@@ -19,8 +19,11 @@ public class AlignCommandTests : DataTempFolderTest
             "--policy-cache", Path.Combine(dir, "policies"), "--encoder-cache", Path.Combine(dir, "cache"), "--out", outDir, "--json");
         Assert.True(run.ExitCode == 0, run.Err);
         Assert.Contains("[align] start policy", run.Err); // progress lines when not interactive
-        foreach (var f in new[] { "results.json", "report.md", "policy_accuracy.png", "routing_share.png" })
+        foreach (var f in new[] { "results.json", "report.md" })
             Assert.True(File.Exists(Path.Combine(outDir, f)), f);
+        // the plots as images: the methods' lines (Category10 palette) and one share line per RM
+        PngAssert.Plot(Path.Combine(outDir, "policy_accuracy.png"), 1200, 650, "#1f77b4");
+        PngAssert.Plot(Path.Combine(outDir, "routing_share.png"), 1200, 650, "#1f77b4", "#ff7f0e");
         var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json"))).RootElement;
         Assert.Equal("bayesrouter.align/1", json.GetProperty("schema").GetString());
         Assert.Equal("arithmetic", json.GetProperty("task").GetString());

@@ -71,8 +71,16 @@ public class SimulateCommandTests : DataTempFolderTest
         foreach (var expected in new[] { "single:alpha", "single:beta", "single:gamma", "random", "majority", "uwo", "laser",
                      "ts-no-offline", "offline-only", "bayesian-router", "weighted-score:0.25", "weighted-score:0.5", "weighted-score:0.75", "oracle" })
             Assert.Contains(expected, names);
-        foreach (var file in new[] { "results.json", "report.md", "accuracy_stream.png", "routing_share.png", "accuracy_cost.png" })
+        foreach (var file in new[] { "results.json", "report.md" })
             Assert.True(new FileInfo(Path.Combine(outDir, file)).Length > 0, file);
+        // the plots as images: bayesian-router red over the grey lines of the other methods along the stream, and the
+        // methods' bars (bayesian-router red, the others grey) in the accuracy-cost plot
+        PngAssert.Plot(Path.Combine(outDir, "accuracy_stream.png"), 1200, 650, "#d62728", "#b0b0b0");
+        // the routing share: the line of the RM bayesian-router used most, in its pool colour (Category10), is drawn
+        var share = json.GetProperty("methods").EnumerateArray().Single(m => m.GetProperty("name").GetString() == "bayesian-router").GetProperty("share");
+        int top = Array.IndexOf(Rms, Rms.MaxBy(rm => share.GetProperty(rm).GetDouble()));
+        PngAssert.Plot(Path.Combine(outDir, "routing_share.png"), 1200, 650, new[] { "#1f77b4", "#ff7f0e", "#2ca02c" }[top]);
+        PngAssert.Plot(Path.Combine(outDir, "accuracy_cost.png"), 1200, 650, "#d62728", "#b0b0b0");
         using var saved = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
         Assert.Equal("bayesrouter.simulation/1", saved.RootElement.GetProperty("schema").GetString());
     }
@@ -121,7 +129,8 @@ public class SimulateCommandTests : DataTempFolderTest
             var router = b.GetProperty("methods")[0];
             Assert.True(router.GetProperty("cost_per_pair_max").GetDouble() <= b.GetProperty("budget").GetDouble() + 1e-9);
         }
-        Assert.True(new FileInfo(Path.Combine(outDir, "accuracy_cost_frontier.png")).Length > 0);
+        // the frontier as an image: the cost-aware router's red line and the single RMs' green points
+        PngAssert.Plot(Path.Combine(outDir, "accuracy_cost_frontier.png"), 1300, 750, "#d62728", "#2ca02c");
         var report = File.ReadAllText(Path.Combine(outDir, "report.md"));
         Assert.Contains("## Under a budget", report);
         Assert.Contains("accuracy_cost_frontier.png", report);
@@ -145,6 +154,41 @@ public class SimulateCommandTests : DataTempFolderTest
         var badFeedback = await CliRunner.RunAsync("simulate", "--pairs", pairs, "--pool", "alpha,beta", "--feedback", "audit:2", "--out", outDir);
         Assert.NotEqual(0, badFeedback.ExitCode);
         Assert.Contains("audit", badFeedback.Err);
+        foreach (var (option, value, message) in new[]
+                 {
+                     ("--pairs-per-prompt", "some", "--pairs-per-prompt some: expected a whole number >= 1 or all"),
+                     ("--epochs-online", "0", "--epochs-online must be at least 1"),
+                     ("--incumbent-confidence", "0.3", "--incumbent-confidence 0.3: expected 0 (off) or a probability in [0.5, 1)"),
+                 })
+        {
+            var bad = await CliRunner.RunAsync("simulate", "--pairs", pairs, "--pool", "alpha,beta", option, value, "--out", outDir);
+            Assert.Equal(1, bad.ExitCode);
+            Assert.Contains(message, bad.Err);
+        }
         Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public async Task The_default_protocol_routes_each_prompts_pairs_together_with_DPO_losses_and_epochs_pass_over_it_again()
+    {
+        var dir = NewFolder();
+        var pairs = WritePairs(dir, "pairs", 24, 8);
+        var (run, json) = await Simulate(dir, "--pairs", pairs, "--out", Path.Combine(dir, "a"));
+        Assert.Equal("prompts: 16 prompts x all pairs of each", json.GetProperty("batches").GetString());
+        Assert.Equal("dpo:2", json.GetProperty("feedback").GetString());
+        Assert.False(json.GetProperty("feedback_is_oracle").GetBoolean());
+        Assert.Equal(1, json.GetProperty("epochs_online").GetInt32());
+        var names = json.GetProperty("methods").EnumerateArray().Select(m => m.GetProperty("name").GetString()).ToList();
+        foreach (var expected in new[] { "win-stay", "domain-greedy", "best-single-train", "bayesian-router:unanchored" }) Assert.Contains(expected, names);
+        var main = json.GetProperty("methods").EnumerateArray().Single(m => m.GetProperty("name").GetString() == "bayesian-router");
+        foreach (var reference in new[] { "offline-only", "best-single", "best-single-train", "win-stay" })
+            Assert.Equal(2, main.GetProperty("paired_differences").GetProperty(reference).GetProperty("ci95").GetArrayLength());
+        Assert.Contains("## Paired differences", File.ReadAllText(Path.Combine(dir, "a", "report.md")));
+        Assert.Contains("vs offline-only (paired, 95% CI)", run.Out);
+
+        var (_, twice) = await Simulate(dir, "--pairs", pairs, "--epochs-online", "2", "--feedback", "truth", "--out", Path.Combine(dir, "b"));
+        Assert.Equal(2 * json.GetProperty("pairs_online").GetInt32(), twice.GetProperty("pairs_online").GetInt32());
+        Assert.Equal("prompts: 16 prompts x all pairs of each, 2 epochs", twice.GetProperty("batches").GetString());
+        Assert.True(twice.GetProperty("feedback_is_oracle").GetBoolean());
     }
 }

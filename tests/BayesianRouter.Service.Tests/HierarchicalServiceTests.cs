@@ -40,7 +40,8 @@ public class HierarchicalServiceTests
         try
         {
             await using var uninterrupted = await TestServer.StartAsync(state: reference, configure: Hierarchical);
-            Assert.IsType<HierarchicalThompsonRouter>(uninterrupted.Server.Session.Router);
+            // the hierarchical model under the default incumbent anchor (do no harm)
+            Assert.IsType<HierarchicalThompsonRouter>(Assert.IsType<AnchoredThompsonRouter>(uninterrupted.Server.Session.Router).Inner);
             var first = await TestServer.StartAsync(state: state, configure: Hierarchical);
             var held = new List<(string Live, string Reference)>();
             async Task Step(TestServer live, int step, bool feedback)
@@ -64,7 +65,8 @@ public class HierarchicalServiceTests
                 await Step(second, 6, feedback: true);
                 Assert.Equal((string)(await uninterrupted.GetAsync("/v1/router"))["learned_state_sha256"]!,
                     (string)(await second.GetAsync("/v1/router"))["learned_state_sha256"]!);
-                var names = ((HierarchicalThompsonRouter)second.Server.Session.Router).PromptNames;
+                // the live default: the hierarchical model under the incumbent anchor
+                var names = ((HierarchicalThompsonRouter)((AnchoredThompsonRouter)second.Server.Session.Router).Inner).PromptNames;
                 Assert.Contains("problem-1", names);
                 Assert.Contains(PreferencePair.GroupOf("question 3"), names); // a pair without a group: its prompt's hash
             }

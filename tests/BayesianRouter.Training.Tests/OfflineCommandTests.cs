@@ -63,11 +63,30 @@ public sealed class OfflineCommandTests : IDisposable
     ];
 
     [Fact]
+    public async Task By_default_a_router_its_validation_part_cannot_vouch_for_is_shrunk_to_the_best_single_RM()
+    {
+        var router = Path.Combine(_dir, "shrunk.bin");
+        var train = await Run(TrainArgsWith(router, "150", "--use-domain", "--lr", "0.05"));
+        Assert.True(train.Code == 0, train.Err);
+        var loaded = OfflineRouter.Load(router);
+        Assert.NotNull(loaded.ShrunkTo);
+        Assert.Contains($"not credibly more accurate than {loaded.ShrunkTo} on its validation part: shrunk to the best single RM, {loaded.ShrunkTo} (--no-shrink keeps it)", train.Out);
+        Assert.Equal(loaded.ShrunkTo, loaded.Metadata["nested.single_rm"]);
+        // every held-out pair goes to that RM: the router's row equals the RM's
+        var eval = await Run("offline", "eval", "--router", router, "--json", "--encoder-cache", CacheDir);
+        Assert.True(eval.Code == 0, eval.Err);
+        using var doc = JsonDocument.Parse(eval.Out.TrimEnd().Split('\n')[^1]);
+        var unfiltered = doc.RootElement.GetProperty("unfiltered");
+        Assert.Equal(unfiltered.GetProperty("single").GetProperty(loaded.ShrunkTo!).GetDouble(), unfiltered.GetProperty("router").GetDouble(), 12);
+    }
+
+    [Fact]
     public async Task TrainThenEvalOnTheHeldOutGroups()
     {
         var router = Path.Combine(_dir, "router.bin");
-        // Long enough, with a large step, to learn the data's rule: rmA is right on algebra, rmB on the rest.
-        var train = await Run(TrainArgsWith(router, "150", "--use-domain", "--lr", "0.05"));
+        // Long enough, with a large step, to learn the data's rule: rmA is right on algebra, rmB on the rest. The
+        // validation part of 5 training groups cannot vouch for the router: --no-shrink keeps it (see the next test).
+        var train = await Run(TrainArgsWith(router, "150", "--use-domain", "--lr", "0.05", "--no-shrink"));
         Assert.True(train.Code == 0, train.Err);
         Assert.True(File.Exists(router));
         var heldOut = OfflineRunRecord.ReadHeldOut(OfflineRunRecord.HeldOutPath(router));

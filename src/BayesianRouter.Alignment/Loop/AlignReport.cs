@@ -98,16 +98,18 @@ public static class AlignReport
         var main = r.Methods.FirstOrDefault(m => m.Name == AlignMethods.Main);
         var lines = new List<string>();
         if (main == null) return lines;
-        lines.Add(string.Create(Inv, $"bayesian-router vs the start: {main.Accuracy.Mean - r.Initial.Accuracy:+0.0000;-0.0000} ({main.Accuracy.Mean:F4} vs {r.Initial.Accuracy:F4}); 95% CI [{main.Accuracy.CiLow:F4}, {main.Accuracy.CiHigh:F4}]"));
+        lines.Add(string.Create(Inv, $"bayesian-router vs the start: {main.Accuracy.Mean - r.Initial.Accuracy:+0.0000;-0.0000} ({main.Accuracy.Mean:F4} vs {r.Initial.Accuracy:F4}){(main.Accuracy.HasInterval ? $"; 95% CI [{main.Accuracy.CiLow:F4}, {main.Accuracy.CiHigh:F4}]" : "")}"));
         foreach (var m in r.Methods.Where(m => m != main))
         {
             double diff = main.Accuracy.Mean - m.Accuracy.Mean;
             int higher = main.AccuracyPerSeed.Zip(m.AccuracyPerSeed).Count(p => p.First > p.Second);
+            // with one seed there is no interval, hence no claim about intervals
+            bool intervals = main.Accuracy.HasInterval && m.Accuracy.HasInterval;
             bool separate = main.Accuracy.CiLow > m.Accuracy.CiHigh || main.Accuracy.CiHigh < m.Accuracy.CiLow;
             string verb = m.Kind == MethodKind.Oracle ? "gap to the oracle" : Math.Abs(diff) < 1e-9 ? "ties with" : diff > 0 ? "beats" : "does NOT beat";
             lines.Add(m.Kind == MethodKind.Oracle
                 ? string.Create(Inv, $"{verb}: {-diff:+0.0000;-0.0000;0.0000} ({m.Accuracy.Mean:F4} vs {main.Accuracy.Mean:F4})")
-                : string.Create(Inv, $"{verb} {m.Name}: {diff:+0.0000;-0.0000} ({main.Accuracy.Mean:F4} vs {m.Accuracy.Mean:F4}); higher in {higher} of {main.AccuracyPerSeed.Count} seeds; 95% intervals {(separate ? "do not overlap" : "overlap")}; RM calls/pair {main.RmCallsPerPair:F2} vs {m.RmCallsPerPair:F2}"));
+                : string.Create(Inv, $"{verb} {m.Name}: {diff:+0.0000;-0.0000} ({main.Accuracy.Mean:F4} vs {m.Accuracy.Mean:F4}); higher in {higher} of {main.AccuracyPerSeed.Count} seeds{(intervals ? $"; 95% intervals {(separate ? "do not overlap" : "overlap")}" : "")}; RM calls/pair {main.RmCallsPerPair:F2} vs {m.RmCallsPerPair:F2}"));
         }
         return lines;
     }

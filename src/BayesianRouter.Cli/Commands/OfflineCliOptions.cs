@@ -84,12 +84,18 @@ internal sealed class OfflineCliOptions
         DefaultValueFactory = _ => 0.25,
     };
 
-    /// <summary>Adds the nested-choice options.</summary>
+    public Option<bool> NoShrink { get; } = new("--no-shrink")
+    {
+        Description = "Keep the offline router even where its validation part finds it no more accurate than the best single RM of its training part (by default it is then shrunk to that RM: do no harm, docs/offline-router.md).",
+    };
+
+    /// <summary>Adds the nested-choice options (the candidates, the validation share, and the shrinkage to the best single RM).</summary>
     public void AddTuning(Command cmd)
     {
         cmd.Options.Add(TuneEmbeddingScales);
         cmd.Options.Add(TuneEpochs);
         cmd.Options.Add(TuneShare);
+        cmd.Options.Add(NoShrink);
     }
 
     /// <summary>The candidate option sets of the nested choice (the base options crossed with the listed values).</summary>
@@ -157,6 +163,7 @@ internal sealed class OfflineCliOptions
             EmbeddingScale = r.GetValue(EmbeddingScale),
             ValidationFraction = r.GetValue(ValidationFraction), Patience = r.GetValue(Patience), UseDomain = r.GetValue(UseDomain),
             Activation = r.GetValue(Activation), Threads = r.GetValue(Threads), Seed = seed,
+            ShrinkToBestSingle = !r.GetValue(NoShrink),
         };
         o.Validate();
         return o;

@@ -61,6 +61,8 @@ public static class OfflineTrainCommand
             OfflineRunRecord.WriteHeldOut(OfflineRunRecord.HeldOutPath(outPath), split.TestGroups);
             io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"trained in {clock.Elapsed.TotalSeconds:F1} s (chosen: embedding scale {nested.Chosen.EmbeddingScale}, {nested.Chosen.Epochs} epochs; online calibration a={nested.Calibration.Scale:G4} c={nested.Calibration.Offset:G4}, {nested.Calibration.Levels}); wrote {outPath} and {OfflineRunRecord.HeldOutPath(outPath)}"));
+            if (nested.Shrunk)
+                io.Out.WriteLine($"the router was not credibly more accurate than {router.Metadata["nested.single_rm"]} on its validation part: shrunk to the best single RM, {router.ShrunkTo} (--no-shrink keeps it)");
             io.Out.WriteLine($"evaluate on the held-out groups: bayesrouter offline eval --router {outPath}");
             return 0;
         });

@@ -21,19 +21,21 @@ public static class SimulateCommand
         var fraction = new Option<double>("--offline-fraction") { Description = "Share of the groups (pairs sharing a prompt) of --pairs used offline; the rest is the online stream.", DefaultValueFactory = _ => 0.5 };
         var split = OfflineCliOptions.SplitOption("random: groups are split at random; domain: a seeded random half of the domains goes offline and the other domains online (pairs without a domain split at random by group), so the stream is out of the offline router's distribution.");
         var batch = new Option<int>("--batch-size") { Description = "Pairs per online batch with --batch-composition shuffled; the online routers learn after each batch (paper: 64).", DefaultValueFactory = _ => 64 };
-        var composition = new Option<string>("--batch-composition") { Description = "shuffled: the stream's pairs shuffled once, cut into batches of --batch-size; prompts: the paper's batches of --prompts-per-batch prompts x --pairs-per-prompt pairs of each (a prompt's pairs are routed together, and a prompt with more pairs comes back in later rounds).", DefaultValueFactory = _ => "shuffled" };
+        var composition = new Option<string>("--batch-composition") { Description = "prompts (default, the paper's): batches of --prompts-per-batch prompts x --pairs-per-prompt pairs of each, a prompt's pairs routed together (with all, the default, each prompt comes once per epoch); shuffled: the stream's pairs shuffled, cut into batches of --batch-size (a prompt's pairs scattered over many batches, so a router can remember a prompt within an epoch).", DefaultValueFactory = _ => "prompts" };
         composition.AcceptOnlyFromAmong("shuffled", "prompts");
         var promptsPerBatch = new Option<int>("--prompts-per-batch") { Description = "P, prompts per batch with --batch-composition prompts (paper: 16).", DefaultValueFactory = _ => 16 };
-        var pairsPerPrompt = new Option<int>("--pairs-per-prompt") { Description = "K, pairs of each prompt per batch with --batch-composition prompts (paper: 4).", DefaultValueFactory = _ => 4 };
+        var pairsPerPrompt = new Option<string>("--pairs-per-prompt") { Description = "K, pairs of each prompt per batch with --batch-composition prompts: a whole number, or all (default): every pair of a prompt in one batch (the paper samples 4 per prompt; a prompt with more than K pairs comes back in later rounds of the epoch).", DefaultValueFactory = _ => "all" };
+        var epochsOnline = new Option<int>("--epochs-online") { Description = "Passes over the online stream, like online DPO's epochs: each visits every prompt once more, in a fresh order; epoch 2 and later may remember what epoch 1 said about a prompt.", DefaultValueFactory = _ => 1 };
         var baselineFeatures = new Option<string>("--baseline-features") { Description = "What ts-no-offline and laser read: shared = the offline router's h, like every other router (the paper's protocol); projection = a seeded random projection of the frozen encoder's vectors without the domain (before issue 10).", DefaultValueFactory = _ => "shared" };
         baselineFeatures.AcceptOnlyFromAmong("shared", "projection");
-        var onlineModel = new Option<string>("--online-model") { Description = "The bayesian-router's online model: hierarchical = calibrated offline prediction + global, domain and prompt random effects (Thompson sampling on the shared levels; docs/online-model.md); paper = linear Thompson sampling on h with prior mean E_bt, sigma_w^2 = 0.02 (always also reported as bayesian-router:paper); auto = per seed, whichever of hierarchical, hierarchical without prompt level and paper labels the validation part of the offline side best when it is replayed with this run's feedback.", DefaultValueFactory = _ => "auto" };
+        var onlineModel = new Option<string>("--online-model") { Description = "The bayesian-router's online model: hierarchical = calibrated offline prediction + global, domain and prompt random effects (Thompson sampling on the shared levels; docs/online-model.md); paper = linear Thompson sampling on h with prior mean E_bt, sigma_w^2 = 0.02 (always also reported as bayesian-router:paper); auto = per seed, whichever of hierarchical, hierarchical without prompt level and paper labels the validation part of the offline side best when it is replayed with this run's feedback (the part the calibration is fitted on). Default: hierarchical.", DefaultValueFactory = _ => "hierarchical" };
+        var confidence = new Option<double>("--incumbent-confidence") { Description = "Do no harm: the posterior probability another RM must have of beating the offline router's pick on a pair before the bayesian-router may choose it (docs/online-model.md); 0 = plain Thompson sampling over every RM (also reported as bayesian-router:unanchored).", DefaultValueFactory = _ => AnchoredThompsonRouter.DefaultConfidence };
         onlineModel.AcceptOnlyFromAmong("auto", "hierarchical", "paper");
         var exploration = new Option<string>("--exploration") { Description = "Scale of the hierarchical model's Thompson draw at the global, domain and prompt levels (1 = an exact posterior draw, 0 = the posterior mean).", DefaultValueFactory = _ => "1,1,0" };
         var noPrompt = new Option<bool>("--no-prompt-level") { Description = "The hierarchical model learns nothing per prompt (for streams that never revisit a prompt)." };
-        var seeds = new Option<int>("--seeds") { Description = "Number of replays; seed k splits, trains, shuffles and draws anew. Seeds are first-seed, first-seed+1, ...", DefaultValueFactory = _ => 5 };
+        var seeds = new Option<int>("--seeds") { Description = "Number of replays; seed k splits, trains, shuffles and draws anew. Seeds are first-seed, first-seed+1, ... Paired differences and their 95% intervals need at least 2 (10 by default).", DefaultValueFactory = _ => 10 };
         var firstSeed = new Option<int>("--first-seed") { Description = "The first seed (a whole number >= 0).", DefaultValueFactory = _ => 1 };
-        var feedback = new Option<string>("--feedback") { Description = "What online routers learn from after each batch: truth (reward 1 when the chosen RM is right, else 0); audit:P (truth for a seeded random share P of the routed pairs, no update from the others); agreement:C (1 when the chosen RM agrees with the majority of C other pool RMs sampled for the pair, 0.5 on a tie; their calls count as RM calls); rank:P (the reward endpoints' audit: a seeded share P of the groups also judged by a second RM drawn per group, each audited pair's reward its concordance with it, 1/0/0.5 on a tie; no ground truth); dpo:NOISE (simulated DPO losses, lower when the chosen RM's label is right, with a margin noise of NOISE, shaped per batch like a live trainer's: batch-centred, 20/80-quantile rescaled; docs/online-model.md).", DefaultValueFactory = _ => "truth" };
+        var feedback = new Option<string>("--feedback") { Description = "What online routers learn from after each batch: truth (reward 1 when the chosen RM is right, else 0); audit:P (truth for a seeded random share P of the routed pairs, no update from the others); agreement:C (1 when the chosen RM agrees with the majority of C other pool RMs sampled for the pair, 0.5 on a tie; their calls count as RM calls); rank:P (the reward endpoints' audit: a seeded share P of the groups also judged by a second RM drawn per group, each audited pair's reward its concordance with it, 1/0/0.5 on a tie; no ground truth); dpo:NOISE (default dpo:2: simulated DPO losses, lower when the chosen RM's label is right, with a margin noise of NOISE, shaped per batch like a live trainer's: batch-centred, 20/80-quantile rescaled; docs/online-model.md). truth is an oracle-feedback upper bound: no trainer knows which label is right.", DefaultValueFactory = _ => "dpo:2" };
         var liveSession = new Option<bool>("--live-session") { Description = "Also replay the stream through the live routing session (what serve and label run) with each online model: methods live:hierarchical and live:paper." };
         var costs = new Option<string?>("--costs") { Description = "Cost units of one call per RM, e.g. ArmoRM=1,internlm2_20b=4 (default 1 each): gives cost per pair." };
         var budget = new Option<string?>("--budget") { Description = "Comma-separated budgets B (mean cost per pair, in the units of --costs), e.g. 2,5,10,30: at each, the cost-aware router (bayesian-router-budget: Thompson draws minus an online price x cost, never above B t after t pairs), the RouteLLM-style threshold router, the budget-matched random-mix and every single RM whose cost fits are reported, with an accuracy-cost frontier plot (docs/cost-aware-routing.md). A budget below the cheapest RM's cost is refused." };
@@ -47,8 +49,8 @@ public static class SimulateCommand
             "weighted-score:<alpha>, oracle. Per seed the groups are split into an offline part (trains the offline router) " +
             "and an online stream cut into batches. Reports annotation accuracy (mean, std, 95% interval over seeds), RM calls " +
             "and cost per pair, routing shares, accuracy along the stream and per domain, in DIR/results.json, DIR/report.md and PNG plots.");
-        foreach (var o in new Option[] { pairs, pool, offlinePairs, fraction, split, batch, composition, promptsPerBatch, pairsPerPrompt, seeds, firstSeed,
-                     feedback, liveSession, costs, budget, budgetSteps, baselineFeatures, onlineModel, exploration, noPrompt, outDir, json })
+        foreach (var o in new Option[] { pairs, pool, offlinePairs, fraction, split, batch, composition, promptsPerBatch, pairsPerPrompt, epochsOnline, seeds, firstSeed,
+                     feedback, liveSession, costs, budget, budgetSteps, baselineFeatures, onlineModel, confidence, exploration, noPrompt, outDir, json })
             cmd.Options.Add(o);
         shared.AddTraining(cmd);
         shared.AddTuning(cmd);
@@ -71,7 +73,8 @@ public static class SimulateCommand
                 BatchSize = parse.GetValue(batch),
                 Composition = parse.GetValue(composition) == "prompts" ? BatchComposition.Prompts : BatchComposition.Shuffled,
                 PromptsPerBatch = parse.GetValue(promptsPerBatch),
-                PairsPerPrompt = parse.GetValue(pairsPerPrompt),
+                PairsPerPrompt = ParsePairsPerPrompt(parse.GetValue(pairsPerPrompt)!),
+                EpochsOnline = parse.GetValue(epochsOnline),
                 BaselineFeatures = parse.GetValue(baselineFeatures) == "projection" ? BaselineFeatures.RandomProjection : BaselineFeatures.Shared,
                 ChooseOnlineModel = parse.GetValue(onlineModel) == "auto",
                 LiveSession = parse.GetValue(liveSession),
@@ -80,6 +83,7 @@ public static class SimulateCommand
                     Model = parse.GetValue(onlineModel) == "paper" ? OnlineModel.Paper : OnlineModel.Hierarchical,
                     UsePrompt = !parse.GetValue(noPrompt),
                     GlobalExploration = scales[0], DomainExploration = scales[1], PromptExploration = scales[2],
+                    IncumbentConfidence = ReadConfidence(parse.GetValue(confidence)),
                 },
                 TuneEmbeddingScales = OfflineCliOptions.NumberList(parse.GetValue(shared.TuneEmbeddingScales)!, "--tune-embedding-scales", double.Parse),
                 TuneEpochs = OfflineCliOptions.NumberList(parse.GetValue(shared.TuneEpochs)!, "--tune-epochs", int.Parse),
@@ -99,7 +103,7 @@ public static class SimulateCommand
                 new EncoderOptions { MaxTokens = parse.GetValue(shared.MaxTokens) }, parse.GetValue(shared.EncoderCache)?.FullName);
             var log = new SyncProgress<string>(m => io.Err.WriteLine($"[simulate] {m}"));
             io.Err.WriteLine($"[simulate] per seed: nested choice among {NestedSelection.Grid(options.Offline, options.TuneEmbeddingScales, options.TuneEpochs).Count} offline router option sets, " +
-                             $"retraining, then {(options.Composition == BatchComposition.Prompts ? $"batches of {options.PromptsPerBatch} prompts x {options.PairsPerPrompt} pairs" : $"shuffled batches of {options.BatchSize}")}; one line per seed");
+                             $"retraining, then batches of {SimulationAggregator.Describe(options)}; feedback {options.Feedback}{(options.Feedback is FeedbackModel.Truth ? " (oracle-feedback upper bound)" : "")}; one line per seed");
             var started = DateTime.UtcNow;
             var result = new SimulationRunner(embedder, new MultiTaskRouterTrainer(), log).Run(online, offline, options);
 
@@ -122,5 +126,17 @@ public static class SimulateCommand
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary><c>--incumbent-confidence</c>: 0 (off) or a probability in [0.5, 1).</summary>
+    internal static double ReadConfidence(double c) => c == 0 || (c >= 0.5 && c < 1) ? c
+        : throw new CliUsageException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"--incumbent-confidence {c}: expected 0 (off) or a probability in [0.5, 1), e.g. 0.95"));
+
+    /// <summary><c>--pairs-per-prompt</c>: a whole number >= 1, or <c>all</c>.</summary>
+    internal static int ParsePairsPerPrompt(string text)
+    {
+        if (text == "all") return SimulationOptions.AllPairs;
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var k) && k >= 1) return k;
+        throw new CliUsageException($"--pairs-per-prompt {text}: expected a whole number >= 1 or all");
     }
 }

@@ -64,7 +64,7 @@ public static class SimulationPlots
             if (coloured) line.LegendText = $"{m.Name} ({m.Accuracy.Mean:F3})";
             if (m.Kind == MethodKind.Oracle) line.LinePattern = LinePattern.Dashed;
         }
-        plt.Title($"Is bayesian-router ahead along the stream? ({r.Feedback}, split {r.Split}, {r.Seeds.Count} seeds; grey: other methods)");
+        plt.Title($"Is bayesian-router ahead along the stream? ({r.Feedback}{(SimulationReport.IsOracleFeedback(r) ? ": oracle upper bound" : "")}, split {r.Split}, {r.Seeds.Count} seeds; grey: other methods)");
         plt.XLabel("online pairs seen");
         plt.YLabel("accuracy in window (mean over seeds)");
         plt.ShowLegend(Edge.Right);
@@ -110,7 +110,7 @@ public static class SimulationPlots
         {
             Position = i,
             Value = m.Accuracy.Mean,
-            Error = (m.Accuracy.CiHigh - m.Accuracy.CiLow) / 2,
+            Error = m.Accuracy.HasInterval ? (m.Accuracy.CiHigh - m.Accuracy.CiLow) / 2 : 0,
             FillColor = colours.TryGetValue(m.Name, out var c) ? c : Grey,
             Orientation = Orientation.Horizontal,
         }).ToList();

@@ -57,7 +57,9 @@ public sealed class RoutingSession : ICheckpointable
         Options = options;
         _store = store;
         int arms = setup.Pool.Count;
-        _router = setup.CreateRouter();
+        var router = setup.CreateRouter();
+        // under a budget the cost-aware choice needs every arm's draw: the model without its incumbent anchor
+        _router = options.Budget is not null && router is AnchoredThompsonRouter anchored ? anchored.Inner : router;
         _routerState = _router as ICheckpointable
             ?? throw new ArgumentException($"the setup's router ({_router.GetType().Name}) cannot save its state, which a session must");
         if (_router.Arms != arms) throw new ArgumentException($"the setup's router has {_router.Arms} arms for a pool of {arms} RMs");
@@ -644,7 +646,7 @@ public sealed class RoutingSession : ICheckpointable
     public ArmPosterior Posterior(int arm)
     {
         lock (_gate)
-            return _router is ThompsonSamplingRouter linear ? linear.Posterior(arm)
+            return (_router is AnchoredThompsonRouter anchored ? anchored.Inner : _router) is ThompsonSamplingRouter linear ? linear.Posterior(arm)
                 : throw new InvalidOperationException($"the session routes with {_router.GetType().Name}, which has no linear posterior per arm");
     }
 

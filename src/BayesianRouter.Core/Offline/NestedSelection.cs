@@ -11,6 +11,14 @@ namespace BayesianRouter.Offline;
 /// option set trains on the rest and is scored by routing accuracy on the validation part, the online calibration and
 /// level variances (<see cref="OnlineCalibration"/>) are fitted on that part with the chosen candidate, and the chosen
 /// candidate is retrained on every offline pair. Nothing the reported figures score is ever seen.
+/// <para>
+/// Do no harm (issue 17): the best single RM of the whole offline side (what a shrunk router deploys) is scored on the
+/// validation part too; unless the chosen router's advantage over it there is credible (<see cref="Advantage"/>: its
+/// one-sided 95% lower bound, after the optimism of choosing the best candidate, above zero), the router is shrunk to
+/// the best single RM of the whole offline side (<see cref="OfflineRouter.ShrinkToSingle"/>): small or shifted training
+/// data then costs nothing against the RM a user would deploy without a router. The calibration is fitted for the
+/// router that is kept (shrunk or not).
+/// </para>
 /// </summary>
 public static class NestedSelection
 {
@@ -44,13 +52,15 @@ public static class NestedSelection
         var (trainP, trainE) = (split.TrainOf(pairs), split.TrainOf(embeddings));
         var (valP, valE) = (split.TestOf(pairs), split.TestOf(embeddings));
         var scores = new List<double>();
+        var right = new List<bool[]>();
         OfflineRouter? bestRouter = null;
         int best = -1;
         for (int i = 0; i < candidates.Count; i++)
         {
             var router = trainer.Train(trainP, trainE, pool, candidates[i], progress);
             var choice = router.Route(valE, valP);
-            double acc = Enumerable.Range(0, valP.Count).Average(j => valP[j].IsRight(pool[choice[j]]) ? 1.0 : 0.0);
+            right.Add(Enumerable.Range(0, valP.Count).Select(j => valP[j].IsRight(pool[choice[j]])).ToArray());
+            double acc = right[^1].Average(r => r ? 1.0 : 0.0);
             scores.Add(acc);
             progress?.Report(string.Create(CultureInfo.InvariantCulture, $"candidate {i + 1}/{candidates.Count}: validation accuracy {acc:F4}"));
             if (best < 0 || acc > scores[best] + 1e-12)
@@ -60,11 +70,37 @@ public static class NestedSelection
             }
         }
         var chosen = candidates[best];
+        // the RM a shrunk router deploys (the best single RM of the whole offline side), scored on the validation part:
+        // the router must be credibly better than what it would be replaced by (the RM's choice saw the validation part,
+        // which can only favour the RM: a conservative comparison)
+        var offlineAccuracy = ArmAccuracies.Of(pairs, pool);
+        int single = offlineAccuracy.Best;
+        double singleAccuracy = valP.Average(p => p.IsRight(pool[single]) ? 1.0 : 0.0);
+        // the chosen candidate's validation accuracy is the best of several: corrected by its expected optimism; the
+        // router is kept only where its advantage over that RM is credible (one-sided 95%, clusters = the units the
+        // stream differs by: groups, or domains with the domain split)
+        double optimism = SelectionOptimism(right, valP.Select(p => p.Group).ToArray(), seed);
+        var clusters = valP.Select(p => validationSplit == SplitKind.Domain ? p.Domain ?? "" : p.Group).ToArray();
+        var advantage = Advantage(right[best], valP.Select(p => p.IsRight(pool[single])).ToArray(), clusters, optimism);
+        bool shrink = chosen.ShrinkToBestSingle && !(advantage.Lower > 0);
+        if (shrink)
+        {
+            bestRouter = bestRouter!.ShrinkToSingle(offlineAccuracy);
+            progress?.Report(string.Create(CultureInfo.InvariantCulture,
+                $"the router ({scores[best]:F4}) is not credibly better than {pool[single]} ({singleAccuracy:F4}) on the validation part (advantage {advantage.Mean:+0.0000;-0.0000} less {optimism:F4} of optimism, one-sided 95% lower bound {advantage.Lower:+0.0000;-0.0000} over {advantage.Clusters} clusters): shrunk to the best single RM"));
+        }
         var calibration = OnlineCalibration.Fit(bestRouter!, valP, valE, chosen.UseDomain);
         var final = trainer.Train(pairs, embeddings, pool, chosen, progress);
+        if (shrink) final = final.ShrinkToSingle(offlineAccuracy);
         var inv = CultureInfo.InvariantCulture;
         var meta = new Dictionary<string, string>(calibration.ToMetadata().ToDictionary(), StringComparer.Ordinal)
         {
+            ["nested.single_rm"] = pool[single],
+            ["nested.selection_optimism"] = optimism.ToString("R", inv),
+            ["nested.router_advantage"] = advantage.Mean.ToString("R", inv),
+            ["nested.router_advantage_lower95"] = advantage.Lower.ToString("R", inv),
+            ["nested.router_advantage_clusters"] = advantage.Clusters.ToString(inv),
+            ["nested.single_validation_accuracy"] = singleAccuracy.ToString("R", inv),
             ["nested.validation_pairs"] = valP.Count.ToString(inv),
             ["nested.validation_split"] = validationSplit.ToString(),
             ["nested.candidates"] = candidates.Count.ToString(inv),
@@ -77,13 +113,92 @@ public static class NestedSelection
             NestedRouter = bestRouter!, Validation = valP, ValidationEmbeddings = valE,
         };
     }
+
+    /// <summary>
+    /// The router's advantage over the best single RM on the validation part, and whether it is credible: the mean of the
+    /// paired differences d_j = [router right on pair j] - [RM right on pair j], less the selection optimism, and its
+    /// one-sided 95% lower bound mean - optimism - t_0.95(C - 1) se, where se is the cluster-robust standard error over
+    /// the C clusters (pairs of a cluster are not independent: a prompt's pairs share its difficulty, a domain's its RMs'
+    /// strengths): se^2 = C / (C - 1) sum_k (T_k - n_k mean)^2 / N^2, T_k and n_k the cluster's sum of d and its size. With
+    /// fewer than two clusters there is no standard error and no credible advantage (the lower bound is -infinity).
+    /// </summary>
+    public static (double Mean, double Lower, int Clusters) Advantage(IReadOnlyList<bool> router, IReadOnlyList<bool> single,
+        IReadOnlyList<string> clusters, double optimism = 0)
+    {
+        if (router.Count != single.Count || router.Count != clusters.Count) throw new ArgumentException("one router, single-RM and cluster entry per pair");
+        int n = router.Count;
+        if (n == 0) return (double.NaN, double.NegativeInfinity, 0);
+        var d = Enumerable.Range(0, n).Select(j => (router[j] ? 1.0 : 0.0) - (single[j] ? 1.0 : 0.0)).ToArray();
+        double mean = d.Average();
+        var byCluster = Enumerable.Range(0, n).GroupBy(j => clusters[j], StringComparer.Ordinal).Select(g => (T: g.Sum(j => d[j]), N: g.Count())).ToArray();
+        int c = byCluster.Length;
+        if (c < 2) return (mean, double.NegativeInfinity, c);
+        double ss = byCluster.Sum(k => (k.T - k.N * mean) * (k.T - k.N * mean));
+        double se = Math.Sqrt(c / (c - 1.0) * ss) / n;
+        return (mean, mean - optimism - StudentT95(c - 1) * se, c);
+    }
+
+    /// <summary>The one-sided 95% quantile of Student's t with <paramref name="df"/> degrees of freedom (table to 30, then the Cornish-Fisher expansion to 1/df^2).</summary>
+    public static double StudentT95(int df)
+    {
+        ReadOnlySpan<double> table =
+        [
+            6.3138, 2.9200, 2.3534, 2.1318, 2.0150, 1.9432, 1.8946, 1.8595, 1.8331, 1.8125,
+            1.7959, 1.7823, 1.7709, 1.7613, 1.7531, 1.7459, 1.7396, 1.7341, 1.7291, 1.7247,
+            1.7207, 1.7171, 1.7139, 1.7109, 1.7081, 1.7056, 1.7033, 1.7011, 1.6991, 1.6973,
+        ];
+        if (df < 1) throw new ArgumentOutOfRangeException(nameof(df));
+        const double z = 1.6448536269514722;
+        return df <= table.Length ? table[df - 1]
+            : z + (z * z * z + z) / (4.0 * df) + (5 * Math.Pow(z, 5) + 16 * z * z * z + 3 * z) / (96.0 * df * df);
+    }
+
+    /// <summary>Bootstrap resamples of the validation groups behind <see cref="SelectionOptimism"/>.</summary>
+    public const int OptimismResamples = 500;
+
+    /// <summary>
+    /// How much the best validation accuracy among the candidates overstates the chosen candidate's accuracy (the
+    /// winner's curse of choosing on the same pairs), by the bootstrap (in the spirit of Tibshirani and Tibshirani 2009,
+    /// "A bias correction for the minimum error rate in cross-validation"): resample the validation part by group (pairs
+    /// of a prompt together), and average the best candidate's accuracy on the resample minus the accuracy there of the
+    /// candidate chosen on the whole part. 0 with one candidate or identical ones, about 0 when one candidate is far
+    /// ahead. <paramref name="right"/>[c][j]: candidate c right on validation pair j.
+    /// </summary>
+    public static double SelectionOptimism(IReadOnlyList<bool[]> right, IReadOnlyList<string> groups, int seed)
+    {
+        if (right.Count < 2 || groups.Count == 0) return 0;
+        var byGroup = groups.Select((g, j) => (g, j)).GroupBy(x => x.g, StringComparer.Ordinal).Select(x => x.Select(y => y.j).ToArray()).ToArray();
+        var full = right.Select(r => r.Count(b => b)).ToArray();
+        int chosen = 0;
+        for (int c = 1; c < full.Length; c++) if (full[c] > full[chosen]) chosen = c;
+        var random = new State.SeededRandom(unchecked(seed * 31L + 7));
+        double sum = 0;
+        var hits = new double[right.Count];
+        for (int b = 0; b < OptimismResamples; b++)
+        {
+            Array.Clear(hits);
+            int n = 0;
+            for (int k = 0; k < byGroup.Length; k++)
+            {
+                var members = byGroup[random.NextInt(byGroup.Length)];
+                n += members.Length;
+                for (int c = 0; c < right.Count; c++)
+                    foreach (var j in members) if (right[c][j]) hits[c]++;
+            }
+            sum += (hits.Max() - hits[chosen]) / n;
+        }
+        return Math.Max(0, sum / OptimismResamples);
+    }
 }
 
 /// <summary>The retrained router (with the calibration in its metadata), the chosen options and each candidate's validation accuracy.</summary>
 public sealed record NestedSelectionResult(
     OfflineRouter Router, OfflineTrainingOptions Chosen, OnlineCalibration Calibration, IReadOnlyList<double> ValidationAccuracy, int ValidationPairs)
 {
-    /// <summary>The chosen candidate as trained without the validation part (what the validation part may score).</summary>
+    /// <summary>True when the router was shrunk to the best single RM (its validation part found it no better).</summary>
+    public bool Shrunk => Router.ShrunkTo != null;
+
+    /// <summary>The chosen candidate as trained without the validation part (what the validation part may score), shrunk as the router is.</summary>
     public OfflineRouter? NestedRouter { get; init; }
 
     /// <summary>The validation part (empty when the offline side was too small to carve one).</summary>

@@ -123,6 +123,36 @@ public sealed class OfflineRouter
             W, B, Ebt, Ecls, merged);
     }
 
+    /// <summary>The metadata key naming the RM a shrunk router always routes to (<see cref="ShrinkToSingle"/>).</summary>
+    public const string ShrunkToKey = "offline.shrunk_to";
+
+    /// <summary>The RM this router was shrunk to (<see cref="ShrinkToSingle"/>), or null for a router that reads h.</summary>
+    public string? ShrunkTo => Metadata.TryGetValue(ShrunkToKey, out var rm) ? rm : null;
+
+    /// <summary>
+    /// The same router shrunk to the best single RM of <paramref name="accuracies"/> (issue 17, do no harm): its heads
+    /// keep only the bias column, set to each RM's log-odds of being right there, logit(clamp(accuracy, 0.01, 0.99)), so
+    /// every pair is routed to that RM (<see cref="ArmAccuracies.Best"/>, lowest index on ties), the BT scores and CLS
+    /// logits no longer depend on the pair, and the online stage starts from the RMs' accuracies (the hierarchical
+    /// model's prior prediction, the paper model's prior mean). The fusing layer is kept: h still describes the pair
+    /// for an online model that learns on it. Taken where the router's own validation part says it is not better than
+    /// that RM (<see cref="NestedSelection"/>).
+    /// </summary>
+    public OfflineRouter ShrinkToSingle(ArmAccuracies accuracies)
+    {
+        ArgumentNullException.ThrowIfNull(accuracies);
+        if (!accuracies.Pool.SequenceEqual(Pool, StringComparer.Ordinal))
+            throw new ArgumentException($"the accuracies are for the pool ({string.Join(",", accuracies.Pool)}), not this router's ({string.Join(",", Pool)})");
+        var head = new double[Pool.Count * FeatureDimension];
+        for (int n = 0; n < Pool.Count; n++)
+        {
+            double acc = accuracies.Pairs == 0 ? 0.5 : Math.Clamp(accuracies.Accuracy(n), 0.01, 0.99);
+            head[n * FeatureDimension + FusedDimension] = Math.Log(acc / (1 - acc));
+        }
+        var meta = new Dictionary<string, string>(Metadata, StringComparer.Ordinal) { [ShrunkToKey] = Pool[accuracies.Best] };
+        return new OfflineRouter(Pool, EncoderId, EncoderDimension, MaxTokens, Domains, Activation, FusedDimension, W, B, head, (double[])head.Clone(), meta);
+    }
+
     /// <summary>h = [act(W x + b); 1], length <see cref="FeatureDimension"/>.</summary>
     public double[] Features(PairEmbedding embedding, string? domain)
     {

@@ -48,6 +48,13 @@ public sealed record OfflineTrainingOptions
     /// <summary>Feed the pair's domain (one-hot) to the fusing layer beside [e + e'; |e - e'|].</summary>
     public bool UseDomain { get; init; }
 
+    /// <summary>
+    /// Do no harm (issue 17): where the nested choice's validation part finds the router no more accurate than the best
+    /// single RM of its training part, the router is shrunk to the best single RM (<see cref="NestedSelection"/>,
+    /// <see cref="OfflineRouter.ShrinkToSingle"/>). Default on; false keeps the router whatever its validation says.
+    /// </summary>
+    public bool ShrinkToBestSingle { get; init; } = true;
+
     /// <summary>Seeds every random draw of training: initial weights, shuffling, dropout, the validation split.</summary>
     public int Seed { get; init; } = 1;
 

@@ -42,6 +42,13 @@ public sealed record BayesianRouterOptions
     /// <summary>Weight of the reward units' prior in pseudo-pairs (<see cref="HierarchicalOptions.RewardScalePriorWeight"/>).</summary>
     public double RewardScalePriorWeight { get; init; } = 256;
 
+    /// <summary>
+    /// Do no harm (issue 17): the posterior probability another arm must have of beating the incumbent (the offline
+    /// router's pick) on a pair before the router may choose it (<see cref="AnchoredThompsonRouter"/>); default 0.95,
+    /// fixed before any reported stream was run. 0 = plain Thompson sampling over every arm (the model alone).
+    /// </summary>
+    public double IncumbentConfidence { get; init; } = AnchoredThompsonRouter.DefaultConfidence;
+
     /// <summary>The paper model's sigma_w^2 (paper: 0.02) and sigma^2 (paper: 1).</summary>
     public double PaperPriorVariance { get; init; } = 0.02;
     public double PaperNoiseVariance { get; init; } = 1.0;
@@ -87,8 +94,21 @@ public sealed class BayesianRouterFactory
         Seed = seed,
     };
 
-    /// <summary>A fresh router (at its prior) whose decisions draw from a generator seeded by <paramref name="seed"/>.</summary>
-    public IThompsonRouter Create(long seed) => Options.Model switch
+    /// <summary>
+    /// A fresh router (at its prior) whose decisions draw from a generator seeded by <paramref name="seed"/>: the model,
+    /// anchored on the offline router's pick (<see cref="AnchoredThompsonRouter"/>) unless
+    /// <see cref="BayesianRouterOptions.IncumbentConfidence"/> is 0.
+    /// </summary>
+    public IThompsonRouter Create(long seed)
+    {
+        var model = CreateModel(seed);
+        return Options.IncumbentConfidence > 0
+            ? new AnchoredThompsonRouter(model, Offline.Choose, Offline.FeatureDimension, Options.IncumbentConfidence)
+            : model;
+    }
+
+    /// <summary>The online model alone (no incumbent anchor), at its prior.</summary>
+    public IThompsonRouter CreateModel(long seed) => Options.Model switch
     {
         OnlineModel.Paper => new ThompsonSamplingRouter(Offline.Pool.Count, Offline.FeatureDimension,
             ThompsonSamplingOptions.WithOfflinePrior(Offline, seed, Options.PaperPriorVariance) with
@@ -111,7 +131,7 @@ public sealed class BayesianRouterFactory
     /// </summary>
     public double[] Features(IRouter router, double[] h, string? domain, string? prompt, bool intern = true) => router switch
     {
-        HierarchicalThompsonRouter t => t.Context(h, Options.UseDomain ? domain ?? "" : null, Options.UsePrompt ? prompt : null, intern),
+        IKeyedRouter t => t.Context(h, Options.UseDomain ? domain ?? "" : null, Options.UsePrompt ? prompt : null, intern),
         _ => h,
     };
 
@@ -122,8 +142,9 @@ public sealed class BayesianRouterFactory
     public string Describe()
     {
         var inv = System.Globalization.CultureInfo.InvariantCulture;
-        return Options.Model == OnlineModel.Paper
+        var model = Options.Model == OnlineModel.Paper
             ? string.Create(inv, $"paper(sigma_w2={Options.PaperPriorVariance:R},sigma2={Options.PaperNoiseVariance:R})")
             : string.Create(inv, $"hierarchical(domain={Options.UseDomain},prompt={Options.UsePrompt},explore={Options.GlobalExploration:R},{Options.DomainExploration:R},{Options.PromptExploration:R},a={Calibration.Scale:R},c={Calibration.Offset:R},{Calibration.Levels})");
+        return Options.IncumbentConfidence > 0 ? string.Create(inv, $"{model}+anchored({Options.IncumbentConfidence:R})") : model;
     }
 }

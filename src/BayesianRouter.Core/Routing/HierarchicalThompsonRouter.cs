@@ -36,7 +36,7 @@ namespace BayesianRouter.Routing;
 /// session interns at feedback time, in the logged order, so a replay of its log rebuilds the same table).
 /// </para>
 /// </summary>
-public sealed class HierarchicalThompsonRouter : RouterBase, IThompsonRouter, ICheckpointable
+public sealed class HierarchicalThompsonRouter : RouterBase, IThompsonRouter, IKeyedRouter, ICheckpointable
 {
     private readonly Func<double[], double[]> _prior;
     private readonly int _featureDimension;

@@ -33,6 +33,15 @@ public static class MethodCatalogue
     public const string WeightedScore = "weighted-score";
     public const string Oracle = "oracle";
 
+    /// <summary>Per prompt (group): the RM that was right there last time, else the offline router's best pick among the RMs not wrong there (<see cref="WinStayRouter"/>).</summary>
+    public const string WinStay = "win-stay";
+
+    /// <summary>Per domain: the RM with the best running accuracy, the offline part's counts as pseudo-counts (<see cref="DomainGreedyRouter"/>).</summary>
+    public const string DomainGreedy = "domain-greedy";
+
+    /// <summary>The single RM that is best on the offline (training) part: what a user deploys without a router.</summary>
+    public const string BestSingleTrain = "best-single-train";
+
     /// <summary>The name of the method that sends every pair to <paramref name="rm"/>.</summary>
     public static string SingleOf(string rm) => $"{Single}:{rm}";
 
@@ -45,7 +54,20 @@ public static class MethodCatalogue
         [.. pool.Select(SingleOf), Majority, Random, Uwo, Laser, TsNoOffline, OfflineOnly, Main, Oracle];
 
     /// <summary>The bases of the catalogue (what comes before a colon; <c>single</c> takes an RM name).</summary>
-    public static IReadOnlyList<string> Bases { get; } = [Single, Random, Majority, Uwo, Laser, TsNoOffline, OfflineOnly, Main, WeightedScore, Oracle];
+    public static IReadOnlyList<string> Bases { get; } =
+        [Single, Random, Majority, Uwo, Laser, TsNoOffline, OfflineOnly, Main, WeightedScore, Oracle, WinStay, DomainGreedy, BestSingleTrain];
+
+    /// <summary>
+    /// The baselines that get the router's information (issue 17): the prompt (win-stay), the domain and the feedback
+    /// (domain-greedy), the offline part's labels (best-single-train). Every one reads the same features, domain and group.
+    /// </summary>
+    public static IReadOnlyList<string> InformedBaselines { get; } = [WinStay, DomainGreedy, BestSingleTrain];
+
+    /// <summary>True for the routers that read the pair's domain and prompt ids after h (<see cref="IKeyedRouter"/>).</summary>
+    public static bool IsKeyed(string @base) => @base is WinStay or DomainGreedy;
+
+    /// <summary>True for the routers that learn from feedback.</summary>
+    public static bool Learns(string @base) => @base is Laser or TsNoOffline or WeightedScore or WinStay or DomainGreedy;
 
     /// <summary>What kind of labelling a base is.</summary>
     public static MethodKind KindOf(string @base) => @base switch
@@ -111,12 +133,19 @@ public static class MethodCatalogue
     /// <c>weighted-score:&lt;alpha&gt;</c> (on h). Null for the ensembles, the oracle and the bayesian-router.
     /// </summary>
     /// <param name="seed">A seed per purpose (the run's seed and the method's name).</param>
-    public static IRouter? Router(MethodName method, OfflineRouter offline, int baselineDimension, BaselineRouterOptions options, Func<string, long> seed)
+    /// <param name="training">How often each RM is right on the offline (training) part, overall and per domain:
+    /// needed by <c>domain-greedy</c> and <c>best-single-train</c>.</param>
+    public static IRouter? Router(MethodName method, OfflineRouter offline, int baselineDimension, BaselineRouterOptions options, Func<string, long> seed,
+        ArmAccuracies? training = null)
     {
         ArgumentNullException.ThrowIfNull(offline);
         int arms = offline.Pool.Count;
+        ArmAccuracies Training() => training ?? throw new ArgumentException($"method {method.Name} needs the RMs' accuracies on the training part");
         return method.Base switch
         {
+            WinStay => new WinStayRouter(arms, offline.FeatureDimension, offline.BtScores),
+            DomainGreedy => new DomainGreedyRouter(arms, offline.FeatureDimension, Training()),
+            BestSingleTrain => new FixedRouter(arms, Training().Best),
             Single => new FixedRouter(arms, method.Arm),
             Random => new RandomRouter(arms, seed(Random)),
             Laser => new LaserRouter(arms, baselineDimension, new LinUcbOptions { Alpha = options.LaserAlpha }),

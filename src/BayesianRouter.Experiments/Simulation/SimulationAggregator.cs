@@ -78,6 +78,7 @@ public static class SimulationAggregator
             else methods.Add(result);
         }
 
+        methods = WithDifferences(methods);
         return new SimulationResult
         {
             Pool = options.Pool,
@@ -85,12 +86,14 @@ public static class SimulationAggregator
             Feedback = options.Feedback.ToString()!,
             Split = separateOffline ? "offline-pairs" : options.Split == SplitKind.Domain ? "domain" : "random",
             BatchSize = options.BatchSize,
-            Batches = options.Composition == BatchComposition.Prompts
-                ? $"prompts: {options.PromptsPerBatch} prompts x {options.PairsPerPrompt} pairs"
-                : $"shuffled: {options.BatchSize} pairs",
+            Batches = Describe(options),
+            EpochsOnline = options.EpochsOnline,
             BaselineFeatures = options.BaselineFeatures == BaselineFeatures.Shared ? "shared" : "projection",
             OnlineModel = options.ChooseOnlineModel ? "chosen per seed on the validation part"
-                : options.Online.Model == Routing.OnlineModel.Paper ? "paper" : options.Online.UsePrompt ? "hierarchical" : "hierarchical, no prompt level",
+                : (options.Online.Model == Routing.OnlineModel.Paper ? "paper" : options.Online.UsePrompt ? "hierarchical" : "hierarchical, no prompt level")
+                  + (options.Online.IncumbentConfidence > 0
+                      ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $", anchored on the offline router's pick (confidence {options.Online.IncumbentConfidence:R})")
+                      : ", plain Thompson sampling"),
             OfflineFraction = options.OfflineFraction,
             SeparateOfflinePairs = separateOffline,
             PairsOnlinePerSeed = runs.Select(r => r.Stream.Count).ToArray(),
@@ -100,6 +103,25 @@ public static class SimulationAggregator
             Budgets = Budgets(options, methods, budgeted),
             OfflineRouterInfo = info,
         };
+    }
+
+    /// <summary>
+    /// Every method's paired differences to the references the run has (<see cref="PairedDifference.References"/>): the
+    /// best single RM in hindsight is the single RM with the highest mean accuracy over the seeds.
+    /// </summary>
+    public static List<MethodResult> WithDifferences(IReadOnlyList<MethodResult> methods)
+    {
+        var best = methods.Where(m => m.Kind == MethodKind.Single).MaxBy(m => m.Accuracy.Mean);
+        var references = new List<(string Role, MethodResult Method)>();
+        foreach (var role in PairedDifference.References)
+        {
+            var m = role == PairedDifference.BestSingle ? best : methods.FirstOrDefault(x => x.Name == role);
+            if (m != null) references.Add((role, m));
+        }
+        return methods.Select(m => m with
+        {
+            Differences = references.Select(r => PairedDifference.Of(r.Role, r.Method.Name, m.AccuracyPerSeed, r.Method.AccuracyPerSeed)).ToArray(),
+        }).ToList();
     }
 
     /// <summary>
@@ -120,6 +142,13 @@ public static class SimulationAggregator
         }
         return list;
     }
+
+    /// <summary>The batches in words: <c>prompts: 16 prompts x all pairs of each</c>, <c>shuffled: 64 pairs</c>, with the epochs when more than one.</summary>
+    public static string Describe(SimulationOptions options) =>
+        (options.Composition == BatchComposition.Prompts
+            ? $"prompts: {options.PromptsPerBatch} prompts x {(options.PairsPerPrompt == SimulationOptions.AllPairs ? "all pairs of each" : $"{options.PairsPerPrompt} pairs")}"
+            : $"shuffled: {options.BatchSize} pairs")
+        + (options.EpochsOnline > 1 ? $", {options.EpochsOnline} epochs" : "");
 
     private static double Mean(PairOutcome[] o, Func<PairOutcome, double> f) => o.Length == 0 ? double.NaN : o.Average(f);
 }

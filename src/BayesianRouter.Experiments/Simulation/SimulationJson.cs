@@ -22,7 +22,7 @@ public static class SimulationJson
                 ["kind"] = m.Kind.ToString().ToLowerInvariant(),
                 ["accuracy_mean"] = Round(m.Accuracy.Mean),
                 ["accuracy_std"] = Round(m.Accuracy.Std),
-                ["accuracy_ci95"] = new JsonArray(Round(m.Accuracy.CiLow), Round(m.Accuracy.CiHigh)),
+                ["accuracy_ci95"] = m.Accuracy.HasInterval ? new JsonArray(Round(m.Accuracy.CiLow), Round(m.Accuracy.CiHigh)) : null,
                 ["accuracy_per_seed"] = new JsonArray(m.AccuracyPerSeed.Select(a => (JsonNode?)Round(a)).ToArray()),
                 ["weighted_accuracy"] = Round(m.WeightedAccuracy),
                 ["rm_calls_per_pair"] = Round(m.RmCallsPerPair),
@@ -32,6 +32,7 @@ public static class SimulationJson
                 ["stream_share"] = new JsonArray(m.StreamShare.Select(w => (JsonNode?)new JsonArray(w.Select(s => (JsonNode?)Round(s)).ToArray())).ToArray()),
                 ["domains"] = new JsonObject(m.Domains.Select(d => KeyValuePair.Create(d.Key,
                     (JsonNode?)new JsonObject { ["accuracy"] = Round(d.Value.Accuracy), ["pairs"] = d.Value.Pairs }))),
+                ["paired_differences"] = new JsonObject(m.Differences.Select(d => KeyValuePair.Create(d.Reference, (JsonNode?)Difference(d)))),
             });
         }
         var best = r.BestSingle;
@@ -41,9 +42,11 @@ public static class SimulationJson
             ["pool"] = new JsonArray(r.Pool.Select(p => (JsonNode)p).ToArray()),
             ["seeds"] = new JsonArray(r.Seeds.Select(s => (JsonNode)s).ToArray()),
             ["feedback"] = r.Feedback,
+            ["feedback_is_oracle"] = SimulationReport.IsOracleFeedback(r),
             ["split"] = r.Split,
             ["batch_size"] = r.BatchSize,
             ["batches"] = r.Batches,
+            ["epochs_online"] = r.EpochsOnline,
             ["baseline_features"] = r.BaselineFeatures,
             ["online_model"] = r.OnlineModel,
             ["offline_router"] = new JsonObject(r.OfflineRouterInfo.OrderBy(kv => kv.Key, StringComparer.Ordinal)
@@ -66,7 +69,7 @@ public static class SimulationJson
                     ["accuracy_std"] = Round(m.Accuracy.Std),
                     ["cost_per_pair"] = Round(m.CostPerPair),
                     ["cost_per_pair_max"] = Round(m.CostPerSeed.DefaultIfEmpty(double.NaN).Max()),
-                    ["accuracy_ci95"] = new JsonArray(Round(m.Accuracy.CiLow), Round(m.Accuracy.CiHigh)),
+                    ["accuracy_ci95"] = m.Accuracy.HasInterval ? new JsonArray(Round(m.Accuracy.CiLow), Round(m.Accuracy.CiHigh)) : null,
                     ["accuracy_per_seed"] = new JsonArray(m.AccuracyPerSeed.Select(a => (JsonNode?)Round(a)).ToArray()),
                     ["cost_per_seed"] = new JsonArray(m.CostPerSeed.Select(a => (JsonNode?)Round(a)).ToArray()),
                     ["share"] = Object(m.Share),
@@ -77,6 +80,16 @@ public static class SimulationJson
 
     public static string Serialize(SimulationResult r) =>
         ToJson(r).ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+
+    /// <summary>{"method", "mean", "ci95": [lo, hi] or null with one seed, "seeds_higher", "seeds"}.</summary>
+    private static JsonObject Difference(PairedDifference d) => new()
+    {
+        ["method"] = d.ReferenceMethod,
+        ["mean"] = Round(d.Difference.Mean),
+        ["ci95"] = d.Difference.HasInterval ? new JsonArray(Round(d.Difference.CiLow), Round(d.Difference.CiHigh)) : null,
+        ["seeds_higher"] = d.SeedsHigher,
+        ["seeds"] = d.Difference.N,
+    };
 
     private static JsonObject Object(IReadOnlyDictionary<string, double> d) =>
         new(d.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Round(kv.Value))));

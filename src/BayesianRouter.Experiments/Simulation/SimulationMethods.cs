@@ -18,7 +18,7 @@ public static class SimulationMethods
     /// <summary>The variants the simulation's names take (<see cref="MethodCatalogue.Parse"/>).</summary>
     public static IReadOnlyList<MethodVariants> Variants { get; } =
     [
-        new(MethodCatalogue.Main, ["paper", "no-prompt"], "online model"),
+        new(MethodCatalogue.Main, ["paper", "no-prompt", Unanchored], "online model"),
         new(MethodCatalogue.WeightedScore, [], "alpha") { AnyUnitNumber = true },
     ];
 
@@ -27,14 +27,22 @@ public static class SimulationMethods
     /// single RMs, random, the ensembles, LASER, ts-no-offline, offline-only and the bayesian-router, its model variants
     /// (the paper's model, the hierarchical model without the prompt level) and the weighted-score baselines.
     /// </summary>
+    /// <summary>
+    /// The variant <c>bayesian-router:unanchored</c>: the same online model with plain Thompson sampling over every arm,
+    /// without the incumbent anchor (<see cref="AnchoredThompsonRouter"/>): what the do-no-harm rule changes.
+    /// </summary>
+    public const string Unanchored = "unanchored";
+
     public static IReadOnlyList<string> Names(SimulationOptions o)
     {
         var names = MethodCatalogue.Table1(o.Pool).Where(n => n != MethodCatalogue.Oracle).ToList();
+        names.AddRange(MethodCatalogue.InformedBaselines);
         if (o.ChooseOnlineModel || o.Online.Model != OnlineModel.Paper)
         {
             names.Add(MethodCatalogue.Main + ":paper");
             if (o.Online.UsePrompt) names.Add(MethodCatalogue.Main + ":no-prompt");
         }
+        if (o.Online.IncumbentConfidence > 0) names.Add(MethodCatalogue.Main + ":" + Unanchored);
         names.AddRange(o.WeightedScoreAlphas.Select(a => $"{MethodCatalogue.WeightedScore}:{a.ToString(CultureInfo.InvariantCulture)}"));
         return names;
     }
@@ -55,7 +63,8 @@ public static class SimulationMethods
         RoutedMethod Bayesian(string name, BayesianRouterOptions online)
         {
             var factory = new BayesianRouterFactory(offline, online with { Calibration = ctx.Calibration, UseDomain = online.UseDomain && o.Offline.UseDomain });
-            var router = factory.Create(Seed(name));
+            // the unanchored variant draws what the bayesian-router draws (same seed): the anchor is the only difference
+            var router = factory.Create(Seed(name == MethodCatalogue.Main + ":" + Unanchored ? MethodCatalogue.Main : name));
             return Routed(name, MethodKind.Router, router, learns: true,
                 context: b => b.Pairs.Select((p, i) => factory.Features(router, b.Features[i], p.Domain, p.Group)).ToArray());
         }
@@ -68,12 +77,20 @@ public static class SimulationMethods
             if (m.Base == MethodCatalogue.Main)
                 return Bayesian(name, m.Variant switch
                 {
-                    "paper" => o.Online with { Model = OnlineModel.Paper, PaperPriorVariance = o.PriorVarianceWithOffline, PaperNoiseVariance = o.NoiseVariance },
-                    "no-prompt" => o.Online with { UsePrompt = false },
+                    // the paper's method as the paper specifies it: its linear model, plain Thompson sampling
+                    "paper" => o.Online with { Model = OnlineModel.Paper, PaperPriorVariance = o.PriorVarianceWithOffline, PaperNoiseVariance = o.NoiseVariance, IncumbentConfidence = 0 },
+                    "no-prompt" => (ctx.Online ?? o.Online) with { UsePrompt = false },
+                    Unanchored => (ctx.Online ?? o.Online) with { IncumbentConfidence = 0 },
                     _ => ctx.Online ?? o.Online,
                 });
-            var router = MethodCatalogue.Router(m, offline, ctx.RawDimension, settings, Seed)!;
-            bool learns = m.Base is MethodCatalogue.Laser or MethodCatalogue.TsNoOffline or MethodCatalogue.WeightedScore;
+            var router = MethodCatalogue.Router(m, offline, ctx.RawDimension, settings, Seed, ctx.Training)!;
+            bool learns = MethodCatalogue.Learns(m.Base);
+            if (router is IKeyedRouter keyed)
+            {
+                // the same domain and group the bayesian-router reads (no domain when the run does not use it)
+                bool domains = o.Online.UseDomain && o.Offline.UseDomain;
+                return Routed(name, m.Kind, router, learns, b => b.Pairs.Select((p, i) => keyed.Context(b.Features[i], domains ? p.Domain ?? "" : null, p.Group)).ToArray());
+            }
             return Routed(name, m.Kind, router, learns, MethodCatalogue.ReadsBaselineFeatures(m.Base) ? b => b.RawFeatures : b => b.Features);
         }
 
@@ -117,7 +134,8 @@ public static class SimulationMethods
                 new Random(SimulationRunner.SeedFor(ctx.Seed, name + "/feedback")), ctx.Seed) { Budget = plan.Budget };
         }
 
-        var online = ctx.Online ?? o.Online;
+        // the cost-aware choice trades accuracy for cost over every arm's draw: the model without the incumbent anchor
+        var online = (ctx.Online ?? o.Online) with { IncumbentConfidence = 0 };
         var factory = new BayesianRouterFactory(ctx.OfflineRouter, online with { Calibration = ctx.Calibration, UseDomain = online.UseDomain && o.Offline.UseDomain });
         var inner = factory.Create(SimulationRunner.SeedFor(ctx.Seed, SimulationReport.Main));
         yield return Routed(CostAware, new CostAwareRouter((IThompsonRouter)inner, costs, plan.Router), true,

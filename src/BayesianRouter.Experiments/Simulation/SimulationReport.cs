@@ -14,7 +14,7 @@ public static class SimulationReport
         var sb = new StringBuilder();
         sb.AppendLine("# Controlled simulation");
         sb.AppendLine();
-        sb.AppendLine(inv, $"Pool: {string.Join(", ", r.Pool)}. Feedback: `{r.Feedback}`. Split: `{r.Split}`. " +
+        sb.AppendLine(inv, $"Pool: {string.Join(", ", r.Pool)}. Feedback: `{r.Feedback}`{(IsOracleFeedback(r) ? " (oracle feedback: an upper bound, no trainer knows which label is right)" : "")}. Split: `{r.Split}`. " +
                            $"Batches: {r.Batches}. Baseline features: {r.BaselineFeatures}. Online model: {r.OnlineModel}. Seeds: {string.Join(", ", r.Seeds)}. " +
                            $"Online pairs per seed: {string.Join(", ", r.PairsOnlinePerSeed)}; offline pairs: {string.Join(", ", r.PairsOfflinePerSeed)}.");
         if (r.PairsWithoutTruth > 0) sb.AppendLine(inv, $"{r.PairsWithoutTruth} input pairs had no ground truth and were left out.");
@@ -22,6 +22,9 @@ public static class SimulationReport
         sb.AppendLine("Annotation accuracy = share of online pairs whose label (by the chosen RM, or the ensemble) matches the ground truth.");
         sb.AppendLine();
         sb.AppendLine(Table(r));
+        sb.AppendLine("## Paired differences (bayesian-router minus each reference, seed by seed)");
+        sb.AppendLine();
+        sb.AppendLine(DifferenceTable(r));
         sb.AppendLine("## Does bayesian-router win?");
         sb.AppendLine();
         foreach (var line in Verdicts(r)) sb.AppendLine("- " + line);
@@ -57,23 +60,54 @@ public static class SimulationReport
         return sb.ToString();
     }
 
-    /// <summary>The main table: methods by mean accuracy, with spread, interval, calls, cost and routing share.</summary>
+    /// <summary>True for feedback that tells the router which label is right on every pair (<c>truth</c>): an upper bound.</summary>
+    public static bool IsOracleFeedback(SimulationResult r) => r.Feedback == "truth";
+
+    /// <summary>
+    /// The main table: methods by mean accuracy, with spread, interval, the paired difference to offline-only (seed by
+    /// seed, 95% interval), calls, cost and routing share. With one seed there is no interval ("-").
+    /// </summary>
     public static string Table(SimulationResult r)
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.AppendLine("| method | accuracy (mean) | std | 95% CI | RM calls / pair | cost / pair | routing share (" + string.Join(" / ", r.Pool) + ") |");
-        sb.AppendLine("|---|---|---|---|---|---|---|");
+        sb.AppendLine("| method | accuracy (mean) | std | 95% CI | vs offline-only (paired, 95% CI) | RM calls / pair | cost / pair | routing share (" + string.Join(" / ", r.Pool) + ") |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var m in r.Methods.OrderByDescending(m => m.Accuracy.Mean).ThenBy(m => m.Name, StringComparer.Ordinal))
         {
             string share = m.Share.Count == 0 ? "all RMs" : string.Join(" / ", r.Pool.Select(p => m.Share[p].ToString("F2", inv)));
             string name = m.Name == Main ? $"**{m.Name}**" : m.Name;
-            sb.AppendLine(inv, $"| {name} | {m.Accuracy.Mean:F4} | {m.Accuracy.Std:F4} | [{m.Accuracy.CiLow:F4}, {m.Accuracy.CiHigh:F4}] | {m.RmCallsPerPair:F2} | {m.CostPerPair:F2} | {share} |");
+            var off = m.Name == MethodCatalogue.OfflineOnly ? null : m.DifferenceTo(MethodCatalogue.OfflineOnly);
+            string vsOffline = off == null ? "" : Signed(off.Difference.Mean) + (off.Difference.HasInterval ? " " + off.Difference.Interval("+0.0000;-0.0000;0.0000") : "");
+            string std = m.Accuracy.HasInterval ? m.Accuracy.Std.ToString("F4", inv) : "-";
+            sb.AppendLine(inv, $"| {name} | {m.Accuracy.Mean:F4} | {std} | {m.Accuracy.Interval()} | {vsOffline} | {m.RmCallsPerPair:F2} | {m.CostPerPair:F2} | {share} |");
         }
         return sb.ToString();
     }
 
-    /// <summary>For every baseline: did bayesian-router's mean accuracy beat it, by how much, in how many seeds.</summary>
+    private static string Signed(double x) => x.ToString("+0.0000;-0.0000;0.0000", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// bayesian-router minus offline-only, the best single RM in hindsight, best-single-train and win-stay, seed by seed:
+    /// the mean difference, its 95% interval (none with one seed) and the seeds where bayesian-router is higher.
+    /// </summary>
+    public static string DifferenceTable(SimulationResult r)
+    {
+        var main = r.Methods.FirstOrDefault(m => m.Name == Main);
+        if (main == null) return "bayesian-router was not run.\n";
+        var sb = new StringBuilder();
+        sb.AppendLine("| reference | method | bayesian-router minus it | 95% CI | seeds higher |");
+        sb.AppendLine("|---|---|---|---|---|");
+        foreach (var d in main.Differences)
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {d.Reference} | {d.ReferenceMethod} | {Signed(d.Difference.Mean)} | {d.Difference.Interval("+0.0000;-0.0000;0.0000")} | {d.SeedsHigher}/{d.Difference.N} |");
+        if (main.AccuracyPerSeed.Count < 2) sb.AppendLine().AppendLine("One seed: no interval, and no claim that one method is ahead of another beyond this stream.");
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// For every baseline: did bayesian-router's mean accuracy beat it, by how much, the paired 95% interval of the
+    /// per-seed difference (none with one seed), and in how many seeds.
+    /// </summary>
     public static IReadOnlyList<string> Verdicts(SimulationResult r)
     {
         var inv = CultureInfo.InvariantCulture;
@@ -83,10 +117,14 @@ public static class SimulationReport
         var best = r.BestSingle;
         foreach (var m in r.Methods.Where(m => m.Name != Main && m.Kind != MethodKind.Oracle))
         {
-            double diff = main.Accuracy.Mean - m.Accuracy.Mean;
-            int seedsWon = main.AccuracyPerSeed.Zip(m.AccuracyPerSeed).Count(p => p.First > p.Second);
-            string label = m == best ? $"{m.Name} (best single RM)" : m.Name;
-            lines.Add(string.Create(inv, $"{(diff > 0 ? "beats" : "does NOT beat")} {label}: {diff:+0.0000;-0.0000;0.0000} ({main.Accuracy.Mean:F4} vs {m.Accuracy.Mean:F4}); higher in {seedsWon} of {main.AccuracyPerSeed.Count} seeds"));
+            var d = PairedDifference.Of(m.Name, m.Name, main.AccuracyPerSeed, m.AccuracyPerSeed);
+            double diff = d.Difference.Mean;
+            string label = m == best ? $"{m.Name} (best single RM in hindsight)" : m.Name;
+            string verb = Math.Abs(diff) < 1e-12 ? "ties with" : diff > 0 ? "beats" : "does NOT beat";
+            string interval = d.Difference.HasInterval
+                ? "; paired 95% interval " + d.Difference.Interval("+0.0000;-0.0000;0.0000") + (d.Difference.CiLow > 0 ? " (above zero)" : d.Difference.CiHigh < 0 ? " (below zero)" : " (includes zero)")
+                : "";
+            lines.Add(string.Create(inv, $"{verb} {label}: {Signed(diff)} ({main.Accuracy.Mean:F4} vs {m.Accuracy.Mean:F4}){interval}; higher in {d.SeedsHigher} of {d.Difference.N} seeds"));
         }
         var oracle = r.Methods.FirstOrDefault(m => m.Kind == MethodKind.Oracle);
         if (oracle != null) lines.Add(string.Create(inv, $"gap to the oracle: {oracle.Accuracy.Mean - main.Accuracy.Mean:F4}"));
@@ -105,7 +143,8 @@ public static class SimulationReport
             {
                 double max = m.CostPerSeed.DefaultIfEmpty(double.NaN).Max();
                 string name = m.Name == SimulationMethods.CostAware ? $"**{m.Name}**" : m.Name;
-                sb.AppendLine(inv, $"| {b.Budget:G4} | {name} | {m.Accuracy.Mean:F4} | {m.Accuracy.Std:F4} | [{m.Accuracy.CiLow:F4}, {m.Accuracy.CiHigh:F4}] | {m.CostPerPair:F3} | {max:F3} | {(Within(max, b.Budget) ? "yes" : "**no**")} |");
+                string std = m.Accuracy.HasInterval ? m.Accuracy.Std.ToString("F4", inv) : "-";
+                sb.AppendLine(inv, $"| {b.Budget:G4} | {name} | {m.Accuracy.Mean:F4} | {std} | {m.Accuracy.Interval()} | {m.CostPerPair:F3} | {max:F3} | {(Within(max, b.Budget) ? "yes" : "**no**")} |");
             }
         return sb.ToString();
     }
@@ -135,7 +174,7 @@ public static class SimulationReport
                 double diff = main.Accuracy.Mean - m.Accuracy.Mean;
                 var perSeed = Summary.Of(main.AccuracyPerSeed.Zip(m.AccuracyPerSeed, (a, b) => a - b).ToArray());
                 int won = main.AccuracyPerSeed.Zip(m.AccuracyPerSeed).Count(p => p.First > p.Second);
-                lines.Add(string.Create(inv, $"  - {(diff > 0 ? "beats" : "does NOT beat")} {m.Name}: {diff:+0.0000;-0.0000;0.0000} ({m.Accuracy.Mean:F4} at cost {m.CostPerPair:F3}{(m == best && !b.Methods.Contains(m) ? ", the most accurate single RM, over the budget: " + (main.CostPerPair / m.CostPerPair).ToString("P1", inv) + " of its cost" : "")}; per-seed difference 95% interval [{perSeed.CiLow:+0.0000;-0.0000;0.0000}, {perSeed.CiHigh:+0.0000;-0.0000;0.0000}]); higher in {won} of {main.AccuracyPerSeed.Count} seeds"));
+                lines.Add(string.Create(inv, $"  - {(diff > 0 ? "beats" : "does NOT beat")} {m.Name}: {diff:+0.0000;-0.0000;0.0000} ({m.Accuracy.Mean:F4} at cost {m.CostPerPair:F3}{(m == best && !b.Methods.Contains(m) ? ", the most accurate single RM, over the budget: " + (main.CostPerPair / m.CostPerPair).ToString("P1", inv) + " of its cost" : "")}{(perSeed.HasInterval ? "; per-seed difference 95% interval " + perSeed.Interval("+0.0000;-0.0000;0.0000") : "")}); higher in {won} of {main.AccuracyPerSeed.Count} seeds"));
             }
         }
         return lines;

@@ -12,6 +12,9 @@ public sealed record SimulationResult
     /// <summary>How the stream was cut into batches, in words (<c>shuffled: 64 pairs</c>, <c>prompts: 16 prompts x 4 pairs</c>).</summary>
     public string Batches { get; init; } = "";
 
+    /// <summary>Passes over the online stream (<see cref="SimulationOptions.EpochsOnline"/>).</summary>
+    public int EpochsOnline { get; init; } = 1;
+
     /// <summary>What ts-no-offline and laser read (<c>shared</c> or <c>projection</c>).</summary>
     public string BaselineFeatures { get; init; } = "shared";
 
@@ -73,6 +76,15 @@ public sealed record MethodResult
 
     /// <summary>Accuracy per domain (pairs without one under "(none)"), pooled over seeds.</summary>
     public required IReadOnlyDictionary<string, DomainAccuracy> Domains { get; init; }
+
+    /// <summary>
+    /// This method's accuracy minus each reference's, seed by seed, with its 95% interval: offline-only, the best single
+    /// RM in hindsight, best-single-train and win-stay (those the run has; <see cref="PairedDifference.References"/>).
+    /// </summary>
+    public IReadOnlyList<PairedDifference> Differences { get; init; } = [];
+
+    /// <summary>The paired difference to a reference role, or null when the run has no such method.</summary>
+    public PairedDifference? DifferenceTo(string reference) => Differences.FirstOrDefault(d => d.Reference == reference);
 }
 
 public sealed record DomainAccuracy(double Accuracy, int Pairs);

@@ -128,6 +128,7 @@ public sealed class SimulationRunner(
         var methods = _methods(new SeedContext(seed, options, router, raw[0].Length, nested.Calibration)
         {
             Online = onlineModel, Budgets = plans, MarginRouter = marginRouter, MarginFeatures = marginFeatures,
+            Training = ArmAccuracies.Of(trainPairs, options.Pool),
         });
         var outcomes = new Dictionary<string, PairOutcome[]>(StringComparer.Ordinal);
         var results = new PairOutcome[methods.Count][];
@@ -135,9 +136,13 @@ public sealed class SimulationRunner(
         Parallel.For(0, methods.Count, m => results[m] = Replay(methods[m], pairs, features, raw, bounds));
         for (int m = 0; m < methods.Count; m++) outcomes[methods[m].Name] = results[m];
         var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var single = nested.Router.Metadata.TryGetValue("nested.single_rm", out var rm) ? rm : null;
+        var singleAccuracy = nested.Router.Metadata.TryGetValue("nested.single_validation_accuracy", out var sa) ? double.Parse(sa, System.Globalization.NumberStyles.Float, inv) : double.NaN;
         var chosen = string.Create(inv, $"embedding scale {nested.Chosen.EmbeddingScale}, {nested.Chosen.Epochs} epochs (validation accuracy " +
-            $"{(nested.ValidationAccuracy.Count > 0 ? nested.ValidationAccuracy.Max() : double.NaN):F4} on {nested.ValidationPairs} pairs); " +
-            $"calibration a={nested.Calibration.Scale:G4} c={nested.Calibration.Offset:G4}; {nested.Calibration.Levels}; online model: {onlineChoice}")
+            $"{(nested.ValidationAccuracy.Count > 0 ? nested.ValidationAccuracy.Max() : double.NaN):F4} on {nested.ValidationPairs} pairs")
+            + (single == null ? "" : string.Create(inv, $"; best single RM of the offline side {single} {singleAccuracy:F4}")) + "); "
+            + (nested.Shrunk ? $"shrunk to the best single RM {nested.Router.ShrunkTo}; " : "")
+            + string.Create(inv, $"calibration a={nested.Calibration.Scale:G4} c={nested.Calibration.Offset:G4}; {nested.Calibration.Levels}; online model: {onlineChoice}")
             + string.Concat(plans.Select(p => "; " + p.Description));
         return new SeedRun(seed, trainPairs.Count, pairs, outcomes, methods.ToDictionary(m => m.Name, m => m.Kind), chosen, bounds.Count - 1)
         {
@@ -204,38 +209,45 @@ public sealed class SimulationRunner(
 
     /// <summary>
     /// The stream's replay order and its batch boundaries (batch b is order[bounds[b] .. bounds[b + 1])), by
-    /// <see cref="SimulationOptions.Composition"/>.
+    /// <see cref="SimulationOptions.Composition"/>, for <see cref="SimulationOptions.EpochsOnline"/> passes: each epoch
+    /// holds every pair once, in a fresh seeded order, and no batch spans two epochs.
     /// </summary>
     public static (int[] Order, IReadOnlyList<int> Bounds) StreamBatches(IReadOnlyList<PreferencePair> stream, SimulationOptions options, int seed)
     {
         var rng = new Random(SeedFor(seed, "stream"));
         var bounds = new List<int> { 0 };
-        if (options.Composition == BatchComposition.Shuffled)
+        var list = new List<int>(stream.Count * options.EpochsOnline);
+        for (int epoch = 0; epoch < options.EpochsOnline; epoch++)
         {
-            var order = Enumerable.Range(0, stream.Count).ToArray();
-            rng.Shuffle(order);
-            for (int start = options.BatchSize; start < order.Length; start += options.BatchSize) bounds.Add(start);
-            bounds.Add(order.Length);
-            return (order, bounds);
-        }
-        // P prompts x K pairs: each prompt's pairs shuffled and chunked by K; round e visits the prompts with an e-th chunk.
-        var groups = stream.Select((p, i) => (p.Group, i)).GroupBy(x => x.Group, StringComparer.Ordinal)
-            .Select(g => g.Select(x => x.i).ToArray()).ToList();
-        var chunks = groups.Select(g =>
-        {
-            rng.Shuffle(g);
-            return g.Chunk(options.PairsPerPrompt).ToArray();
-        }).ToList();
-        var list = new List<int>(stream.Count);
-        for (int round = 0; ; round++)
-        {
-            var visiting = Enumerable.Range(0, chunks.Count).Where(g => chunks[g].Length > round).ToArray();
-            if (visiting.Length == 0) break;
-            rng.Shuffle(visiting);
-            foreach (var batch in visiting.Chunk(options.PromptsPerBatch))
+            if (options.Composition == BatchComposition.Shuffled)
             {
-                foreach (var g in batch) list.AddRange(chunks[g][round]);
-                bounds.Add(list.Count);
+                var order = Enumerable.Range(0, stream.Count).ToArray();
+                rng.Shuffle(order);
+                foreach (var batch in order.Chunk(options.BatchSize))
+                {
+                    list.AddRange(batch);
+                    bounds.Add(list.Count);
+                }
+                continue;
+            }
+            // P prompts x K pairs: each prompt's pairs shuffled and chunked by K; round e visits the prompts with an e-th chunk.
+            var groups = stream.Select((p, i) => (p.Group, i)).GroupBy(x => x.Group, StringComparer.Ordinal)
+                .Select(g => g.Select(x => x.i).ToArray()).ToList();
+            var chunks = groups.Select(g =>
+            {
+                rng.Shuffle(g);
+                return g.Chunk(options.PairsPerPrompt == SimulationOptions.AllPairs ? Math.Max(1, g.Length) : options.PairsPerPrompt).ToArray();
+            }).ToList();
+            for (int round = 0; ; round++)
+            {
+                var visiting = Enumerable.Range(0, chunks.Count).Where(g => chunks[g].Length > round).ToArray();
+                if (visiting.Length == 0) break;
+                rng.Shuffle(visiting);
+                foreach (var batch in visiting.Chunk(options.PromptsPerBatch))
+                {
+                    foreach (var g in batch) list.AddRange(chunks[g][round]);
+                    bounds.Add(list.Count);
+                }
             }
         }
         return (list.ToArray(), bounds);
@@ -319,4 +331,7 @@ public sealed record SeedContext(int Seed, SimulationOptions Options, OfflineRou
     /// <summary>The offline router whose margins the threshold baseline reads, and its features of every stream pair by id.</summary>
     public OfflineRouter? MarginRouter { get; init; }
     public IReadOnlyDictionary<string, double[]>? MarginFeatures { get; init; }
+
+    /// <summary>How often each RM is right on the offline part of this seed (best-single-train, domain-greedy).</summary>
+    public ArmAccuracies? Training { get; init; }
 }

@@ -14,6 +14,9 @@ public class SessionOnlineModelTests
 {
     private static LabelOutcome Label(Decision d) => LabelOutcome.Labelled(d.Rm, d.Arm, Judgment.FromVerdict(Preference.A), []);
 
+    /// <summary>The online model under the session's incumbent anchor (the default: <see cref="AnchoredThompsonRouter"/>).</summary>
+    private static HierarchicalThompsonRouter Model(RoutingSession s) => (HierarchicalThompsonRouter)((AnchoredThompsonRouter)s.Router).Inner;
+
     [Theory]
     [InlineData(OnlineModel.Hierarchical)]
     [InlineData(OnlineModel.Paper)]
@@ -21,7 +24,10 @@ public class SessionOnlineModelTests
     {
         var setup = LiveOfflineData.Setup(model);
         var s = RoutingSession.Open(setup);
-        Assert.IsType(model == OnlineModel.Paper ? typeof(ThompsonSamplingRouter) : typeof(HierarchicalThompsonRouter), s.Router);
+        // the default: the model anchored on the offline router's pick (do no harm)
+        var anchored = Assert.IsType<AnchoredThompsonRouter>(s.Router);
+        Assert.IsType(model == OnlineModel.Paper ? typeof(ThompsonSamplingRouter) : typeof(HierarchicalThompsonRouter), anchored.Inner);
+        Assert.Equal(AnchoredThompsonRouter.DefaultConfidence, anchored.Confidence);
         var batch = s.Route(LiveOfflineData.Pairs(setup, 30, 1));
         Assert.All(batch, d => Assert.Equal(6, d.Features.Length)); // the log keeps h, never the router's ids
         Assert.All(batch, d => Assert.NotNull(d.Group));
@@ -33,7 +39,7 @@ public class SessionOnlineModelTests
     {
         var setup = LiveOfflineData.Setup(OnlineModel.Hierarchical);
         var s = RoutingSession.Open(setup);
-        var router = (HierarchicalThompsonRouter)s.Router;
+        var router = Model(s);
         var batch = s.Route(LiveOfflineData.Pairs(setup, 12, 2));
         Assert.Empty(router.PromptNames);
         Assert.Empty(router.DomainNames);
@@ -68,7 +74,8 @@ public class SessionOnlineModelTests
     [Fact]
     public void Hierarchical_choice_probabilities_match_the_frequency_of_the_choice()
     {
-        var setup = LiveOfflineData.Setup(OnlineModel.Hierarchical, options: new BayesianRouterOptions { PromptExploration = 1 });
+        // plain Thompson sampling (no anchor), with a draw at every level, so that several arms get chosen at the prior
+        var setup = LiveOfflineData.Setup(OnlineModel.Hierarchical, options: new BayesianRouterOptions { PromptExploration = 1, IncumbentConfidence = 0 });
         var s = RoutingSession.Open(setup, options: new RoutingSessionOptions { MonteCarloDraws = 4000 });
         var one = LiveOfflineData.Pairs(setup, 1, 5)[0];
         var batch = s.Route(Enumerable.Repeat(one, 4000).ToArray());
@@ -127,17 +134,52 @@ public class SessionOnlineModelTests
         Assert.NotEqual(RoutingSession.Open(setup).LearnedStateDigest(), live.LearnedStateDigest());
         if (model == OnlineModel.Hierarchical)
         {
-            var names = ((HierarchicalThompsonRouter)live.Router).PromptNames;
-            Assert.Equal(((HierarchicalThompsonRouter)uninterrupted.Router).PromptNames, names);
+            var names = Model(live).PromptNames;
+            Assert.Equal(Model(uninterrupted).PromptNames, names);
             Assert.True(names.Count > 8, "new prompts were learned about");
             // the reward units were refitted from the shaped losses, and the restarted session has the same map
-            var map = ((HierarchicalThompsonRouter)live.Router).RewardMap;
+            var map = Model(live).RewardMap;
             Assert.NotEqual(1.0, map.B);
-            Assert.Equal(((HierarchicalThompsonRouter)uninterrupted.Router).RewardMap, map);
+            Assert.Equal(Model(uninterrupted).RewardMap, map);
         }
         // After the restart both route the same new pairs the same way.
         var next = LiveOfflineData.Pairs(setup, 40, 77, "next");
         Assert.Equal(uninterrupted.Route(next).Select(d => (d.Arm, d.Probability)), live.Route(next).Select(d => (d.Arm, d.Probability)));
+    }
+
+    [Fact]
+    public async Task The_anchored_session_starts_at_the_offline_routers_pick_and_logs_its_choice_probabilities()
+    {
+        var setup = LiveOfflineData.Setup(OnlineModel.Hierarchical);
+        var offline = setup.Offline!;
+        var s = RoutingSession.Open(setup, options: new RoutingSessionOptions { MonteCarloDraws = 2000 });
+        var probe = LiveOfflineData.Pairs(setup, 60, 3, "probe");
+        var first = s.Route(probe);
+        Assert.All(first.Zip(probe), x => Assert.Equal(offline.Choose(x.Second.Features), x.First.Arm));   // do no harm at the start
+        Assert.All(first, d => Assert.True(d.Probability > 0.99, $"probability {d.Probability}"));        // a certain choice, logged as one
+
+        // in domain x only rm0 is right; elsewhere each RM earns what the (calibrated) offline prediction says it does
+        double Predicted(double[] h, int arm) => setup.Factory!.Calibration.Probabilities(offline.BtScores(h))[arm];
+        for (int t = 0; t < 25; t++)
+        {
+            var pairs = LiveOfflineData.Pairs(setup, 24, 200 + t, $"t{t}-");
+            var batch = s.Route(pairs);
+            await s.RecordAsync(batch, batch.Select(Label).ToArray());
+            await s.LearnAsync(batch.Select((d, i) => FeedbackItem.OfReward(d.DecisionId,
+                pairs[i].Domain == "x" ? (d.Arm == 0 ? 1.0 : 0.0) : Predicted(pairs[i].Features, d.Arm))).ToArray());
+        }
+        var one = probe.First(p => p.Domain == "x" && offline.Choose(p.Features) != 0);
+        var routed = s.Route(Enumerable.Range(0, 3000).Select(i => one with { PairId = $"x{i}" }).ToArray());
+        Assert.True(routed.Count(d => d.Arm == 0) > 1500, $"{routed.Count(d => d.Arm == 0)} of 3000 went to rm0, the RM right in domain x");
+        foreach (var arm in routed.Select(d => d.Arm).Distinct())
+        {
+            var chosen = routed.Where(d => d.Arm == arm).ToArray();
+            double share = chosen.Length / 3000.0, reported = chosen.Average(d => d.Probability);
+            Assert.InRange(reported, share - 0.03, share + 0.03);
+        }
+        // in the other domains the offline router's pick stays
+        var y = probe.Where(p => p.Domain == "y").ToArray();
+        Assert.All(s.Route(y).Zip(y), x => Assert.Equal(offline.Choose(x.Second.Features), x.First.Arm));
     }
 
     [Fact]

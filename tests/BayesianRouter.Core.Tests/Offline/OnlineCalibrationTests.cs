@@ -17,13 +17,24 @@ public class OnlineCalibrationTests
     }
 
     [Fact]
-    public void LogisticFitStaysFiniteOnSeparableData()
+    public void LogisticFitOnSeparableDataIsTheFinitePosteriorModeThatSeparatesIt()
     {
+        // Separable data has no maximum-likelihood fit (a -> infinity); the weak N(0, 10^2) prior makes the mode finite.
         double[] s = [-2, -1, -0.5, 0.5, 1, 2];
         double[] y = [0, 0, 0, 1, 1, 1];
         var (a, c) = OnlineCalibration.Logistic(s, y);
-        Assert.InRange(a, 1, 100);
-        Assert.True(double.IsFinite(c));
+        double P(double v) => 1 / (1 + Math.Exp(-(a * v + c)));
+        // it separates the classes, and the data is symmetric about s = 0 with the labels flipped: the mode has c = 0
+        Assert.All(s.Zip(y), x => Assert.Equal(x.Second == 1, P(x.First) > 0.5));
+        Assert.Equal(0, c, 6);
+        // it is the mode: the log-posterior's gradient -a / 100 + sum (y - p) s vanishes there (a stopped iteration would not)
+        double gradA = -a / 100 + s.Zip(y).Sum(x => (x.Second - P(x.First)) * x.First);
+        double gradC = -c / 100 + s.Zip(y).Sum(x => x.Second - P(x.First));
+        Assert.Equal(0, gradA, 6);
+        Assert.Equal(0, gradC, 6);
+        // and the prior is what holds it: far steeper than the fit of the same scores with one label flipped
+        var (noisy, _) = OnlineCalibration.Logistic(s, [0, 0, 1, 0, 1, 1]);
+        Assert.True(a > 4 * noisy, $"a = {a} on separable data, {noisy} on noisy data");
     }
 
     [Fact]
@@ -71,7 +82,9 @@ public class OnlineCalibrationTests
     public void FactoryBuildsThePapersRouterWithTheBtPrior()
     {
         var f = new BayesianRouterFactory(Router(), new BayesianRouterOptions { Model = OnlineModel.Paper });
-        var r = Assert.IsType<ThompsonSamplingRouter>(f.Create(3));
+        var anchored = Assert.IsType<AnchoredThompsonRouter>(f.Create(3));   // anchored on the offline router's pick by default
+        var r = Assert.IsType<ThompsonSamplingRouter>(anchored.Inner);
+        Assert.IsType<ThompsonSamplingRouter>(new BayesianRouterFactory(Router(), new BayesianRouterOptions { Model = OnlineModel.Paper, IncumbentConfidence = 0 }).Create(3));
         Assert.Equal(new[] { -1, 0.5 }, r.Posterior(1).PriorMean());
         Assert.Equal(0.02, r.Options.PriorVariance);
         var x = f.Features(r, new Features.PairEmbedding([0.25f], [0.25f]), "dom", "g");
@@ -84,15 +97,17 @@ public class OnlineCalibrationTests
         var cal = new OnlineCalibration(2, 0.1, new HierarchicalOptions { PromptVariance = 0.07 });
         var f = new BayesianRouterFactory(Router(cal.ToMetadata()), new BayesianRouterOptions { GlobalExploration = 0, DomainExploration = 0 });
         Assert.Equal(cal, f.Calibration);
-        var r = Assert.IsType<HierarchicalThompsonRouter>(f.Create(1));
+        var router = f.Create(1);
+        var r = Assert.IsType<HierarchicalThompsonRouter>(Assert.IsType<AnchoredThompsonRouter>(router).Inner);
         Assert.Equal(0.07, r.Options.PromptVariance);
         var offline = Router();
         foreach (var e in new[] { -1f, -0.2f, 0.1f, 0.9f })
         {
             var emb = new Features.PairEmbedding([e], [e]);
-            var x = f.Features(r, emb, "d", $"g{e}");
+            var x = f.Features(router, emb, "d", $"g{e}");
             Assert.Equal(4, x.Length);
             Assert.Equal(offline.Choose(offline.Features(emb, "d")), r.Select([x])[0].Arm);
+            Assert.Equal(offline.Choose(offline.Features(emb, "d")), router.Select([x])[0].Arm);
         }
     }
 }

@@ -8,11 +8,14 @@ public class SimulationRunnerTests
 {
     private static readonly string[] Pool = ["good", "math", "coin", "never"];
 
+    /// <summary>Shuffled batches of 16 and truth feedback (the protocol these tests were written for; the defaults are tested below).</summary>
     private static SimulationOptions Options(SplitKind split = SplitKind.Group) => new()
     {
         Pool = Pool,
         Seeds = [1, 2, 3],
         BatchSize = 16,
+        Composition = BatchComposition.Shuffled,
+        Feedback = new FeedbackModel.Truth(),
         Split = split,
         Offline = new OfflineTrainingOptions { Dimension = 4 },
     };
@@ -177,6 +180,109 @@ public class SimulationRunnerTests
     }
 
     [Fact]
+    public void The_defaults_are_the_realistic_protocol()
+    {
+        var o = new SimulationOptions { Pool = Pool };
+        Assert.Equal(BatchComposition.Prompts, o.Composition);
+        Assert.Equal(SimulationOptions.AllPairs, o.PairsPerPrompt);
+        Assert.Equal(16, o.PromptsPerBatch);
+        Assert.Equal(1, o.EpochsOnline);
+        Assert.Equal(new FeedbackModel.Dpo(2), o.Feedback);
+        Assert.Equal(Enumerable.Range(1, 10), o.Seeds);
+        Assert.False(o.ChooseOnlineModel);                       // the online model is fixed beforehand
+        Assert.Equal(0.95, o.Online.IncumbentConfidence);        // anchored on the offline router's pick
+        Assert.True(o.Offline.ShrinkToBestSingle);
+        Assert.Contains("epochs-online", Assert.Throws<ArgumentException>(() => (o with { EpochsOnline = 0 }).Validate()).Message);
+        Assert.Contains("pairs-per-prompt", Assert.Throws<ArgumentException>(() => (o with { PairsPerPrompt = -1 }).Validate()).Message);
+    }
+
+    [Fact]
+    public void Each_epoch_routes_every_prompt_once_with_all_its_pairs_in_one_batch()
+    {
+        // groups of 9 pairs: with all of a prompt's pairs in its batch, a prompt is in exactly one batch per epoch
+        var pairs = SimulationData.Pairs(40, 4).SelectMany(p => new[] { p, p with { Id = p.Id + "x" }, p with { Id = p.Id + "y" } }).ToList();
+        var options = new SimulationOptions { Pool = Pool, PromptsPerBatch = 6, EpochsOnline = 3 };
+        var (order, bounds) = SimulationRunner.StreamBatches(pairs, options, 2);
+        Assert.Equal(3 * pairs.Count, order.Length);
+        var batches = Enumerable.Range(0, bounds.Count - 1).Select(b => order[bounds[b]..bounds[b + 1]].Select(i => pairs[i]).ToList()).ToList();
+        Assert.All(batches, b => Assert.InRange(b.Select(p => p.Group).Distinct().Count(), 1, 6));
+        Assert.All(batches, b => Assert.All(b.GroupBy(p => p.Group), g => Assert.Equal(9, g.Count())));   // every pair of the prompt
+        // epoch e is the e-th third of the stream, holds every pair once, and no batch crosses from one epoch to the next
+        Assert.All(new[] { 0, 1, 2 }, e => Assert.Equal(Enumerable.Range(0, pairs.Count), order[(e * pairs.Count)..((e + 1) * pairs.Count)].Order()));
+        Assert.All(new[] { 1, 2 }, e => Assert.Contains(e * pairs.Count, bounds));
+        // each epoch visits the prompts in a fresh order
+        var first = order[..pairs.Count].Select(i => pairs[i].Group).Distinct().ToList();
+        var second = order[pairs.Count..(2 * pairs.Count)].Select(i => pairs[i].Group).Distinct().ToList();
+        Assert.Equal(first.Order(), second.Order());
+        Assert.NotEqual(first, second);
+        // one epoch: the same first epoch (adding epochs never changes the first)
+        var (one, _) = SimulationRunner.StreamBatches(pairs, options with { EpochsOnline = 1 }, 2);
+        Assert.Equal(order[..pairs.Count], one);
+    }
+
+    [Fact]
+    public void Every_method_carries_its_paired_differences_to_the_references()
+    {
+        var result = Run(SimulationData.Pairs(60, 5), Options() with { Seeds = [1, 2, 3, 4] });
+        var main = result.Method(SimulationReport.Main);
+        Assert.Equal(PairedDifference.References, main.Differences.Select(d => d.Reference));
+        var best = result.BestSingle;
+        foreach (var d in main.Differences)
+        {
+            var reference = result.Method(d.ReferenceMethod);
+            if (d.Reference == PairedDifference.BestSingle) Assert.Equal(best.Name, d.ReferenceMethod);
+            else Assert.Equal(d.Reference, d.ReferenceMethod);
+            var perSeed = main.AccuracyPerSeed.Zip(reference.AccuracyPerSeed, (a, b) => a - b).ToArray();
+            Assert.Equal(perSeed.Average(), d.Difference.Mean, 12);
+            Assert.Equal(Summary.Of(perSeed), d.Difference);
+            Assert.Equal(perSeed.Count(x => x > 0), d.SeedsHigher);
+            Assert.True(d.Difference.HasInterval);
+        }
+        var self = result.Method("offline-only").DifferenceTo("offline-only")!;
+        Assert.Equal((0.0, 0.0, 0), (self.Difference.Mean, self.Difference.Std, self.SeedsHigher));
+        var json = System.Text.Json.Nodes.JsonNode.Parse(SimulationJson.Serialize(result))!;
+        var mainJson = json["methods"]!.AsArray().Single(m => (string)m!["name"]! == SimulationReport.Main)!;
+        var toOffline = mainJson["paired_differences"]!["offline-only"]!;
+        Assert.Equal(Math.Round(main.DifferenceTo("offline-only")!.Difference.Mean, 6), (double)toOffline["mean"]!);
+        Assert.Equal(2, toOffline["ci95"]!.AsArray().Count);
+        Assert.Equal(best.Name, (string)mainJson["paired_differences"]!["best-single"]!["method"]!);
+        Assert.Contains("| offline-only | offline-only |", SimulationReport.DifferenceTable(result));
+    }
+
+    [Fact]
+    public void With_one_seed_no_interval_is_printed_or_claimed()
+    {
+        var result = Run(SimulationData.Pairs(40, 6), Options() with { Seeds = [7] });
+        var main = result.Method(SimulationReport.Main);
+        Assert.False(main.Accuracy.HasInterval);
+        Assert.True(double.IsNaN(main.Accuracy.CiLow));
+        Assert.All(main.Differences, d => Assert.False(d.Difference.HasInterval));
+        var json = System.Text.Json.Nodes.JsonNode.Parse(SimulationJson.Serialize(result))!;
+        var m = json["methods"]!.AsArray().Single(x => (string)x!["name"]! == SimulationReport.Main)!;
+        Assert.Null(m["accuracy_ci95"]);
+        Assert.Null(m["paired_differences"]!["offline-only"]!["ci95"]);
+        var report = SimulationReport.Markdown(result);
+        Assert.DoesNotContain("interval [", report);
+        Assert.DoesNotContain("overlap", report);
+        Assert.Contains("One seed: no interval", report);
+        Assert.All(SimulationReport.Verdicts(result), v => Assert.DoesNotContain("interval", v));
+        // the table prints "-" where the interval would be
+        var row = SimulationReport.Table(result).Split('\n').Single(l => l.StartsWith("| **bayesian-router** |", StringComparison.Ordinal));
+        Assert.Equal("-", row.Split('|')[4].Trim());
+    }
+
+    [Fact]
+    public void Truth_feedback_is_labelled_an_oracle_upper_bound()
+    {
+        var truth = Run(SimulationData.Pairs(30, 6), Options() with { Seeds = [1, 2] });
+        Assert.Contains("oracle feedback: an upper bound", SimulationReport.Markdown(truth));
+        Assert.True((bool)System.Text.Json.Nodes.JsonNode.Parse(SimulationJson.Serialize(truth))!["feedback_is_oracle"]!);
+        var dpo = Run(SimulationData.Pairs(30, 6), Options() with { Seeds = [1, 2], Feedback = new FeedbackModel.Dpo(2) });
+        Assert.DoesNotContain("upper bound", SimulationReport.Markdown(dpo));
+        Assert.False((bool)System.Text.Json.Nodes.JsonNode.Parse(SimulationJson.Serialize(dpo))!["feedback_is_oracle"]!);
+    }
+
+    [Fact]
     public void AuditChecksTheSamePairsForEveryMethod()
     {
         var pairs = SimulationData.Pairs(60, 2);
@@ -227,7 +333,7 @@ public class SimulationRunnerTests
                 };
             }));
         }).ToList();
-        var result = Run(pairs, Options() with { Pool = ["good", "alt", "coin"], Seeds = [1, 2] });
+        var result = Run(pairs, Options() with { Pool = ["good", "alt", "coin"], Seeds = [1, 2], ChooseOnlineModel = true });
         double main = result.Method(SimulationReport.Main).Accuracy.Mean, offline = result.Method("offline-only").Accuracy.Mean;
         Assert.True(main > offline + 0.05, $"bayesian-router {main:F3}, offline-only {offline:F3}");
         Assert.True(result.Method(SimulationReport.Main + ":no-prompt").Accuracy.Mean < main - 0.05);
@@ -248,7 +354,7 @@ public class SimulationRunnerTests
         {
             Pool = ["good", "alt", "coin"], Seeds = [1, 2], ChooseOnlineModel = false, Online = new() { Model = BayesianRouter.Routing.OnlineModel.Paper },
         });
-        Assert.Equal("paper", fixedPaper.OnlineModel);
+        Assert.StartsWith("paper, anchored on the offline router's pick", fixedPaper.OnlineModel);
         Assert.All(fixedPaper.OfflineRouterInfo.Values, v => Assert.EndsWith("online model: fixed", v));
         // the paper's model does not learn per prompt: here it stays well below the hierarchical model
         Assert.True(fixedPaper.Method(SimulationReport.Main).Accuracy.Mean < main - 0.05);
