@@ -199,9 +199,10 @@ public class LabelAndOpeCommandTests : DataTempFolderTest
             Assert.Matches($@"single:{rm}\s*│\s*no data", ope.Out);
         }
         Assert.True((bool)policies["single:judge"]!["has_data"]!);
-        // uniform weighs every judge decision by 1/4 over a probability near 1: ESS 32, no warning; none is certain
-        Assert.DoesNotContain("uniform: effective sample size", ope.Err);
-        Assert.Equal(0, (int)JsonNode.Parse(ope.LastLine)!["certain"]!);
+        // the live default keeps the offline router's pick until another RM is credibly better: with no exploration
+        // floor every decision was certain, and ope says the log holds nothing about other policies
+        Assert.Equal(32, (int)JsonNode.Parse(ope.LastLine)!["certain"]!);
+        Assert.Contains("every usable decision was made with probability 1", ope.Err);
     }
 
     [Fact]
