@@ -157,7 +157,7 @@ public sealed class SimulationRunner(
         string Bound(string key) => meta.TryGetValue(key, out var v)
             ? double.Parse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture).ToString("+0.0000;-0.0000", System.Globalization.CultureInfo.InvariantCulture)
             : "n/a";
-        string bounds = $" (one-sided 95% lower bounds of the advantage over the best single RM: router {Bound("nested.router_advantage_lower95")}, per-domain table {Bound("nested.table_advantage_lower95")})";
+        string bounds = $" (advantage over the best single RM on the validation part, mean and one-sided 95% lower bound: router {Bound("nested.router_advantage")} less {(meta.TryGetValue("nested.selection_optimism", out var o) ? double.Parse(o, System.Globalization.CultureInfo.InvariantCulture).ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture) : "n/a")} of optimism, {Bound("nested.router_advantage_lower95")}; per-domain table {Bound("nested.table_advantage")}, {Bound("nested.table_advantage_lower95")}; {(meta.TryGetValue("nested.router_advantage_clusters", out var c) ? c : "n/a")} clusters)";
         return nested.Incumbent switch
         {
             OfflineIncumbent.DomainTable => "incumbent: the per-domain table " + string.Join(", ", nested.Router.DomainTablePicks!.Select(kv => $"{kv.Key}={kv.Value}")) + bounds + "; ",
