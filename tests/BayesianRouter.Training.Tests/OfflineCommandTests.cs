@@ -70,7 +70,9 @@ public sealed class OfflineCommandTests : IDisposable
         Assert.True(train.Code == 0, train.Err);
         var loaded = OfflineRouter.Load(router);
         Assert.NotNull(loaded.ShrunkTo);
-        Assert.Contains($"not credibly more accurate than {loaded.ShrunkTo} on its validation part: shrunk to the best single RM, {loaded.ShrunkTo} (--no-shrink keeps it)", train.Out);
+        Assert.Contains($"neither the router nor the per-domain table was credibly more accurate than {loaded.ShrunkTo} on its validation part: shrunk to the best single RM, {loaded.ShrunkTo} (--no-shrink keeps the router)", train.Out);
+        Assert.Equal("best-single", loaded.Metadata["nested.incumbent"]);
+        Assert.True(loaded.Metadata.ContainsKey("nested.table_advantage_lower95"));   // the table was a candidate (the router reads domains)
         Assert.Equal(loaded.ShrunkTo, loaded.Metadata["nested.single_rm"]);
         // every held-out pair goes to that RM: the router's row equals the RM's
         var eval = await Run("offline", "eval", "--router", router, "--json", "--encoder-cache", CacheDir);

@@ -86,7 +86,7 @@ internal sealed class OfflineCliOptions
 
     public Option<bool> NoShrink { get; } = new("--no-shrink")
     {
-        Description = "Keep the offline router even where its validation part finds it no more accurate than the best single RM of its training part (by default it is then shrunk to that RM: do no harm, docs/offline-router.md).",
+        Description = "Keep the neural offline router whatever its validation part says (by default the artifact routes by the router or the per-domain table where one is credibly more accurate than the best single RM of the offline side, else by that RM: do no harm, docs/online-model.md).",
     };
 
     /// <summary>Adds the nested-choice options (the candidates, the validation share, and the shrinkage to the best single RM).</summary>

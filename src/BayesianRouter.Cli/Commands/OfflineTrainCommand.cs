@@ -61,8 +61,10 @@ public static class OfflineTrainCommand
             OfflineRunRecord.WriteHeldOut(OfflineRunRecord.HeldOutPath(outPath), split.TestGroups);
             io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"trained in {clock.Elapsed.TotalSeconds:F1} s (chosen: embedding scale {nested.Chosen.EmbeddingScale}, {nested.Chosen.Epochs} epochs; online calibration a={nested.Calibration.Scale:G4} c={nested.Calibration.Offset:G4}, {nested.Calibration.Levels}); wrote {outPath} and {OfflineRunRecord.HeldOutPath(outPath)}"));
-            if (nested.Shrunk)
-                io.Out.WriteLine($"the router was not credibly more accurate than {router.Metadata["nested.single_rm"]} on its validation part: shrunk to the best single RM, {router.ShrunkTo} (--no-shrink keeps it)");
+            if (nested.Incumbent == OfflineIncumbent.BestSingle)
+                io.Out.WriteLine($"neither the router nor the per-domain table was credibly more accurate than {router.Metadata["nested.single_rm"]} on its validation part: shrunk to the best single RM, {router.ShrunkTo} (--no-shrink keeps the router)");
+            else if (nested.Incumbent == OfflineIncumbent.DomainTable)
+                io.Out.WriteLine($"the per-domain table was credibly more accurate than {router.Metadata["nested.single_rm"]} on its validation part: the artifact routes by it ({string.Join(", ", router.DomainTablePicks!.Select(kv => $"{kv.Key}={kv.Value}"))}; other domains: {router.Metadata["nested.single_rm"]}; --no-shrink keeps the router)");
             io.Out.WriteLine($"evaluate on the held-out groups: bayesrouter offline eval --router {outPath}");
             return 0;
         });

@@ -12,12 +12,14 @@ namespace BayesianRouter.Offline;
 /// level variances (<see cref="OnlineCalibration"/>) are fitted on that part with the chosen candidate, and the chosen
 /// candidate is retrained on every offline pair. Nothing the reported figures score is ever seen.
 /// <para>
-/// Do no harm (issue 17): the best single RM of the whole offline side (what a shrunk router deploys) is scored on the
-/// validation part too; unless the chosen router's advantage over it there is credible (<see cref="Advantage"/>: its
-/// one-sided 95% lower bound, after the optimism of choosing the best candidate, above zero), the router is shrunk to
-/// the best single RM of the whole offline side (<see cref="OfflineRouter.ShrinkToSingle"/>): small or shifted training
-/// data then costs nothing against the RM a user would deploy without a router. The calibration is fitted for the
-/// router that is kept (shrunk or not).
+/// Do no harm (issue 17): the artifact routes by an incumbent chosen on the validation part. The fallback is the best
+/// single RM of the whole offline side (what a shrunk router deploys, <see cref="OfflineRouter.ShrinkToSingle"/>); two
+/// candidates may replace it: the chosen neural router and the per-domain table of the part the candidates trained on
+/// (<see cref="DomainTable"/>, encoded by <see cref="OfflineRouter.WithDomainTable"/>). A candidate is credible where
+/// the one-sided 95% lower bound of its advantage over the fallback (<see cref="Advantage"/>; for the router after the
+/// optimism of choosing the best of several option sets) is above zero; <see cref="ChooseIncumbent"/> takes the
+/// credible one, or the better of two. Small or shifted training data then costs nothing against the RM a user would
+/// deploy without a router. The calibration is fitted for the incumbent that is kept.
 /// </para>
 /// </summary>
 public static class NestedSelection
@@ -71,27 +73,56 @@ public static class NestedSelection
         }
         var chosen = candidates[best];
         // the RM a shrunk router deploys (the best single RM of the whole offline side), scored on the validation part:
-        // the router must be credibly better than what it would be replaced by (the RM's choice saw the validation part,
+        // the fallback. A candidate incumbent must be credibly better than it (the RM's choice saw the validation part,
         // which can only favour the RM: a conservative comparison)
         var offlineAccuracy = ArmAccuracies.Of(pairs, pool);
         int single = offlineAccuracy.Best;
-        double singleAccuracy = valP.Average(p => p.IsRight(pool[single]) ? 1.0 : 0.0);
-        // the chosen candidate's validation accuracy is the best of several: corrected by its expected optimism; the
-        // router is kept only where its advantage over that RM is credible (one-sided 95%, clusters = the units the
+        var singleRight = valP.Select(p => p.IsRight(pool[single])).ToArray();
+        double singleAccuracy = singleRight.Average(r => r ? 1.0 : 0.0);
+        // the chosen candidate's validation accuracy is the best of several: corrected by its expected optimism; a
+        // candidate is credible where its advantage over the fallback is (one-sided 95%, clusters = the units the
         // stream differs by: groups, or domains with the domain split)
         double optimism = SelectionOptimism(right, valP.Select(p => p.Group).ToArray(), seed);
         var clusters = valP.Select(p => validationSplit == SplitKind.Domain ? p.Domain ?? "" : p.Group).ToArray();
-        var advantage = Advantage(right[best], valP.Select(p => p.IsRight(pool[single])).ToArray(), clusters, optimism);
-        bool shrink = chosen.ShrinkToBestSingle && !(advantage.Lower > 0);
-        if (shrink)
+        var advantage = Advantage(right[best], singleRight, clusters, optimism);
+        // the per-domain table of the part the candidates trained on (no parameter chosen on the validation part: no
+        // optimism), scored through the artifact that encodes it
+        OfflineRouter? tableRouter = null;
+        (double Mean, double Lower, int Clusters) tableAdvantage = (double.NaN, double.NegativeInfinity, 0);
+        double tableAccuracy = double.NaN;
+        if (chosen.ShrinkToBestSingle && bestRouter!.Domains.Count > 0)
         {
-            bestRouter = bestRouter!.ShrinkToSingle(offlineAccuracy);
-            progress?.Report(string.Create(CultureInfo.InvariantCulture,
-                $"the router ({scores[best]:F4}) is not credibly better than {pool[single]} ({singleAccuracy:F4}) on the validation part (advantage {advantage.Mean:+0.0000;-0.0000} less {optimism:F4} of optimism, one-sided 95% lower bound {advantage.Lower:+0.0000;-0.0000} over {advantage.Clusters} clusters): shrunk to the best single RM"));
+            tableRouter = bestRouter.WithDomainTable(DomainTable.Of(ArmAccuracies.Of(trainP, pool), bestRouter.Domains));
+            var tableChoice = tableRouter.Route(valE, valP);
+            var tableRight = Enumerable.Range(0, valP.Count).Select(j => valP[j].IsRight(pool[tableChoice[j]])).ToArray();
+            tableAccuracy = tableRight.Average(r => r ? 1.0 : 0.0);
+            tableAdvantage = Advantage(tableRight, singleRight, clusters);
+        }
+        var incumbent = chosen.ShrinkToBestSingle
+            ? ChooseIncumbent(scores[best] - optimism, advantage.Lower, tableRouter == null ? null : (tableAccuracy, tableAdvantage.Lower))
+            : OfflineIncumbent.Router;
+        var inv0 = CultureInfo.InvariantCulture;
+        switch (incumbent)
+        {
+            case OfflineIncumbent.DomainTable:
+                bestRouter = tableRouter!;
+                progress?.Report(string.Create(inv0,
+                    $"the per-domain table ({tableAccuracy:F4}) is credibly better than {pool[single]} ({singleAccuracy:F4}) on the validation part (one-sided 95% lower bound {tableAdvantage.Lower:+0.0000;-0.0000} over {tableAdvantage.Clusters} clusters; the router's {advantage.Lower:+0.0000;-0.0000}): the incumbent is the table"));
+                break;
+            case OfflineIncumbent.BestSingle:
+                bestRouter = bestRouter!.ShrinkToSingle(offlineAccuracy);
+                progress?.Report(string.Create(inv0,
+                    $"neither the router ({scores[best]:F4}) nor the per-domain table ({tableAccuracy:F4}) is credibly better than {pool[single]} ({singleAccuracy:F4}) on the validation part (router: advantage {advantage.Mean:+0.0000;-0.0000} less {optimism:F4} of optimism, one-sided 95% lower bound {advantage.Lower:+0.0000;-0.0000}; table: lower bound {tableAdvantage.Lower:+0.0000;-0.0000}; {advantage.Clusters} clusters): shrunk to the best single RM"));
+                break;
         }
         var calibration = OnlineCalibration.Fit(bestRouter!, valP, valE, chosen.UseDomain);
         var final = trainer.Train(pairs, embeddings, pool, chosen, progress);
-        if (shrink) final = final.ShrinkToSingle(offlineAccuracy);
+        final = incumbent switch
+        {
+            OfflineIncumbent.DomainTable => final.WithDomainTable(DomainTable.Of(offlineAccuracy, final.Domains)),
+            OfflineIncumbent.BestSingle => final.ShrinkToSingle(offlineAccuracy),
+            _ => final,
+        };
         var inv = CultureInfo.InvariantCulture;
         var meta = new Dictionary<string, string>(calibration.ToMetadata().ToDictionary(), StringComparer.Ordinal)
         {
@@ -107,12 +138,41 @@ public static class NestedSelection
             ["nested.chosen_embedding_scale"] = chosen.EmbeddingScale.ToString("R", inv),
             ["nested.chosen_epochs"] = chosen.Epochs.ToString(inv),
             ["nested.validation_accuracy"] = scores[best].ToString("R", inv),
+            ["nested.incumbent"] = IncumbentName(incumbent),
         };
+        if (tableRouter != null)
+        {
+            meta["nested.table_validation_accuracy"] = tableAccuracy.ToString("R", inv);
+            meta["nested.table_advantage"] = tableAdvantage.Mean.ToString("R", inv);
+            meta["nested.table_advantage_lower95"] = tableAdvantage.Lower.ToString("R", inv);
+        }
         return new NestedSelectionResult(final.WithMetadata(meta), chosen, calibration, scores, valP.Count)
         {
-            NestedRouter = bestRouter!, Validation = valP, ValidationEmbeddings = valE,
+            NestedRouter = bestRouter!, Validation = valP, ValidationEmbeddings = valE, Incumbent = incumbent,
         };
     }
+
+    /// <summary>
+    /// The do-no-harm choice of the offline incumbent, fixed before any reported stream was run: a candidate replaces
+    /// the fallback (the best single RM of the offline side) only where its one-sided 95% lower bound of the advantage
+    /// over it on the validation part is above zero; between two credible candidates the one with the higher corrected
+    /// validation accuracy (the router's less its selection optimism; the table has none), the table on an exact tie
+    /// (it has fewer parameters). <paramref name="table"/> null: no table (the router reads no domain).
+    /// </summary>
+    public static OfflineIncumbent ChooseIncumbent(double routerCorrectedAccuracy, double routerLower, (double Accuracy, double Lower)? table)
+    {
+        bool router = routerLower > 0, byTable = table is { } t && t.Lower > 0;
+        if (router && byTable) return routerCorrectedAccuracy > table!.Value.Accuracy ? OfflineIncumbent.Router : OfflineIncumbent.DomainTable;
+        return router ? OfflineIncumbent.Router : byTable ? OfflineIncumbent.DomainTable : OfflineIncumbent.BestSingle;
+    }
+
+    /// <summary>The name an incumbent has in the artifact's metadata (<c>nested.incumbent</c>) and in reports.</summary>
+    public static string IncumbentName(OfflineIncumbent incumbent) => incumbent switch
+    {
+        OfflineIncumbent.DomainTable => "domain-table",
+        OfflineIncumbent.BestSingle => "best-single",
+        _ => "router",
+    };
 
     /// <summary>
     /// The router's advantage over the best single RM on the validation part, and whether it is credible: the mean of the
@@ -198,10 +258,26 @@ public sealed record NestedSelectionResult(
     /// <summary>True when the router was shrunk to the best single RM (its validation part found it no better).</summary>
     public bool Shrunk => Router.ShrunkTo != null;
 
+    /// <summary>What the artifact routes by: the neural router, the per-domain table or the best single RM.</summary>
+    public OfflineIncumbent Incumbent { get; init; } = OfflineIncumbent.Router;
+
     /// <summary>The chosen candidate as trained without the validation part (what the validation part may score), shrunk as the router is.</summary>
     public OfflineRouter? NestedRouter { get; init; }
 
     /// <summary>The validation part (empty when the offline side was too small to carve one).</summary>
     public IReadOnlyList<PreferencePair> Validation { get; init; } = [];
     public IReadOnlyList<PairEmbedding> ValidationEmbeddings { get; init; } = [];
+}
+
+/// <summary>What an offline artifact routes by after the do-no-harm choice (<see cref="NestedSelection"/>).</summary>
+public enum OfflineIncumbent
+{
+    /// <summary>The neural offline router (its validation part credibly favours it, or <c>--no-shrink</c>).</summary>
+    Router,
+
+    /// <summary>The per-domain table (<see cref="DomainTable"/>, <see cref="OfflineRouter.WithDomainTable"/>).</summary>
+    DomainTable,
+
+    /// <summary>The best single RM of the offline side (<see cref="OfflineRouter.ShrinkToSingle"/>): the fallback.</summary>
+    BestSingle,
 }

@@ -150,8 +150,80 @@ public sealed class OfflineRouter
             head[n * FeatureDimension + FusedDimension] = Math.Log(acc / (1 - acc));
         }
         var meta = new Dictionary<string, string>(Metadata, StringComparer.Ordinal) { [ShrunkToKey] = Pool[accuracies.Best] };
+        meta.Remove(DomainTableKey);
+        meta.Remove(DomainTablePseudoPairsKey);
         return new OfflineRouter(Pool, EncoderId, EncoderDimension, MaxTokens, Domains, Activation, FusedDimension, W, B, head, (double[])head.Clone(), meta);
     }
+
+    /// <summary>The metadata key holding a per-domain router's picks (<see cref="WithDomainTable"/>): a JSON object, domain -> RM.</summary>
+    public const string DomainTableKey = "offline.domain_table";
+
+    /// <summary>The metadata key holding the pseudo-pairs of a per-domain router's table (<see cref="DomainTable.PseudoPairs"/>).</summary>
+    public const string DomainTablePseudoPairsKey = "offline.domain_table_pseudo_pairs";
+
+    /// <summary>
+    /// For a router that routes by a per-domain table (<see cref="WithDomainTable"/>), the RM it picks in each domain of
+    /// its vocabulary (any other domain gets the best single RM); null for a router that reads h or is shrunk to one RM.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? DomainTablePicks =>
+        Metadata.TryGetValue(DomainTableKey, out var json) ? JsonSerializer.Deserialize<Dictionary<string, string>>(json) : null;
+
+    /// <summary>
+    /// The same router made to route by a per-domain table (issue 17, do no harm: the per-domain incumbent). The fusing
+    /// layer gains one output per domain of <see cref="Domains"/> that reads only that domain's one-hot input
+    /// (h_{d+k} = act(1) on the domain's pairs, act(0) = 0 elsewhere), and the heads read only those outputs and the bias
+    /// column: E[n, d + k] = (logit p_nk - logit p_n) / act(1) and E[n, bias] = logit p_n, with p_nk and p_n the table's
+    /// shrunk and overall accuracies (<see cref="DomainTable.Scores"/>). So the BT scores and CLS logits of a pair in
+    /// domain k are the table's log-odds there, its argmax is the table's pick, and a pair of a domain outside the
+    /// vocabulary (or none) gets the scores of <see cref="ShrinkToSingle"/>: the best single RM. The online stage starts
+    /// from these scores (the hierarchical model's prior prediction, the paper model's prior mean) and the anchor from
+    /// the table's pick. The first d outputs of the fusing layer are kept (h still describes the pair; the heads give
+    /// them weight 0). The artifact's format does not change: an older build routes it the same way.
+    /// </summary>
+    public OfflineRouter WithDomainTable(DomainTable table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        if (!table.Pool.SequenceEqual(Pool, StringComparer.Ordinal))
+            throw new ArgumentException($"the table is for the pool ({string.Join(",", table.Pool)}), not this router's ({string.Join(",", Pool)})");
+        if (Domains.Count == 0) throw new ArgumentException("the router reads no domain (trained without --use-domain): a per-domain table cannot be encoded");
+        int domains = Domains.Count, d = FusedDimension, fused = d + domains, input = InputDimension, feature = fused + 1;
+        var w = new double[fused * input];
+        W.CopyTo(w, 0);
+        for (int k = 0; k < domains; k++) w[(d + k) * input + 2 * EncoderDimension + k] = 1;
+        var b = new double[fused];
+        B.CopyTo(b, 0);
+        double one = Activate(Activation, 1);
+        var head = new double[Pool.Count * feature];
+        var picks = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int n = 0; n < Pool.Count; n++)
+        {
+            double overall = DomainTable.Logit(table.OverallAccuracy(n));
+            head[n * feature + fused] = overall;
+            for (int k = 0; k < domains; k++)
+                head[n * feature + d + k] = (table.Scores(Domains[k])[n] - overall) / one;
+        }
+        var meta = new Dictionary<string, string>(Metadata, StringComparer.Ordinal);
+        meta.Remove(ShrunkToKey);
+        var routed = new OfflineRouter(Pool, EncoderId, EncoderDimension, MaxTokens, Domains, Activation, fused, w, b, head, (double[])head.Clone(), meta);
+        // the picks as the artifact routes them (the first d outputs have weight 0, so only the domain decides)
+        for (int k = 0; k < domains; k++)
+        {
+            var h = new double[feature];
+            h[d + k] = one;
+            h[fused] = 1;
+            picks[Domains[k]] = Pool[routed.Choose(h)];
+        }
+        meta[DomainTableKey] = JsonSerializer.Serialize(new SortedDictionary<string, string>(picks, StringComparer.Ordinal));
+        meta[DomainTablePseudoPairsKey] = table.PseudoPairs.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        return routed.WithMetadata(meta);
+    }
+
+    private static double Activate(FusionActivation activation, double s) => activation switch
+    {
+        FusionActivation.Tanh => Math.Tanh(s),
+        FusionActivation.Relu => Math.Max(0, s),
+        _ => s,
+    };
 
     /// <summary>h = [act(W x + b); 1], length <see cref="FeatureDimension"/>.</summary>
     public double[] Features(PairEmbedding embedding, string? domain)
@@ -164,12 +236,7 @@ public sealed class OfflineRouter
             double s = B[r];
             var row = W.AsSpan(r * n, n);
             for (int c = 0; c < n; c++) s += row[c] * x[c];
-            h[r] = Activation switch
-            {
-                FusionActivation.Tanh => Math.Tanh(s),
-                FusionActivation.Relu => Math.Max(0, s),
-                _ => s,
-            };
+            h[r] = Activate(Activation, s);
         }
         h[FusedDimension] = 1.0;
         return h;

@@ -49,9 +49,10 @@ public sealed record OfflineTrainingOptions
     public bool UseDomain { get; init; }
 
     /// <summary>
-    /// Do no harm (issue 17): where the nested choice's validation part finds the router no more accurate than the best
-    /// single RM of its training part, the router is shrunk to the best single RM (<see cref="NestedSelection"/>,
-    /// <see cref="OfflineRouter.ShrinkToSingle"/>). Default on; false keeps the router whatever its validation says.
+    /// Do no harm (issue 17): the nested choice's validation part picks what the artifact routes by: the router or the
+    /// per-domain table where one is credibly more accurate than the best single RM of the offline side, else that RM
+    /// (<see cref="NestedSelection"/>, <see cref="OfflineRouter.WithDomainTable"/>, <see cref="OfflineRouter.ShrinkToSingle"/>).
+    /// Default on; false keeps the neural router whatever its validation says.
     /// </summary>
     public bool ShrinkToBestSingle { get; init; } = true;
 

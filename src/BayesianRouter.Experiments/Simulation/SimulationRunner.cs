@@ -141,12 +141,28 @@ public sealed class SimulationRunner(
         var chosen = string.Create(inv, $"embedding scale {nested.Chosen.EmbeddingScale}, {nested.Chosen.Epochs} epochs (validation accuracy " +
             $"{(nested.ValidationAccuracy.Count > 0 ? nested.ValidationAccuracy.Max() : double.NaN):F4} on {nested.ValidationPairs} pairs")
             + (single == null ? "" : string.Create(inv, $"; best single RM of the offline side {single} {singleAccuracy:F4}")) + "); "
-            + (nested.Shrunk ? $"shrunk to the best single RM {nested.Router.ShrunkTo}; " : "")
+            + IncumbentDescription(nested)
             + string.Create(inv, $"calibration a={nested.Calibration.Scale:G4} c={nested.Calibration.Offset:G4}; {nested.Calibration.Levels}; online model: {onlineChoice}")
             + string.Concat(plans.Select(p => "; " + p.Description));
         return new SeedRun(seed, trainPairs.Count, pairs, outcomes, methods.ToDictionary(m => m.Name, m => m.Kind), chosen, bounds.Count - 1)
         {
             BudgetOf = methods.Where(m => m.Budget.HasValue).ToDictionary(m => m.Name, m => m.Budget!.Value, StringComparer.Ordinal),
+        };
+    }
+
+    /// <summary>What the seed's offline artifact routes by, and the validation part's lower bounds that chose it (report.md).</summary>
+    public static string IncumbentDescription(NestedSelectionResult nested)
+    {
+        var meta = nested.Router.Metadata;
+        string Bound(string key) => meta.TryGetValue(key, out var v)
+            ? double.Parse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture).ToString("+0.0000;-0.0000", System.Globalization.CultureInfo.InvariantCulture)
+            : "n/a";
+        string bounds = $" (advantage over the best single RM on the validation part, mean and one-sided 95% lower bound: router {Bound("nested.router_advantage")} less {(meta.TryGetValue("nested.selection_optimism", out var o) ? double.Parse(o, System.Globalization.CultureInfo.InvariantCulture).ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture) : "n/a")} of optimism, {Bound("nested.router_advantage_lower95")}; per-domain table {Bound("nested.table_advantage")}, {Bound("nested.table_advantage_lower95")}; {(meta.TryGetValue("nested.router_advantage_clusters", out var c) ? c : "n/a")} clusters)";
+        return nested.Incumbent switch
+        {
+            OfflineIncumbent.DomainTable => "incumbent: the per-domain table " + string.Join(", ", nested.Router.DomainTablePicks!.Select(kv => $"{kv.Key}={kv.Value}")) + bounds + "; ",
+            OfflineIncumbent.BestSingle => $"incumbent: the best single RM {nested.Router.ShrunkTo}" + bounds + "; ",
+            _ => meta.ContainsKey("nested.incumbent") ? "incumbent: the router" + bounds + "; " : "",
         };
     }
 

@@ -14,10 +14,11 @@ public class ShrinkageTests
     private static readonly string[] Pool = ["wide", "algebra", "never"];
 
     /// <summary>
-    /// Groups of 3 pairs; "wide" is right on 70% of the groups, "algebra" on every algebra pair and no geometry pair,
-    /// "never" never (all decided by a seeded generator, per group).
+    /// Groups of 3 pairs; "wide" is right on 70% of the groups, "algebra" on a share <paramref name="algebraSkill"/> of
+    /// the algebra groups (all by default) and no geometry pair, "never" never, or, with <paramref name="neverWhereWideFails"/>,
+    /// on the geometry groups where wide is wrong (all decided by a seeded generator, per group).
     /// </summary>
-    private static List<PreferencePair> Pairs(int groups, int seed)
+    private static List<PreferencePair> Pairs(int groups, int seed, double algebraSkill = 1, bool neverWhereWideFails = false)
     {
         var rng = new Random(seed);
         var list = new List<PreferencePair>();
@@ -25,15 +26,33 @@ public class ShrinkageTests
         {
             string domain = g % 2 == 0 ? "algebra" : "geometry";
             bool wide = rng.NextDouble() < 0.7;
+            bool algebra = domain == "algebra" && rng.NextDouble() < algebraSkill;
+            bool never = neverWhereWideFails && domain == "geometry" && !wide;
             for (int k = 0; k < 3; k++)
                 list.Add(PairFactory.Pair($"s{seed}-{g}-{k}", $"s{seed}-g{g}", domain,
-                    ("wide", wide ? 'a' : 'b'), ("algebra", domain == "algebra" ? 'a' : 'b'), ("never", 'b')));
+                    ("wide", wide ? 'a' : 'b'), ("algebra", algebra ? 'a' : 'b'), ("never", never ? 'a' : 'b')));
         }
         return list;
     }
 
     private static PairEmbedding[] Embeddings(IReadOnlyList<PreferencePair> pairs) =>
         pairs.Select(_ => new PairEmbedding([0.6f, 0.8f], [0.8f, 0.6f])).ToArray();
+
+    /// <summary>e = e' = [s, 0], s = 1 where "never" is right (what no per-domain table can see), else 0.</summary>
+    private static PairEmbedding[] Telling(IReadOnlyList<PreferencePair> pairs) =>
+        pairs.Select(p => p.IsRight("never") ? new PairEmbedding([1f, 0f], [1f, 0f]) : new PairEmbedding([0f, 0f], [0f, 0f])).ToArray();
+
+    /// <summary>
+    /// A router that reads <see cref="Telling"/> embeddings: h_0 = tanh(2 [algebra] - 2 [geometry]), h_1 = tanh(2 s)
+    /// (x = [2s, 0, 0, 0, algebra, geometry]); algebra on algebra pairs, never where s = 1, wide on the other geometry pairs.
+    /// </summary>
+    private static OfflineRouter Seeing()
+    {
+        var w = new double[] { 0, 0, 0, 0, 2, -2, 1, 0, 0, 0, 0, 0 };
+        // s_wide = -h_0, s_algebra = h_0, s_never = 3 h_1 - 1
+        var ebt = new double[] { -1, 0, 0, 1, 0, 0, 0, 3, -1 };
+        return new OfflineRouter(Pool, "enc", 2, 16, ["algebra", "geometry"], FusionActivation.Tanh, 2, w, new double[2], ebt, (double[])ebt.Clone());
+    }
 
     /// <summary>
     /// A router on domains [algebra, geometry] (h = [tanh(W x); 1], d = 2, h_0 = tanh(2) on algebra, tanh(-2) on
@@ -127,6 +146,9 @@ public class ShrinkageTests
         // per domain the best RM: algebra on algebra (1.0), wide on geometry (0.7): better than wide alone (0.7)
         var good = Router(onAlgebra: [0, 1, -1], onGeometry: [1, 0, -1]);
         var kept = NestedSelection.Run(new ScriptedTrainer(good), pairs, emb, Pool, [new OfflineTrainingOptions()], SplitKind.Group, 0.25, seed: 3);
+        // it routes exactly as the per-domain table does, and both are credible: on a tie the table (fewer parameters)
+        Assert.Equal(OfflineIncumbent.DomainTable, kept.Incumbent);
+        Assert.Equal(kept.Router.Metadata["nested.validation_accuracy"], kept.Router.Metadata["nested.table_validation_accuracy"]);
         Assert.False(kept.Shrunk);
         Assert.Null(kept.Router.ShrunkTo);
         Assert.Equal("wide", kept.Router.Metadata["nested.single_rm"]);
@@ -138,9 +160,15 @@ public class ShrinkageTests
         var unsure = NestedSelection.Run(new ScriptedTrainer(good), few, Embeddings(few), Pool, [new OfflineTrainingOptions()], SplitKind.Group, 0.25, seed: 3);
         Assert.True(unsure.Shrunk);
 
-        // algebra everywhere: 0.5 on the validation part, below wide's 0.7
+        // algebra everywhere: 0.5 on the validation part, below wide's 0.7; and the algebra RM right on only 40% of the
+        // algebra groups, so the per-domain table is wide in both domains: no better than wide. Shrunk.
         var bad = Router(onAlgebra: [0, 1, -1], onGeometry: [0, 1, -1]);
+        pairs = Pairs(200, 2, algebraSkill: 0.4);
+        emb = Embeddings(pairs);
         var shrunk = NestedSelection.Run(new ScriptedTrainer(bad), pairs, emb, Pool, [new OfflineTrainingOptions()], SplitKind.Group, 0.25, seed: 3);
+        Assert.Equal(OfflineIncumbent.BestSingle, shrunk.Incumbent);
+        Assert.Equal("best-single", shrunk.Router.Metadata["nested.incumbent"]);
+        Assert.Equal("0", shrunk.Router.Metadata["nested.table_advantage"]);   // the table routes as wide does
         Assert.True(shrunk.Shrunk);
         Assert.Equal("wide", shrunk.Router.ShrunkTo);
         Assert.Equal("wide", shrunk.NestedRouter!.ShrunkTo);                   // the validation replay sees what the stream will
@@ -149,9 +177,78 @@ public class ShrinkageTests
         double f = shrunk.Calibration.Probabilities(shrunk.NestedRouter.BtScores(shrunk.NestedRouter.Features(Emb, "algebra")))[0];
         Assert.InRange(f, 0.55, 0.85);
 
-        // the option turns it off
+        // the option turns it off: the neural router, no table
         var off = NestedSelection.Run(new ScriptedTrainer(bad), pairs, emb, Pool, [new OfflineTrainingOptions { ShrinkToBestSingle = false }], SplitKind.Group, 0.25, seed: 3);
         Assert.False(off.Shrunk);
+        Assert.Equal(OfflineIncumbent.Router, off.Incumbent);
+        Assert.Null(off.Router.DomainTablePicks);
+        Assert.False(off.Router.Metadata.ContainsKey("nested.table_advantage"));
+    }
+
+    [Fact]
+    public void A_router_no_better_than_the_best_single_RM_gives_way_to_the_per_domain_table_where_that_is_credibly_better()
+    {
+        // algebra everywhere (0.5 on the validation part) is not credible; the table (algebra on algebra, wide on
+        // geometry: about 0.85) is. The artifact, and the nested router the calibration and replays use, route by it.
+        var pairs = Pairs(200, 2);
+        var emb = Embeddings(pairs);
+        var bad = Router(onAlgebra: [0, 1, -1], onGeometry: [0, 1, -1]);
+        var progress = new List<string>();
+        var run = NestedSelection.Run(new ScriptedTrainer(bad), pairs, emb, Pool, [new OfflineTrainingOptions()], SplitKind.Group, 0.25, seed: 3,
+            new InlineProgress(progress.Add));
+        Assert.Equal(OfflineIncumbent.DomainTable, run.Incumbent);
+        Assert.False(run.Shrunk);
+        Assert.Equal("domain-table", run.Router.Metadata["nested.incumbent"]);
+        Assert.Equal(new Dictionary<string, string> { ["algebra"] = "algebra", ["geometry"] = "wide" }, run.Router.DomainTablePicks);
+        Assert.True(double.Parse(run.Router.Metadata["nested.table_advantage_lower95"], System.Globalization.CultureInfo.InvariantCulture) > 0);
+        Assert.True(double.Parse(run.Router.Metadata["nested.router_advantage_lower95"], System.Globalization.CultureInfo.InvariantCulture) < 0);
+        Assert.Contains(progress, m => m.Contains("the incumbent is the table", StringComparison.Ordinal));
+        foreach (var r in new[] { run.Router, run.NestedRouter! })
+        {
+            Assert.Equal(1, r.Choose(r.Features(Emb, "algebra")));
+            Assert.Equal(0, r.Choose(r.Features(Emb, "geometry")));
+            Assert.Equal(0, r.Choose(r.Features(Emb, "topology")));       // a domain the offline side never saw: the best single RM
+        }
+        // the calibration was fitted for the table: its prediction for the algebra RM on algebra pairs is high, on geometry low
+        var cal = run.Calibration;
+        var nested = run.NestedRouter!;
+        Assert.True(cal.Probabilities(nested.BtScores(nested.Features(Emb, "algebra")))[1] > cal.Probabilities(nested.BtScores(nested.Features(Emb, "geometry")))[1] + 0.3);
+    }
+
+    [Fact]
+    public void A_router_that_sees_more_than_the_domain_is_kept_over_the_table_when_both_are_credible()
+    {
+        // where wide fails on geometry, never is right, and only the embedding says so: the router (1.0) beats the table
+        // (algebra on algebra, wide on geometry: about 0.85), and both beat wide (0.7) credibly
+        var pairs = Pairs(200, 2, neverWhereWideFails: true);
+        var run = NestedSelection.Run(new ScriptedTrainer(Seeing()), pairs, Telling(pairs), Pool, [new OfflineTrainingOptions()], SplitKind.Group, 0.25, seed: 3);
+        Assert.Equal(OfflineIncumbent.Router, run.Incumbent);
+        Assert.Equal("router", run.Router.Metadata["nested.incumbent"]);
+        Assert.Equal(1.0, double.Parse(run.Router.Metadata["nested.validation_accuracy"], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(double.Parse(run.Router.Metadata["nested.table_advantage_lower95"], System.Globalization.CultureInfo.InvariantCulture) > 0);
+        Assert.Null(run.Router.DomainTablePicks);
+        Assert.Null(run.Router.ShrunkTo);
+    }
+
+    [Fact]
+    public void The_incumbent_rule_takes_a_credible_candidate_over_the_fallback_and_the_better_of_two()
+    {
+        // (router's corrected validation accuracy, its lower bound, the table's accuracy and lower bound)
+        Assert.Equal(OfflineIncumbent.BestSingle, NestedSelection.ChooseIncumbent(0.9, -0.01, (0.95, 0.0)));   // a bound of 0 is not above zero
+        Assert.Equal(OfflineIncumbent.BestSingle, NestedSelection.ChooseIncumbent(0.9, -0.01, null));
+        Assert.Equal(OfflineIncumbent.Router, NestedSelection.ChooseIncumbent(0.7, 0.001, (0.95, -0.2)));      // only the router is credible
+        Assert.Equal(OfflineIncumbent.Router, NestedSelection.ChooseIncumbent(0.7, 0.001, null));
+        Assert.Equal(OfflineIncumbent.DomainTable, NestedSelection.ChooseIncumbent(0.99, -0.001, (0.71, 0.002)));
+        Assert.Equal(OfflineIncumbent.Router, NestedSelection.ChooseIncumbent(0.81, 0.01, (0.80, 0.02)));      // both: the higher corrected accuracy
+        Assert.Equal(OfflineIncumbent.DomainTable, NestedSelection.ChooseIncumbent(0.79, 0.03, (0.80, 0.02)));
+        Assert.Equal(OfflineIncumbent.DomainTable, NestedSelection.ChooseIncumbent(0.80, 0.03, (0.80, 0.02))); // a tie: the table
+        Assert.Equal(["router", "domain-table", "best-single"],
+            new[] { OfflineIncumbent.Router, OfflineIncumbent.DomainTable, OfflineIncumbent.BestSingle }.Select(NestedSelection.IncumbentName));
+    }
+
+    private sealed class InlineProgress(Action<string> report) : IProgress<string>
+    {
+        public void Report(string value) => report(value);
     }
 
     [Fact]

@@ -49,6 +49,24 @@ internal sealed class BiasOnlyTrainer : IOfflineRouterTrainer
     }
 }
 
+/// <summary>
+/// A trainer whose router reads the domain one-hot but gives it no weight: every pair goes to the RM with the best
+/// accuracy on the training pairs (the bias column). Lets a test see what the per-domain table adds.
+/// </summary>
+internal sealed class DomainBlindTrainer : IOfflineRouterTrainer
+{
+    public OfflineRouter Train(IReadOnlyList<PreferencePair> pairs, IReadOnlyList<PairEmbedding> embeddings,
+        IReadOnlyList<string> pool, OfflineTrainingOptions options, IProgress<string>? progress = null)
+    {
+        var domains = pairs.Select(p => p.Domain).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        int enc = embeddings[0].E.Length, d = options.Dimension, input = 2 * enc + domains.Length;
+        var ebt = new double[pool.Count * (d + 1)];
+        for (int n = 0; n < pool.Count; n++)
+            ebt[n * (d + 1) + d] = pairs.Count(p => p.IsRight(pool[n])) / (double)pairs.Count;
+        return new OfflineRouter(pool, "hash", enc, 256, domains, FusionActivation.Tanh, d, new double[d * input], new double[d], ebt, (double[])ebt.Clone());
+    }
+}
+
 internal static class SimulationData
 {
     /// <summary>

@@ -24,6 +24,32 @@ public class SimulationRunnerTests
         new SimulationRunner(new HashEmbedder(), trainer ?? new BiasOnlyTrainer()).Run(pairs, null, options);
 
     [Fact]
+    public void Where_the_per_domain_table_is_credibly_better_than_the_best_single_RM_offline_only_and_the_bayesian_router_route_by_it()
+    {
+        // "good" is right on 80% of the pairs, "math" on every math pair: the table (math on math, good on chat: about
+        // 0.9) beats good alone (0.8), and a router that ignores the domain is good alone
+        var pairs = SimulationData.Pairs(400, 3);
+        var result = new SimulationRunner(new HashEmbedder(), new DomainBlindTrainer()).Run(pairs, null, Options() with
+        {
+            Seeds = [1, 2], Composition = BatchComposition.Prompts, TuneEmbeddingScales = [], TuneEpochs = [],
+        });
+        foreach (var seed in new[] { "seed 1", "seed 2" })
+            Assert.Contains("incumbent: the per-domain table chat=good, math=math (", result.OfflineRouterInfo[seed]);
+        double offline = result.Method("offline-only").Accuracy.Mean, good = result.Method("single:good").Accuracy.Mean;
+        Assert.InRange(offline - good, 0.05, 0.15);
+        // the online stage starts from the table (anchored: with truth feedback and one epoch it stays there or above)
+        Assert.True(result.Method(SimulationReport.Main).Accuracy.Mean >= offline - 0.01);
+        // --no-shrink: the router as trained (here: good everywhere)
+        var kept = new SimulationRunner(new HashEmbedder(), new DomainBlindTrainer()).Run(pairs, null, Options() with
+        {
+            Seeds = [1], Composition = BatchComposition.Prompts, TuneEmbeddingScales = [], TuneEpochs = [],
+            Offline = new OfflineTrainingOptions { Dimension = 4, ShrinkToBestSingle = false },
+        });
+        Assert.Contains("incumbent: the router (", kept.OfflineRouterInfo["seed 1"]);
+        Assert.Equal(kept.Method("single:good").AccuracyPerSeed, kept.Method("offline-only").AccuracyPerSeed);
+    }
+
+    [Fact]
     public void OfflinePartAndStreamNeverSplitAGroupAndCoverEveryPair()
     {
         var pairs = SimulationData.Pairs(60, 7);
