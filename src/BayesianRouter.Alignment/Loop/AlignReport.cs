@@ -160,8 +160,10 @@ public static class AlignReport
             if (m.PairedToMain is not { } p) continue;
             var d = p.Difference;
             double diff = -d.Mean; // the bayesian-router minus the method
-            string note = m.Name == MethodCatalogue.SingleOf(bestOffline ?? "") ? " (the best single RM on the offline pairs)" : "";
-            if (m == bestHindsight) note += " (the best single RM on the evaluation prompts, with hindsight)";
+            var notes = new List<string>();
+            if (m.Name == MethodCatalogue.SingleOf(bestOffline ?? "")) notes.Add("the best single RM on the offline pairs");
+            if (m == bestHindsight) notes.Add("the best single RM on the evaluation prompts, with hindsight");
+            string note = notes.Count == 0 ? "" : $" ({string.Join("; ", notes)})";
             string verdict = m.Kind == MethodKind.Oracle ? "gap to the oracle"
                 : p.Significant ? (diff > 0 ? "beats" : "is BEATEN by") : "is level with (the interval holds 0)";
             lines.Add(string.Create(Inv,
