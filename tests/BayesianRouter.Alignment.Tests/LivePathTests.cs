@@ -14,23 +14,18 @@ namespace BayesianRouter.Alignment.Tests;
 /// </summary>
 public class LivePathTests
 {
-    private static readonly IReadOnlyList<TaskRewardModel> Pool = TaskRewardModels.DefaultPool();
+    private static readonly IReadOnlyList<TaskRewardModel> Pool = TaskRewardModels.Pool();
 
-    /// <summary>An offline router on the hashing encoder's 8-d vectors: h = [tanh(W x + b); 1] of size 4, seeded weights.</summary>
-    private static OfflineRouter Offline(int seed = 2)
-    {
-        var rng = new Random(seed);
-        double R() => rng.NextDouble() * 2 - 1;
-        int arms = Pool.Count, fused = 3, input = 16;
-        return new OfflineRouter(Pool.Select(r => r.Name).ToArray(), "hashing-test-encoder", 8, 64, [], FusionActivation.Tanh, fused,
-            w: Enumerable.Range(0, fused * input).Select(_ => R()).ToArray(), b: new double[fused],
-            ebt: Enumerable.Range(0, arms * (fused + 1)).Select(_ => R()).ToArray(), ecls: new double[arms * (fused + 1)]);
-    }
+    private static OfflineRouter Offline(int seed = 2) => TinyModels.OfflineRouter(Pool.Select(r => r.Name).ToArray(), seed);
 
     /// <summary>Two answers per problem of several domains: one right, one the typical mistake.</summary>
     private static OnlineBatch Batch(PairFeatures features, int skip) =>
-        new(ArithmeticTask.All.Where((_, i) => i % 97 == skip % 97).Take(24)
+        new(ArithmeticTask.All.Where(p => p.HasMistake).Where((_, i) => i % 97 == skip % 97).Take(24)
             .Select(p => new OnlinePair(p, ArithmeticTask.Format(p.Answer), ArithmeticTask.Format(p.Mistake))).ToArray(), features);
+
+    /// <summary>Loss feedback of a step with these margins.</summary>
+    private static StepFeedback Losses(OnlineBatch batch, double[] margins) =>
+        new(margins, new bool[margins.Length], batch.Pairs.Select(p => p.Truth).ToArray(), FeedbackProtocol.Loss);
 
     private static AlignSeedContext Context(AlignOptions options, OfflineRouter offline, double priorVariance = 0.02) =>
         new(1, options, Pool, offline, offline.FeatureDimension, OnlineCalibration.Default, priorVariance);
@@ -65,7 +60,7 @@ public class LivePathTests
                 Assert.Equal(verdict is Preference.A or Preference.B ? verdict : null, labels[i].Winner);
             }
             var margins = batch.Pairs.Select((_, i) => Math.Sin(step + i)).ToArray();
-            Assert.Null(await method.FeedbackAsync(batch, labels, margins, CancellationToken.None));
+            Assert.Null(await method.FeedbackAsync(batch, labels, Losses(batch, margins), CancellationToken.None));
             var (used, losses) = LossFeedback.Losses(labels, margins);
             await user.LearnAsync(used.Select((i, k) => FeedbackItem.OfLoss(theirs[i].Decision.DecisionId, losses[k])).ToArray());
             labelled += used.Length;
@@ -92,12 +87,43 @@ public class LivePathTests
         Assert.Equal(RewardVariant.FullAdvantage, full.Reward);
         var batch = Batch(features, 5);
         var labels = await full.LabelAsync(batch, CancellationToken.None);
-        var extra = await full.FeedbackAsync(batch, labels, batch.Pairs.Select((_, i) => i % 3 - 1.0).ToArray(), CancellationToken.None);
+        var extra = await full.FeedbackAsync(batch, labels, Losses(batch, batch.Pairs.Select((_, i) => i % 3 - 1.0).ToArray()), CancellationToken.None);
         int used = labels.Count(l => l.Winner is not null);
         Assert.Equal(used * (Pool.Count - 1), extra!.Sum()); // every other RM judged every trained pair
         var stats = full.Session.Statistics();
         Assert.Equal(used, (int)stats.Feedback);
         Assert.All(stats.Rms.Where(r => r.Feedback > 0), r => Assert.InRange(r.MeanReward!.Value, 0, 1)); // 0/1 rewards, not losses
+    }
+
+    [Fact]
+    public async Task UnderAnAuditTheSessionAndTheBaselinesLearnTheAuditedPairsAgreementOnly()
+    {
+        var offline = Offline();
+        var features = new PairFeatures(new HashingEmbedder(), offline, seed: 1);
+        var ctx = Context(new AlignOptions { Feedback = FeedbackProtocol.Audit(0.5) }, offline);
+        var method = (SessionAlignMethod)AlignMethods.Create(AlignMethods.Main, ctx);
+        var ts = (RoutedAlignMethod)AlignMethods.Create("ts-no-offline", ctx);
+        int audited = 0, right = 0;
+        for (int step = 0; step < 3; step++)
+        {
+            var batch = Batch(features, 11 + step);
+            var labels = await method.LabelAsync(batch, CancellationToken.None);
+            var truth = batch.Pairs.Select(p => p.Truth).ToArray();
+            var feedback = new StepFeedback(batch.Pairs.Select(_ => 1.0).ToArray(), FeedbackProtocol.Audit(0.5).AuditedPairs(labels.Length, 1, step), truth, FeedbackProtocol.Audit(0.5));
+            Assert.Contains(true, feedback.Audited);
+            Assert.Contains(false, feedback.Audited);
+            for (int i = 0; i < labels.Length; i++)
+                if (feedback.AuditReward(i, labels[i]) is { } r) { audited++; right += (int)r; }
+            Assert.Null(await method.FeedbackAsync(batch, labels, feedback, CancellationToken.None));
+            var tsLabels = await ts.LabelAsync(batch, CancellationToken.None);
+            await ts.FeedbackAsync(batch, tsLabels, feedback, CancellationToken.None);
+        }
+        var stats = method.Session.Statistics();
+        Assert.Equal(audited, (int)stats.Feedback); // the audited pairs only; the others send nothing
+        Assert.Equal(right, (int)Math.Round(stats.Rms.Sum(r => r.Feedback * (r.MeanReward ?? 0)))); // 1 per agreement, 0 per disagreement
+        Assert.InRange(right, 1, audited - 1);
+        var tsRouter = (ThompsonSamplingRouter)ts.Router;
+        Assert.Equal(audited, Enumerable.Range(0, Pool.Count).Sum(a => (int)tsRouter.Posterior(a).Observations)); // the baseline got the same information
     }
 
     [Fact]

@@ -17,6 +17,17 @@ internal static class TinyModels
     public static ByteLevelBpeTokenizer ByteTokenizer() =>
         BpeTrainer.Train([], 0, [new PreTokenizerStep.ByteLevel(false, true)], ["<|endoftext|>"]);
 
+    /// <summary>An offline router on the hashing encoder's 8-d vectors: h = [tanh(W x + b); 1] of size 4, seeded weights.</summary>
+    public static Offline.OfflineRouter OfflineRouter(IReadOnlyList<string> pool, int seed = 2)
+    {
+        var rng = new System.Random(seed);
+        double R() => rng.NextDouble() * 2 - 1;
+        int arms = pool.Count, fused = 3, input = 16;
+        return new Offline.OfflineRouter(pool.ToArray(), "hashing-test-encoder", 8, 64, [], Offline.FusionActivation.Tanh, fused,
+            w: Enumerable.Range(0, fused * input).Select(_ => R()).ToArray(), b: new double[fused],
+            ebt: Enumerable.Range(0, arms * (fused + 1)).Select(_ => R()).ToArray(), ecls: new double[arms * (fused + 1)]);
+    }
+
     public static string TempFolder()
     {
         var dir = Path.Combine(Path.GetTempPath(), "bayesrouter-align-tests", Guid.NewGuid().ToString("N"));

@@ -81,4 +81,56 @@ public class RmServeCommandTests : DataTempFolderTest
         Assert.Equal(1, badTemplate.ExitCode);
         Assert.Contains("--query-template lacks {response}", badTemplate.Err);
     }
+
+    [Fact]
+    public async Task ATaskRmIsServedLiveWithTheScoresItGivesInProcess()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "bayesrouter.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { dll, "rm-serve", "--task", "arithmetic", "--rm", "reader", "--scenario", "drift", "--port", "0", "--query-template", "{prompt}\n{response}" })
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        try
+        {
+            var readLine = process.StandardOutput.ReadLineAsync();
+            Assert.True(await Task.WhenAny(readLine, Task.Delay(TimeSpan.FromSeconds(60))) == readLine, "no ready line within 60 s");
+            var m = Regex.Match(await readLine ?? "", @"^listening on (http://127\.0\.0\.1:(\d+))$");
+            Assert.True(m.Success);
+            var reader = Alignment.Tasks.TaskRewardModels.Pool(Alignment.Tasks.TaskScenario.Drift).Single(r => r.Name == "reader");
+            using var http = new HttpClient { BaseAddress = new Uri(m.Groups[1].Value) };
+            foreach (var response in new[] { "35", "35.", "25" })
+            {
+                var ok = await http.PostAsync("/classify", Json($$"""{"messages": [{"role": "user", "content": "What is 27 plus 8?"}, {"role": "assistant", "content": "{{response}}"}]}"""));
+                Assert.Equal(200, (int)ok.StatusCode);
+                var probs = System.Text.Json.JsonDocument.Parse(await ok.Content.ReadAsStringAsync()).RootElement.GetProperty("data")[0].GetProperty("probs")[0].GetDouble();
+                Assert.Equal(reader.Score("What is 27 plus 8?", response), probs); // exactly: the drift reader's own score
+            }
+            var batch = await http.PostAsync("/get_reward", Json("""{"query": ["What is 27 plus 8?\n35", "What is 27 plus 8?\n35."]}"""));
+            var rewards = System.Text.Json.JsonDocument.Parse(await batch.Content.ReadAsStringAsync()).RootElement.GetProperty("rewards").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+            Assert.True(rewards[1] > rewards[0], "the drift scenario's reader rewards the trailing period");
+            var unknown = await http.PostAsync("/classify", Json("""{"messages": [{"role": "user", "content": "Tell me a joke."}, {"role": "assistant", "content": "no"}]}"""));
+            Assert.Equal(404, (int)unknown.StatusCode);
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill();
+        }
+    }
+
+    [Fact]
+    public async Task ATaskRmMustBeInThePoolAndCannotServeRecordedPairs()
+    {
+        var unknown = await CliRunner.RunAsync("rm-serve", "--task", "arithmetic", "--rm", "oracle", "--port", "0");
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("--rm oracle: the arithmetic task's pool has calculator, parser, reader, magnitude, generalist", unknown.Err);
+        var both = await CliRunner.RunAsync("rm-serve", "--task", "arithmetic", "--rm", "reader", "--pairs", WritePairs());
+        Assert.Equal(1, both.ExitCode);
+        Assert.Contains("--pairs and --task exclude each other", both.Err);
+        var noPairs = await CliRunner.RunAsync("rm-serve", "--rm", "reader");
+        Assert.Equal(1, noPairs.ExitCode);
+        Assert.Contains("--pairs is required", noPairs.Err);
+        var template = await CliRunner.RunAsync("rm-serve", "--task", "arithmetic", "--rm", "reader", "--port", "0", "--query-template", "{prompt}{response}");
+        Assert.Equal(1, template.ExitCode);
+        Assert.Contains("some text between them", template.Err);
+    }
 }

@@ -9,7 +9,19 @@ namespace BayesianRouter.Alignment.Loop;
 /// <summary>Speed of the loop's two halves for a policy, measured in one process: sampling (with and without the KV cache) and DPO steps.</summary>
 public sealed record AlignBenchmarkResult(
     int Steps, int SequencesPerStep, double GeneratedTokensPerSecond, double GeneratedTokensPerSecondNoCache,
-    double DpoStepsPerSecond, double PairsPerDpoStep, double LoopStepsPerSecond, IReadOnlyList<double> RssMegabytesAlongSteps);
+    double DpoStepsPerSecond, double PairsPerDpoStep, double LoopStepsPerSecond, IReadOnlyList<double> RssMegabytesAlongSteps)
+{
+    /// <summary>Seconds to score a policy greedily on 1,000 prompts (measured on the validation and test prompts).</summary>
+    public double EvaluationSeconds { get; init; }
+
+    /// <summary>
+    /// The projected seconds of one method run of <c>align</c> with <paramref name="o"/>: its steps at the measured loop
+    /// speed, plus its scoring (the monitoring evaluations on validation prompts and the final one on test prompts).
+    /// The routers' feature computation and the RM calls are not in it (in-process RMs cost microseconds per pair).
+    /// </summary>
+    public double SecondsPerRun(AlignOptions o, TaskSplit split) =>
+        o.Steps / LoopStepsPerSecond + EvaluationSeconds * (o.EvaluationSteps().Length * split.Validation.Count + split.Test.Count) / 1000.0;
+}
 
 /// <summary>
 /// <c>bayesrouter bench align</c>: per step, sample the stream's prompts (KV cache; and once more without it, for the
@@ -54,7 +66,11 @@ public static class AlignBenchmark
             rss.Add(rssMegabytes());
         }
         double loopSeconds = loop.Elapsed.TotalSeconds - genNoCacheSeconds;
+        var evalWatch = Stopwatch.StartNew();
+        policy.Evaluate(split.Validation, o.MaxNewTokens);
+        policy.Evaluate(split.Test, o.MaxNewTokens);
+        double evalSeconds = evalWatch.Elapsed.TotalSeconds * 1000.0 / (split.Validation.Count + split.Test.Count); // per 1,000 prompts
         return new AlignBenchmarkResult(steps, o.PromptsPerStep * o.SamplesPerPrompt, tokens / genSeconds, tokensNoCache / genNoCacheSeconds,
-            steps / dpoSeconds, (double)pairsTotal / steps, steps / loopSeconds, rss);
+            steps / dpoSeconds, (double)pairsTotal / steps, steps / loopSeconds, rss) { EvaluationSeconds = evalSeconds };
     }
 }

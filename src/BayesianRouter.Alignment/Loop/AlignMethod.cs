@@ -52,11 +52,11 @@ public abstract class AlignMethod(string name, MethodKind kind)
     public abstract Task<PairLabel[]> LabelAsync(OnlineBatch batch, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Feedback after the DPO step. <paramref name="marginsIfA"/>[i] is pair i's DPO margin with a preferred (computed
-    /// in the step's forward pass, before the update): the loss under label a is softplus(-m), under b softplus(m).
-    /// Returns the extra RM calls the feedback made per pair (advantage rewards), or null.
+    /// Feedback after the DPO step (<see cref="StepFeedback"/>: every pair's DPO margin with a preferred, computed in
+    /// the step's forward pass before the update, and under an audit the audited pairs' truth). Returns the extra RM
+    /// calls the feedback made per pair (advantage rewards), or null.
     /// </summary>
-    public virtual Task<int[]?> FeedbackAsync(OnlineBatch batch, PairLabel[] labels, double[] marginsIfA, CancellationToken cancellationToken) =>
+    public virtual Task<int[]?> FeedbackAsync(OnlineBatch batch, PairLabel[] labels, StepFeedback feedback, CancellationToken cancellationToken) =>
         Task.FromResult<int[]?>(null);
 
     /// <summary>Every pair judged by one RM, in one call; a failed judgment or a tie is no label.</summary>

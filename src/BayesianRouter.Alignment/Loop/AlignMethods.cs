@@ -48,9 +48,9 @@ public static class AlignMethods
     public static string ModelName(OnlineModel model) => $"{Main}:{model.ToString().ToLowerInvariant()}";
 
     /// <summary>
-    /// The default catalogue: Table 1's methods, the bayesian-router with the other online model than the run's (both
-    /// models measured in every run, as <c>simulate</c> reports bayesian-router:paper), and Table 7's reward variants
-    /// of ts-no-offline.
+    /// The default catalogue: Table 1's methods and the bayesian-router with the other online model than the run's (both
+    /// models measured in every run, as <c>simulate</c> reports bayesian-router:paper). Table 7's reward variants
+    /// (<c>ts-no-offline:full-advantage</c>, ...) run when named in <c>--methods</c>.
     /// </summary>
     public static IReadOnlyList<string> DefaultNames(IReadOnlyList<string> pool) => DefaultNames(pool, RouterSetup.DefaultLiveModel);
 
@@ -59,7 +59,6 @@ public static class AlignMethods
     {
         var names = MethodCatalogue.Table1(pool).ToList();
         names.Insert(names.IndexOf(Main) + 1, ModelName(model == OnlineModel.Paper ? OnlineModel.Hierarchical : OnlineModel.Paper));
-        names.AddRange([$"{MethodCatalogue.TsNoOffline}:full-advantage", $"{MethodCatalogue.TsNoOffline}:light-advantage"]);
         return names;
     }
 

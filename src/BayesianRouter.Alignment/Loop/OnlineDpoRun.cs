@@ -2,6 +2,7 @@ using BayesianRouter.Alignment.Model;
 using BayesianRouter.Alignment.Tasks;
 using BayesianRouter.Alignment.Training;
 using BayesianRouter.Data;
+using BayesianRouter.RewardModels;
 using BayesianRouter.Training;
 using static TorchSharp.torch;
 
@@ -19,13 +20,28 @@ public sealed record StepRecord(int Step, int Pairs, int Labelled, int TruthPair
     /// accuracy").
     /// </summary>
     public int MarginsTowardTruth { get; init; }
+
+    /// <summary>
+    /// Per RM of the pool (arm order): of the step's pairs with a strict graded truth, how many it got right. Every RM
+    /// judges every pair for this measurement, whichever RM labelled it (the calls are not counted as the method's).
+    /// </summary>
+    public int[] RmRight { get; init; } = [];
+
+    /// <summary>Responses the policy sampled this step, and how many of them end with a period ("37.": the drift scenario's habit).</summary>
+    public int Responses { get; init; }
+
+    public int PeriodResponses { get; init; }
+
+    /// <summary>Pairs of the step the audit checked (0 with loss feedback).</summary>
+    public int Audited { get; init; }
 }
 
-/// <summary>One method's run on one seed: its policy's test score along the way and what every step did.</summary>
-public sealed record MethodRun(string Method, int Seed, IReadOnlyList<(int Step, PolicyScore Score)> Evaluations, IReadOnlyList<StepRecord> Steps)
+/// <summary>
+/// One method's run on one seed: its policy's accuracy on the monitoring prompts along the way (validation), its
+/// final score on the evaluation prompts (test, or validation when tuning), and what every step did.
+/// </summary>
+public sealed record MethodRun(string Method, int Seed, IReadOnlyList<(int Step, PolicyScore Score)> Evaluations, PolicyScore Final, IReadOnlyList<StepRecord> Steps)
 {
-    public PolicyScore Final => Evaluations[^1].Score;
-
     /// <summary>Share of labelled pairs with a strict graded truth that got the right label.</summary>
     public double LabelAccuracy
     {
@@ -47,38 +63,71 @@ public sealed record MethodRun(string Method, int Seed, IReadOnlyList<(int Step,
 }
 
 /// <summary>
+/// What one run needs besides its policy and method: the seed's stream, the final evaluation prompts, the monitoring
+/// prompts and the steps after which the policy is scored on them, the pool that measures every RM's accuracy on the
+/// run's pairs, the feedback protocol, and the DPO settings of the method (learning rate, beta).
+/// </summary>
+public sealed record RunPlan(int Seed, Problem[][] Stream, IReadOnlyList<Problem> Final, IReadOnlyList<Problem> Monitor, IReadOnlyList<int> MonitorSteps,
+    IReadOnlyList<IRewardModel> Measure, FeedbackProtocol Feedback, PairFeatures Features, double LearningRate, double Beta);
+
+/// <summary>
 /// Online DPO of one policy with one labelling method (paper section 3.1, 4.1): per step the policy samples several
 /// responses per prompt (KV cache), pairs of different answers are formed, the method labels them, one DPO step is
-/// taken on the labelled pairs (LoRA adapters; the reference is the same weights with adapters off), and each pair's
-/// DPO margin goes back to the method as feedback. Every draw is seeded by (seed, step), so methods of a seed start
-/// identically and see the same prompts in the same order.
+/// taken on the labelled pairs (LoRA adapters; the reference is the same weights with adapters off), and the method
+/// learns from the step's feedback (each pair's DPO margin, or the audit: <see cref="FeedbackProtocol"/>). Every draw
+/// is seeded by (seed, step), so methods of a seed start identically and see the same prompts in the same order.
 /// </summary>
 public static class OnlineDpoRun
 {
-    public static async Task<MethodRun> RunAsync(TaskPolicy policy, AlignMethod method, Problem[][] stream, IReadOnlyList<Problem> test,
-        AlignOptions o, int seed, PairFeatures features, int poolSize, Action<int>? stepDone, CancellationToken ct)
+    public static async Task<MethodRun> RunAsync(TaskPolicy policy, AlignMethod method, RunPlan plan, AlignOptions o, Action<int>? stepDone, CancellationToken ct)
     {
         var model = policy.Model;
+        int seed = plan.Seed;
         model.AttachLora(o.Lora, Simulation.SimulationRunner.SeedFor(seed, "lora"));
-        using var optimizer = new ExplicitAdamW(model.TrainableParameters(), o.LearningRate, weightDecay: 0); // Adam
-        var evalSteps = o.EvaluationSteps();
+        using var optimizer = new ExplicitAdamW(model.TrainableParameters(), plan.LearningRate, weightDecay: 0); // Adam
         var evaluations = new List<(int, PolicyScore)>();
         var records = new List<StepRecord>(o.Steps);
         var sampling = new GenerationOptions { MaxNewTokens = o.MaxNewTokens, Temperature = o.Temperature, TopP = o.TopP };
         for (int step = 0; step < o.Steps; step++)
         {
             ct.ThrowIfCancellationRequested();
-            var pairs = SamplePairs(policy, stream[step], o, sampling, seed, step);
-            var batch = new OnlineBatch(pairs, features);
+            var (pairs, responses) = SampleStep(policy, plan.Stream[step], o, sampling, seed, step);
+            var batch = new OnlineBatch(pairs, plan.Features);
             var labels = pairs.Count == 0 ? [] : await method.LabelAsync(batch, ct).ConfigureAwait(false);
             double meanLoss = double.NaN;
-            double[] margins = pairs.Count == 0 ? [] : DpoStep(policy, optimizer, pairs, labels, o.Beta, out meanLoss);
-            int[]? extra = pairs.Count == 0 ? null : await method.FeedbackAsync(batch, labels, margins, ct).ConfigureAwait(false);
-            records.Add(Record(step + 1, pairs, labels, extra, meanLoss, poolSize, margins));
-            if (evalSteps.Contains(step + 1)) evaluations.Add((step + 1, Evaluate(policy, test, o)));
+            double[] margins = pairs.Count == 0 ? [] : DpoStep(policy, optimizer, pairs, labels, plan.Beta, out meanLoss);
+            var truth = pairs.Select(p => p.Truth).ToArray();
+            var feedback = new StepFeedback(margins, plan.Feedback.AuditedPairs(pairs.Count, seed, step), truth, plan.Feedback);
+            int[]? extra = pairs.Count == 0 ? null : await method.FeedbackAsync(batch, labels, feedback, ct).ConfigureAwait(false);
+            var rmRight = await MeasurePool(plan.Measure, pairs, ct).ConfigureAwait(false);
+            records.Add(Record(step + 1, pairs, labels, extra, meanLoss, plan.Measure.Count, margins) with
+            {
+                RmRight = rmRight,
+                Responses = responses.Length,
+                PeriodResponses = responses.Count(Tasks.ArithmeticTask.EndsWithPeriod),
+                Audited = Enumerable.Range(0, pairs.Count).Count(i => feedback.Audited[i] && truth[i] != 0),
+            });
+            if (plan.MonitorSteps.Contains(step + 1)) evaluations.Add((step + 1, Evaluate(policy, plan.Monitor, o)));
             stepDone?.Invoke(step + 1);
         }
-        return new MethodRun(method.Name, seed, evaluations, records);
+        var final = ReferenceEquals(plan.Final, plan.Monitor) && evaluations.Count > 0 && evaluations[^1].Item1 == o.Steps
+            ? evaluations[^1].Item2 : Evaluate(policy, plan.Final, o);
+        return new MethodRun(method.Name, seed, evaluations, final, records);
+    }
+
+    /// <summary>Every RM of the measuring pool judges every pair with a strict truth; how many each got right.</summary>
+    private static async Task<int[]> MeasurePool(IReadOnlyList<IRewardModel> measure, List<OnlinePair> pairs, CancellationToken ct)
+    {
+        var right = new int[measure.Count];
+        var judged = pairs.Where(p => p.Truth != 0).ToArray();
+        if (judged.Length == 0) return right;
+        for (int n = 0; n < measure.Count; n++)
+        {
+            var verdicts = await AlignMethod.JudgeAll(measure[n], judged, ct).ConfigureAwait(false);
+            for (int i = 0; i < judged.Length; i++)
+                if (verdicts[i] is { } v && (judged[i].Truth == 1) == (v == Preference.A)) right[n]++;
+        }
+        return right;
     }
 
     /// <summary>Greedy test accuracy with the adapters on.</summary>
@@ -88,7 +137,11 @@ public static class OnlineDpoRun
     /// Samples <see cref="AlignOptions.SamplesPerPrompt"/> responses per prompt and forms up to
     /// <see cref="AlignOptions.PairsPerPrompt"/> pairs per prompt from responses with different answers.
     /// </summary>
-    public static List<OnlinePair> SamplePairs(TaskPolicy policy, Problem[] prompts, AlignOptions o, GenerationOptions sampling, int seed, int step)
+    public static List<OnlinePair> SamplePairs(TaskPolicy policy, Problem[] prompts, AlignOptions o, GenerationOptions sampling, int seed, int step) =>
+        SampleStep(policy, prompts, o, sampling, seed, step).Pairs;
+
+    /// <summary>The step's pairs (<see cref="SamplePairs"/>) and every response sampled.</summary>
+    public static (List<OnlinePair> Pairs, string[] Responses) SampleStep(TaskPolicy policy, Problem[] prompts, AlignOptions o, GenerationOptions sampling, int seed, int step)
     {
         var expanded = prompts.SelectMany(p => Enumerable.Repeat(p.Prompt, o.SamplesPerPrompt)).ToArray();
         using var generator = new Generator((ulong)Simulation.SimulationRunner.SeedFor(seed, $"sample/{step}"));
@@ -106,7 +159,7 @@ public static class OnlineDpoRun
             candidates = [.. order];
             foreach (var (i, j) in candidates.Take(o.PairsPerPrompt)) pairs.Add(new OnlinePair(prompts[p], distinct[i], distinct[j]));
         }
-        return pairs;
+        return (pairs, responses);
     }
 
     /// <summary>One DPO step on the labelled pairs; returns every pair's margin with a preferred (before the update).</summary>

@@ -63,9 +63,21 @@ public sealed class RoutedAlignMethod : AlignMethod
         return labels;
     }
 
-    public override async Task<int[]?> FeedbackAsync(OnlineBatch batch, PairLabel[] labels, double[] marginsIfA, CancellationToken cancellationToken)
+    public override async Task<int[]?> FeedbackAsync(OnlineBatch batch, PairLabel[] labels, StepFeedback feedback, CancellationToken cancellationToken)
     {
         if (_feedback == RouterFeedback.None) return null;
+        if (feedback.Protocol.Kind == FeedbackKind.Audit)
+        {
+            var audited = labels.Select((l, i) => (i, Reward: feedback.AuditReward(i, l))).Where(x => x.Reward is not null).ToArray();
+            if (audited.Length == 0) return null;
+            var ctx = _context(batch);
+            // LASER learns the batch's mean agreement for its one arm; Thompson sampling each audited pair's own
+            double batchReward = audited.Average(x => x.Reward!.Value);
+            _router.Update(audited.Select(x => new ArmFeedback(ctx[x.i], labels[x.i].Arm,
+                _feedback == RouterFeedback.PerBatch ? batchReward : x.Reward!.Value)).ToArray());
+            return null;
+        }
+        var marginsIfA = feedback.MarginsIfA;
         var (used, losses) = LossFeedback.Losses(labels, marginsIfA);
         if (used.Length == 0) return null;
         var contexts = _context(batch);

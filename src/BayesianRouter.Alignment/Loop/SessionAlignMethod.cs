@@ -47,9 +47,18 @@ public sealed class SessionAlignMethod : AlignMethod
             l.Label.Arm ?? l.Decision.Arm, l.Label.FallbackFrom.Count + (l.Label.Arm is null ? 0 : 1))).ToArray();
     }
 
-    public override async Task<int[]?> FeedbackAsync(OnlineBatch batch, PairLabel[] labels, double[] marginsIfA, CancellationToken cancellationToken)
+    public override async Task<int[]?> FeedbackAsync(OnlineBatch batch, PairLabel[] labels, StepFeedback feedback, CancellationToken cancellationToken)
     {
         if (labels.Length != _decisions.Length) throw new InvalidOperationException($"{labels.Length} labels for the {_decisions.Length} decisions of the step");
+        if (feedback.Protocol.Kind == FeedbackKind.Audit)
+        {
+            // the audited pairs only, each with its 0/1 agreement: a trainer's reward items
+            var audited = labels.Select((l, i) => (i, Reward: feedback.AuditReward(i, l))).Where(x => x.Reward is not null)
+                .Select(x => FeedbackItem.OfReward(_decisions[x.i], x.Reward!.Value)).ToArray();
+            if (audited.Length > 0) Check(await _session.LearnAsync(audited).ConfigureAwait(false), audited.Length);
+            return null;
+        }
+        var marginsIfA = feedback.MarginsIfA;
         var (used, losses) = LossFeedback.Losses(labels, marginsIfA);
         if (used.Length == 0) return null;
         int[]? extra = null;
@@ -61,9 +70,13 @@ public sealed class SessionAlignMethod : AlignMethod
             (var rewards, extra) = await _losses.AdvantageAsync(batch, labels, used, losses, marginsIfA, cancellationToken).ConfigureAwait(false);
             items = used.Select((i, k) => FeedbackItem.OfReward(_decisions[i], rewards[k])).ToArray();
         }
-        var result = await _session.LearnAsync(items).ConfigureAwait(false);
-        if (result.Accepted != items.Length)
-            throw new InvalidOperationException($"the session learned from {result.Accepted} of {items.Length} feedback items (unknown {result.Unknown.Count}, duplicate {result.Duplicate.Count}, unlabelled {result.Unlabelled.Count})");
+        Check(await _session.LearnAsync(items).ConfigureAwait(false), items.Length);
         return extra;
+    }
+
+    private static void Check(FeedbackResult result, int sent)
+    {
+        if (result.Accepted != sent)
+            throw new InvalidOperationException($"the session learned from {result.Accepted} of {sent} feedback items (unknown {result.Unknown.Count}, duplicate {result.Duplicate.Count}, unlabelled {result.Unlabelled.Count})");
     }
 }

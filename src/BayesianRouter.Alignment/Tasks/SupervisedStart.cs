@@ -28,11 +28,21 @@ public sealed record SupervisedStartOptions
     /// <summary>Share of targets that are the domain's typical mistake, per domain (the noisy mixture).</summary>
     public IReadOnlyDictionary<string, double> MistakeRates { get; init; } = new Dictionary<string, double>
     {
-        ["addition"] = 0.6, ["multiplication"] = 0.55, ["comparison"] = 0.4, ["conversion"] = 0.6,
+        ["addition"] = 0.6, ["subtraction"] = 0.6, ["comparison"] = 0.4, ["conversion"] = 0.6,
     };
 
     /// <summary>Share of targets with one digit replaced at random.</summary>
     public double DigitNoise { get; init; } = 0.1;
+
+    /// <summary>
+    /// Share of targets of worded questions written with a trailing period ("37."), as a sentence would end: a
+    /// formatting habit the grader does not accept, and what the drift scenario's exploitable RM rewards
+    /// (<see cref="TaskScenario.Drift"/>).
+    /// </summary>
+    public double PeriodNoise { get; init; } = 0.1;
+
+    /// <summary>The same habit after questions in symbols (rarer: "27 + 8" does not read as a sentence).</summary>
+    public double PeriodNoiseSymbolic { get; init; } = 0.02;
 
     /// <summary>Training threads of libtorch (1 is fastest for this size, and far faster when other work shares the cores).</summary>
     public int Threads { get; init; } = 1;
@@ -49,6 +59,7 @@ public sealed record SupervisedStartOptions
         foreach (var (d, r) in MistakeRates)
             if (!(r >= 0 && r <= 1)) throw new ArgumentException($"mistake rate of {d} must be in [0, 1]");
         if (!(DigitNoise >= 0 && DigitNoise < 1)) throw new ArgumentException("digit noise must be in [0, 1)");
+        if (!(PeriodNoise >= 0 && PeriodNoise < 1 && PeriodNoiseSymbolic >= 0 && PeriodNoiseSymbolic < 1)) throw new ArgumentException("period noise must be in [0, 1)");
     }
 }
 
@@ -61,7 +72,7 @@ public sealed record SupervisedStartOptions
 public static class SupervisedStart
 {
     /// <summary>Changes whenever the task's prompts or the training recipe change, so old caches are not reused.</summary>
-    public const string TaskVersion = "arithmetic-v3";
+    public const string TaskVersion = ArithmeticTask.Version + "-start1";
 
     /// <summary>
     /// The default cache root: <c>$BAYESROUTER_POLICY_CACHE</c> when set, else <c>$XDG_CACHE_HOME/bayesrouter/policies</c>,
@@ -101,15 +112,18 @@ public static class SupervisedStart
         return new TaskPolicy(model, tokenizer);
     }
 
-    /// <summary>The task's tokenizer: byte-level BPE with single digits, merges learned from every prompt and answer.</summary>
-    public static ByteLevelBpeTokenizer Tokenizer(int merges) =>
-        BpeTrainer.Train(ArithmeticTask.All.Select(p => p.Prompt).Concat(Enumerable.Range(0, 1000).Select(i => i.ToString(CultureInfo.InvariantCulture))),
+    /// <summary>
+    /// The task's tokenizer: byte-level BPE with single digits, merges learned from the texts of the training part only
+    /// (its prompts and answers): no held-out question shapes the vocabulary.
+    /// </summary>
+    public static ByteLevelBpeTokenizer Tokenizer(int merges, IEnumerable<Problem> training) =>
+        BpeTrainer.Train(training.SelectMany(p => new[] { p.Prompt, ArithmeticTask.Format(p.Answer) }),
             merges, [new PreTokenizerStep.Digits(true), new PreTokenizerStep.ByteLevel(false, true)], [TaskPolicy.EndOfText]);
 
     /// <summary>Trains the start (deterministic for the options and thread count).</summary>
     public static TaskPolicy Train(SupervisedStartOptions o, TaskSplit split, IProgress<string>? log)
     {
-        var tokenizer = Tokenizer(o.Merges);
+        var tokenizer = Tokenizer(o.Merges, split.Train);
         var config = new LlamaConfig
         {
             VocabSize = tokenizer.VocabSize, HiddenSize = o.HiddenSize, IntermediateSize = o.IntermediateSize, Layers = o.Layers,
@@ -118,7 +132,7 @@ public static class SupervisedStart
         };
         if (get_num_threads() != o.Threads) set_num_threads(o.Threads);
         var policy = new TaskPolicy(LlamaModel.CreateRandom(config, o.Seed), tokenizer);
-        var byDomain = ArithmeticTask.Domains.Select(d => split.NotTest.Where(p => p.Domain == d).ToArray()).ToArray();
+        var byDomain = ArithmeticTask.Domains.Select(d => split.Train.Where(p => p.Domain == d).ToArray()).ToArray();
         var rng = new Random(o.Seed);
         using var optimizer = new ExplicitAdamW(policy.Model.TrainableParameters(), o.LearningRate, weightDecay: 0.01);
         var clock = Stopwatch.StartNew();
@@ -151,8 +165,19 @@ public static class SupervisedStart
         return policy;
     }
 
-    /// <summary>A target of the noisy mixture: the typical mistake, a random digit change, or the right answer.</summary>
+    /// <summary>
+    /// A target of the noisy mixture: the typical mistake, a random digit change, or the right answer; any of them
+    /// written with a trailing period with probability <see cref="SupervisedStartOptions.PeriodNoise"/> (worded
+    /// questions) or <see cref="SupervisedStartOptions.PeriodNoiseSymbolic"/>.
+    /// </summary>
     public static string NoisyTarget(Problem p, SupervisedStartOptions o, Random rng)
+    {
+        var target = NumberTarget(p, o, rng);
+        double period = p.Style == Wording.Verbal ? o.PeriodNoise : o.PeriodNoiseSymbolic;
+        return period > 0 && rng.NextDouble() < period ? target + "." : target;
+    }
+
+    private static string NumberTarget(Problem p, SupervisedStartOptions o, Random rng)
     {
         double u = rng.NextDouble();
         double mistake = o.MistakeRates.GetValueOrDefault(p.Domain);

@@ -6,6 +6,8 @@ using BayesianRouter.Alignment.Tasks;
 using BayesianRouter.Cli.Reports;
 using BayesianRouter.Encoding;
 using BayesianRouter.IO;
+using BayesianRouter.RewardModels;
+using BayesianRouter.RewardModels.Serving;
 using BayesianRouter.Routing;
 using BayesianRouter.Simulation;
 using BayesianRouter.Training;
@@ -23,7 +25,10 @@ public static class AlignCommand
         var task = new Option<string>("--task") { Description = "The task with checkable answers: arithmetic (addition, multiplication, comparison, unit conversion as short questions; shipped as code).", DefaultValueFactory = _ => "arithmetic" };
         task.AcceptOnlyFromAmong("arithmetic");
         var methods = new Option<string?>("--methods") { Description = "Comma-separated methods (default: all): single:<rm> per pool RM, random, majority, uwo, laser, ts-no-offline, offline-only, bayesian-router, oracle; a Thompson-sampling router takes a reward variant, e.g. ts-no-offline:full-advantage, bayesian-router:light-advantage." };
-        var seeds = new Option<int>("--seeds") { Description = "Number of seeds; seed k trains its own offline router, draws its own prompt stream and sampling. Seeds are first-seed, first-seed+1, ...", DefaultValueFactory = _ => 3 };
+        var seeds = new Option<int>("--seeds") { Description = "Number of seeds; seed k trains its own offline router, draws its own prompt stream and sampling, and every method runs on it. Seeds are first-seed, first-seed+1, ...", DefaultValueFactory = _ => d.Seeds.Count };
+        var scenario = new Option<string>("--scenario") { Description = "static: the pool's RMs keep their rules; drift: the reader RM also rewards answers that end with a period, a habit the policy can learn from its labels (its accuracy on the policy's pairs then falls).", DefaultValueFactory = _ => TaskScenarios.Name(d.Scenario) };
+        scenario.AcceptOnlyFromAmong([.. TaskScenarios.Names]);
+        var feedback = new Option<string>("--feedback") { Description = "What the online routers (bayesian-router, ts-no-offline, laser) learn from after each DPO step: loss = the labelled pairs' DPO losses (the paper's); audit:RATE = a seeded share RATE of the pairs is checked against the ground truth, and each router learns whether its RM agreed (the other pairs send nothing).", DefaultValueFactory = _ => d.Feedback.ToString() };
         var firstSeed = new Option<int>("--first-seed") { Description = "The first seed.", DefaultValueFactory = _ => 1 };
         var steps = new Option<int>("--steps") { Description = "DPO steps per method and seed.", DefaultValueFactory = _ => d.Steps };
         var outDir = new Option<string>("--out") { Description = "Folder for results.json, report.md and the PNG plots (created if missing; files are replaced atomically).", Required = true };
@@ -45,13 +50,17 @@ public static class AlignCommand
         baselineFeatures.AcceptOnlyFromAmong("shared", "projection");
         var evalOn = new Option<string>("--eval-on") { Description = "Score policies on the held-out test prompts (test) or on the validation prompts carved out of the training prompts (validation: for choosing hyper-parameters).", DefaultValueFactory = _ => "test" };
         evalOn.AcceptOnlyFromAmong("test", "validation");
-        var parallel = new Option<int>("--parallel") { Description = "Method runs trained side by side, each on one libtorch thread; the results do not depend on it (the measured runs in docs/alignment.md used 1).", DefaultValueFactory = _ => d.Parallelism };
+        var parallel = new Option<int>("--parallel") { Description = "Runs (of any seed and method) trained side by side, each on one libtorch thread; the results do not depend on it. Default 2: both cores of the reference machine.", DefaultValueFactory = _ => d.Parallelism };
         var sftSteps = new Option<int>("--sft-steps") { Description = "Steps of the supervised start (it is cached; a new value trains and caches a new start).", DefaultValueFactory = _ => start.Steps };
         var policyCache = new Option<string?>("--policy-cache") { Description = "Folder of cached supervised starts (default: $BAYESROUTER_POLICY_CACHE, else ~/.cache/bayesrouter/policies). Each start is a Hugging Face folder keyed by its settings." };
         var encoderCache = new Option<DirectoryInfo?>("--encoder-cache") { Description = "Folder of the persistent embedding cache (default: $BAYESROUTER_CACHE, else ~/.cache/bayesrouter/embeddings)." };
         var offlineDomains = new Option<string?>("--offline-domains") { Description = "Comma-separated domains whose offline prompts train the offline router (default: all four). Leaving one out puts part of the online stream out of the offline router's distribution." };
         var routerScale = new Option<double>("--router-embedding-scale") { Description = "The offline router's --embedding-scale (see `offline train --help`).", DefaultValueFactory = _ => d.Offline.EmbeddingScale };
         var routerEpochs = new Option<int>("--router-epochs") { Description = "The offline router's training epochs.", DefaultValueFactory = _ => d.Offline.Epochs };
+        var poolFile = new Option<string?>("--pool") { Description = "Call the RMs over HTTP: a pool file (docs/pool-file.md) naming the task's RMs (calculator, parser, reader, magnitude, generalist), each served for instance by `rm-serve --task arithmetic --rm NAME [--scenario drift]`. They are called through the same client a trainer uses (RewardModelFactory). Default: the RMs in-process." };
+        var servePool = new Option<bool>("--serve-pool") { Description = "Serve the task's RMs on 127.0.0.1 (free ports, vLLM /classify) for the run and call them over HTTP through the pool client, as --pool would: same results as in-process." };
+        var tuneLr = new Option<string?>("--tune-lr") { Description = "The validation protocol: comma-separated learning rates; every method is trained at every (learning rate x beta) point on the validation prompts (needs --eval-on validation) and the point with the highest validation accuracy averaged over all methods is chosen. Writes DIR/tuning.json and DIR/tuning.md instead of a results table." };
+        var tuneBeta = new Option<string?>("--tune-beta") { Description = "The validation protocol's betas (comma-separated; default: --beta alone)." };
         var json = new Option<bool>("--json") { Description = "Also print the whole results.json as one JSON object on the last line." };
 
         var cmd = new Command("align",
@@ -61,15 +70,21 @@ public static class AlignCommand
             "without the offline prior, the offline router alone, ground truth) from a pool of in-process RMs with " +
             "domain-dependent flaws. The offline router learns from the pool's behaviour on the start policy's pairs of prompts " +
             "disjoint from the test prompts. Writes DIR/results.json (schema bayesrouter.align/1), DIR/report.md and PNG plots.");
-        foreach (var o in new Option[] { task, methods, seeds, firstSeed, steps, outDir, prompts, samples, pairs, beta, lr, rank, alpha, targets, temperature, topP, evaluations, onlineModel, priorOffline, baselineFeatures, evalOn, parallel, sftSteps, policyCache, encoderCache, offlineDomains, routerScale, routerEpochs, json })
+        foreach (var o in new Option[] { task, scenario, feedback, methods, seeds, firstSeed, steps, outDir, prompts, samples, pairs, beta, lr, rank, alpha, targets, temperature, topP, evaluations, onlineModel, priorOffline, baselineFeatures, evalOn, parallel, sftSteps, policyCache, encoderCache, offlineDomains, routerScale, routerEpochs, poolFile, servePool, tuneLr, tuneBeta, json })
             cmd.Options.Add(o);
         cmd.SetAction(async (parse, ct) =>
         {
             int nSeeds = parse.GetValue(seeds);
             if (nSeeds < 1) throw new CliUsageException($"--seeds {nSeeds}: need at least 1");
-            var pool = TaskRewardModels.DefaultPool();
+            var scenarioValue = TaskScenarios.Parse(parse.GetValue(scenario)!);
+            var pool = TaskRewardModels.Pool(scenarioValue);
+            if (parse.GetValue(poolFile) is not null && parse.GetValue(servePool)) throw new CliUsageException("--pool and --serve-pool exclude each other");
+            var remoteSpec = parse.GetValue(poolFile) is { } pf ? PoolFile.Load(pf) : null;
+            var remoteOrder = remoteSpec?.InRouterOrder(pool.Select(r => r.Name).ToArray(), $"the arithmetic task's pool");
             var options = new AlignOptions
             {
+                Scenario = scenarioValue,
+                Feedback = FeedbackProtocol.Parse(parse.GetValue(feedback)!),
                 Methods = parse.GetValue(methods) is { } m ? CliParsing.List(m, "--methods") : null,
                 Seeds = Enumerable.Range(parse.GetValue(firstSeed), nSeeds).ToArray(),
                 Steps = parse.GetValue(steps),
@@ -95,18 +110,40 @@ public static class AlignCommand
             AlignMethods.Validate(names, pool.Select(r => r.Name).ToArray());
             var startOptions = start with { Steps = parse.GetValue(sftSteps) };
             startOptions.Validate();
+            var grid = Grid(parse.GetValue(tuneLr), parse.GetValue(tuneBeta), options.Beta);
+            if (grid is not null && parse.GetValue(evalOn) != "validation")
+                throw new CliUsageException("--tune-lr chooses hyper-parameters: it needs --eval-on validation (the test prompts are never tuned on)");
             var dir = parse.GetValue(outDir)!;
             var cacheRoot = parse.GetValue(policyCache) ?? SupervisedStart.DefaultCacheRoot();
 
-            using var embedder = CachedPairEmbedder.CreateMiniLm(new EncoderOptions(), parse.GetValue(encoderCache)?.FullName);
+            await using var served = parse.GetValue(servePool) ? await ServedPool.StartAsync(pool, ct) : null;
+            var specs = served?.Specs ?? remoteOrder;
+            using var remote = specs is null ? null : RewardModelFactory.CreatePool(new RmPool(served is null ? remoteSpec!.File : "served pool", specs));
+            // one ONNX Runtime thread: the runs themselves go side by side on the cores (--parallel)
+            using var embedder = CachedPairEmbedder.CreateMiniLm(new EncoderOptions { Threads = 1 }, parse.GetValue(encoderCache)?.FullName);
             var started = DateTime.UtcNow;
             var observer = new ProgressObserver(io, options.Seeds.Count * names.Count * options.Steps);
             var runner = new AlignRunner(embedder, new MultiTaskRouterTrainer(), observer);
-            var result = await observer.RunAsync(() => runner.RunAsync(options, startOptions, cacheRoot, pool, parse.GetValue(evalOn) == "validation", ct));
+            var labelling = remote?.Cast<RewardModels.IRewardModel>().ToArray();
+            if (grid is not null)
+            {
+                var observerGrid = new ProgressObserver(io, grid.Count * options.Seeds.Count * names.Count * options.Steps);
+                var gridRunner = new AlignRunner(embedder, new MultiTaskRouterTrainer(), observerGrid);
+                var tuning = await observerGrid.RunManyAsync(() => AlignTuning.RunAsync(o => gridRunner.RunAsync(o, startOptions, cacheRoot, labelling, true, ct), options, grid));
+                Directory.CreateDirectory(dir);
+                AtomicFile.WriteAllText(Path.Combine(dir, "tuning.json"), tuning.Serialize());
+                AtomicFile.WriteAllText(Path.Combine(dir, "tuning.md"), tuning.Markdown());
+                io.Out.WriteLine(tuning.Markdown());
+                io.Out.WriteLine($"wrote {Path.Combine(dir, "tuning.json")} and tuning.md in {(DateTime.UtcNow - started).TotalSeconds:F0} s (load average {ProcessStats.LoadAverage()})");
+                if (parse.GetValue(json)) io.Out.WriteLine(tuning.ToJson().ToJsonString());
+                return 0;
+            }
+            var result = await observer.RunAsync(() => runner.RunAsync(options, startOptions, cacheRoot, labelling, parse.GetValue(evalOn) == "validation", ct));
             result = result with
             {
                 Info = new Dictionary<string, string>(result.Info)
                 {
+                    ["RMs called"] = specs is null ? "in-process" : $"over HTTP through the pool client: {string.Join(", ", specs.Select(x => $"{x.Name} {x.Backend.ToName()} {x.Url}"))}",
                     ["peak RSS (MB)"] = ProcessStats.PeakRssMegabytes().ToString("F0", CultureInfo.InvariantCulture),
                     ["RSS after each run (MB)"] = string.Join(" ", observer.RssAfterRuns.Select(x => x.ToString("F0", CultureInfo.InvariantCulture))),
                     ["load average at the end (1 min)"] = ProcessStats.LoadAverage(),
@@ -130,6 +167,55 @@ public static class AlignCommand
         return cmd;
     }
 
+    /// <summary>The task's RMs served on 127.0.0.1 for one run (--serve-pool): one scalar RM server each, and the pool entries that call them.</summary>
+    private sealed class ServedPool : IAsyncDisposable
+    {
+        private readonly List<ScorerRmServer> _servers = [];
+
+        public List<RmSpec> Specs { get; } = [];
+
+        public static async Task<ServedPool> StartAsync(IReadOnlyList<TaskRewardModel> pool, CancellationToken ct)
+        {
+            var served = new ServedPool();
+            try
+            {
+                foreach (var rm in pool)
+                {
+                    var server = await ScorerRmServer.StartAsync(rm, new ScorerRmServerOptions(), ct);
+                    served._servers.Add(server);
+                    served.Specs.Add(new RmSpec { Name = rm.Name, Backend = RmBackend.VllmClassify, Url = server.Url, MaxConcurrency = 16 });
+                }
+                return served;
+            }
+            catch
+            {
+                await served.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var s in _servers) await s.DisposeAsync();
+        }
+    }
+
+    /// <summary>The tuning grid of --tune-lr x --tune-beta (null without --tune-lr).</summary>
+    private static List<GridPoint>? Grid(string? lrs, string? betas, double beta)
+    {
+        if (lrs is null)
+        {
+            if (betas is not null) throw new CliUsageException("--tune-beta needs --tune-lr");
+            return null;
+        }
+        double[] Numbers(string text, string option) => CliParsing.List(text, option).Select(x =>
+            double.TryParse(x, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && double.IsFinite(v) ? v
+                : throw new CliUsageException($"{option} {text}: \"{x}\" is not a number > 0")).ToArray();
+        var lr = Numbers(lrs, "--tune-lr");
+        var b = betas is null ? [beta] : Numbers(betas, "--tune-beta");
+        return lr.SelectMany(l => b.Select(x => new GridPoint(l, x))).ToList();
+    }
+
     /// <summary>--prior-variance: a number > 0, or calibrated (null).</summary>
     private static double? PriorVariance(string text)
     {
@@ -146,6 +232,21 @@ public static class AlignCommand
         private readonly List<double> _rss = [];
 
         public IReadOnlyList<double> RssAfterRuns { get { lock (_gate) return _rss.ToArray(); } }
+
+        public async Task<T> RunManyAsync<T>(Func<Task<T>> run) where T : class
+        {
+            if (!io.Interactive) return await run();
+            T? result = null;
+            await AnsiConsole.Progress().AutoClear(false).StartAsync(async ctx =>
+            {
+                _bar = ctx.AddTask("align: DPO steps of all grid points, methods and seeds", maxValue: Math.Max(1, totalSteps));
+                result = await run();
+                _bar.Value = _bar.MaxValue;
+                _bar.Description = "align: done";
+            });
+            _bar = null;
+            return result!;
+        }
 
         public async Task<AlignResult> RunAsync(Func<Task<AlignResult>> run)
         {

@@ -31,12 +31,18 @@ public static class BenchAlignCommand
             io.Out.WriteLine(string.Create(inv, $"generated tokens/s (KV cache, batch {r.SequencesPerStep}): {r.GeneratedTokensPerSecond:F0}; without the cache: {r.GeneratedTokensPerSecondNoCache:F0} (cache speed-up x{r.GeneratedTokensPerSecond / r.GeneratedTokensPerSecondNoCache:F2})"));
             io.Out.WriteLine(string.Create(inv, $"DPO steps/s: {r.DpoStepsPerSecond:F1} ({r.PairsPerDpoStep:F1} pairs per step); whole loop steps/s (sampling, pairs, DPO): {r.LoopStepsPerSecond:F1}"));
             io.Out.WriteLine(string.Create(inv, $"resident memory (MB) after step 1 / {n / 2} / {n}: {r.RssMegabytesAlongSteps[0]:F0} / {r.RssMegabytesAlongSteps[n / 2 - 1]:F0} / {r.RssMegabytesAlongSteps[^1]:F0}"));
+            // what the default `align` run costs at this speed: every default method on every default seed, side by side
+            int runs = options.Seeds.Count * AlignMethods.DefaultNames(TaskRewardModels.Pool().Select(x => x.Name).ToArray(), options.OnlineModel).Count;
+            double perRun = r.SecondsPerRun(options, new TaskSplit(seed: start.Seed));
+            double projected = runs * perRun / options.Parallelism;
+            io.Out.WriteLine(string.Create(inv, $"greedy scoring: {r.EvaluationSeconds:F2} s per 1,000 prompts; one default run ({options.Steps} steps, {options.EvaluationSteps().Length} validation scorings and the test scoring): about {perRun:F1} s; the default `align` ({runs} runs, {options.Parallelism} side by side): about {projected / 60:F1} min at this speed (plus the start, the behaviour recording and the offline routers)"));
             if (parse.GetValue(json))
                 io.Out.WriteLine(new JsonObject
                 {
                     ["steps"] = r.Steps, ["generated_tokens_per_second"] = r.GeneratedTokensPerSecond, ["generated_tokens_per_second_no_cache"] = r.GeneratedTokensPerSecondNoCache,
                     ["dpo_steps_per_second"] = r.DpoStepsPerSecond, ["pairs_per_dpo_step"] = r.PairsPerDpoStep, ["loop_steps_per_second"] = r.LoopStepsPerSecond,
                     ["rss_mb"] = new JsonArray(r.RssMegabytesAlongSteps.Select(x => (JsonNode?)x).ToArray()), ["load_average"] = load,
+                    ["evaluation_seconds_per_1000_prompts"] = r.EvaluationSeconds, ["projected_default_run_minutes"] = projected / 60,
                 }.ToJsonString());
             return 0;
         });

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using BayesianRouter.Alignment.Tasks;
 using BayesianRouter.Data;
 using BayesianRouter.RewardModels;
 using BayesianRouter.RewardModels.Serving;
@@ -7,7 +8,9 @@ namespace BayesianRouter.Cli.Commands;
 
 /// <summary>
 /// <c>bayesrouter rm-serve</c>: one RM's recorded judgments served over the three RM protocols
-/// (<see cref="RecordedRmServer"/>), for dry runs of a pipeline and as a real server in tests.
+/// (<see cref="RecordedRmServer"/>), for dry runs of a pipeline and as a real server in tests; or, with
+/// <c>--task arithmetic</c>, one live RM of the align task's pool over the scorer protocols (<see cref="ScorerRmServer"/>),
+/// so that <c>align --pool</c> calls its RMs over HTTP as a trainer would.
 /// </summary>
 public static class RmServeCommand
 {
@@ -15,10 +18,13 @@ public static class RmServeCommand
     {
         var pairs = new Option<string>("--pairs")
         {
-            Description = "Pair file with response texts whose recorded judgments are served (e.g. from `data import rewardmath --part rewardbench`).",
-            Required = true,
+            Description = "Pair file with response texts whose recorded judgments are served (e.g. from `data import rewardmath --part rewardbench`). Required unless --task is given.",
         };
-        var rm = new Option<string>("--rm") { Description = "The RM whose judgments are served (a name in the pair file's judgments).", Required = true };
+        var rm = new Option<string>("--rm") { Description = "The RM whose judgments are served (a name in the pair file's judgments), or with --task an RM of the task's pool.", Required = true };
+        var task = new Option<string?>("--task") { Description = "Serve a live RM of `align`'s task instead of recorded judgments: arithmetic. It scores each (prompt, response) over vLLM's /classify (chat form) and, with a --query-template that separates {prompt} and {response}, OpenRLHF's /get_reward." };
+        task.AcceptOnlyFromAmong("arithmetic");
+        var scenario = new Option<string>("--scenario") { Description = "With --task: the pool's scenario (static, or drift: the reader RM rewards answers ending with a period).", DefaultValueFactory = _ => "static" };
+        scenario.AcceptOnlyFromAmong([.. TaskScenarios.Names]);
         var host = new Option<string>("--host") { Description = "Address to bind (an IP address or localhost).", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "Port to listen on; 0 picks a free one (the printed line tells which).", DefaultValueFactory = _ => 8000 };
         var latency = new Option<double>("--latency-ms") { Description = "Delay added before every answer, in milliseconds." };
@@ -42,10 +48,12 @@ public static class RmServeCommand
             "Serve one RM's recorded judgments over the RM protocols: vLLM POST /classify (chat form), OpenRLHF POST /get_reward and an " +
             "OpenAI-compatible judge POST /v1/chat/completions, looked up by prompt and response text (unknown text: HTTP 404 naming it). " +
             "Prints one line `listening on http://HOST:PORT` when ready and serves until Ctrl+C or SIGTERM. See docs/rm-backends.md.");
-        foreach (var o in new Option[] { pairs, rm, host, port, latency, failRate, seed, fault, queryTemplate, judgeTemplate }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { pairs, rm, task, scenario, host, port, latency, failRate, seed, fault, queryTemplate, judgeTemplate }) cmd.Options.Add(o);
         cmd.SetAction(async (r, ct) =>
         {
             if (r.GetValue(port) is var p and (< 0 or > 65535)) throw new CliUsageException($"--port {p}: must lie in 0..65535 (0 picks a free port)");
+            if (r.GetValue(task) is not null) return await ServeTaskRm(io, r, rm, scenario, host, port, queryTemplate, pairs, ct);
+            if (r.GetValue(pairs) is null) throw new CliUsageException("--pairs is required (or --task arithmetic to serve a live RM of align's task)");
             if (!RmFaults.TryParse(r.GetValue(fault), out var mode))
                 throw new CliUsageException($"--fault \"{r.GetValue(fault)}\" is not one of {string.Join(", ", RmFaults.ByName.Keys)}");
             var path = r.GetValue(pairs)!;
@@ -100,6 +108,39 @@ public static class RmServeCommand
                     _ => s.Message,
                 };
         return e.Message;
+    }
+
+    /// <summary>One live RM of the arithmetic task's pool over the scorer protocols, until Ctrl+C or SIGTERM.</summary>
+    private static async Task<int> ServeTaskRm(CliIO io, ParseResult r, Option<string> rm, Option<string> scenario, Option<string> host, Option<int> port,
+        Option<string?> queryTemplate, Option<string> pairs, CancellationToken ct)
+    {
+        if (r.GetValue(pairs) is not null) throw new CliUsageException("--pairs and --task exclude each other: a task RM scores live, it serves no recorded judgments");
+        var pool = TaskRewardModels.Pool(TaskScenarios.Parse(r.GetValue(scenario)!));
+        var name = r.GetValue(rm)!;
+        var scorer = pool.FirstOrDefault(x => x.Name == name)
+            ?? throw new CliUsageException($"--rm {name}: the arithmetic task's pool has {string.Join(", ", pool.Select(x => x.Name))}");
+        var options = new ScorerRmServerOptions { Host = r.GetValue(host)!, Port = r.GetValue(port), QueryTemplate = r.GetValue(queryTemplate) };
+        ScorerRmServer server;
+        try
+        {
+            server = await ScorerRmServer.StartAsync(scorer, options, ct);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliUsageException(e.Message);
+        }
+        await using var _ = server;
+        io.Err.WriteLine($"serving the arithmetic task's RM \"{name}\" ({r.GetValue(scenario)} scenario): {scorer.Description}");
+        io.Out.WriteLine($"listening on {server.Url.ToString().TrimEnd('/')}");
+        io.Out.Flush();
+        try
+        {
+            await Task.Delay(Timeout.Infinite, ct);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        return 0;
     }
 
     private static string? Template(string? text, IReadOnlyList<string> placeholders, string option)
