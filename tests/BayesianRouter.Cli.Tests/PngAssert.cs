@@ -8,7 +8,11 @@ namespace BayesianRouter.Cli.Tests;
 /// </summary>
 internal static class PngAssert
 {
-    public static void Plot(string path, int width, int height, params string[] colours)
+    public static void Plot(string path, int width, int height, params string[] colours) => Plot(path, width, height, colours.Length, colours);
+
+    /// <summary>As <see cref="Plot(string, int, int, string[])"/>, but at least <paramref name="minimum"/> of the colours
+    /// must show (lines that coincide, e.g. methods whose accuracy is the same at every scored step, cover each other).</summary>
+    public static void Plot(string path, int width, int height, int minimum, params string[] colours)
     {
         using var bitmap = SKBitmap.Decode(path);
         Assert.True(bitmap != null, $"{path} is not a PNG image");
@@ -22,12 +26,15 @@ internal static class PngAssert
                 counts[key] = counts.GetValueOrDefault(key) + 1;
             }
         Assert.True(counts.Count > 20, $"{path} is (nearly) blank: {counts.Count} colours");
+        var shown = new List<string>();
+        var missing = new List<string>();
         foreach (var hex in colours)
         {
             var want = SKColor.Parse(hex);
             int near = counts.Where(kv => Math.Abs((int)(kv.Key >> 16 & 255) - want.Red) <= 6 && Math.Abs((int)(kv.Key >> 8 & 255) - want.Green) <= 6
                                           && Math.Abs((int)(kv.Key & 255) - want.Blue) <= 6).Sum(kv => kv.Value);
-            Assert.True(near >= 50, $"{Path.GetFileName(path)} shows {hex} on {near} pixels only");
+            (near >= 50 ? shown : missing).Add($"{hex} on {near} pixels");
         }
+        Assert.True(shown.Count >= minimum, $"{Path.GetFileName(path)} shows {shown.Count} of the {colours.Length} colours (at least {minimum} expected): missing {string.Join(", ", missing)}");
     }
 }

@@ -138,7 +138,7 @@ public static class AlignReport
             {
                 var acc = m.RmAccuracyOverSteps[w];
                 var share = w < m.ShareOverSteps.Count ? m.ShareOverSteps[w] : null;
-                sb.AppendLine($"| {w + 1} | " + string.Join(" | ", r.Pool.Select((_, a) => $"{(share is null ? "-" : share[a].ToString("F2", Inv))} / {acc[a].ToString("F3", Inv)}"))
+                sb.AppendLine($"| {w + 1} | " + string.Join(" | ", r.Pool.Select((_, a) => $"{(share is null || !double.IsFinite(share[a]) ? "-" : share[a].ToString("F2", Inv))} / {(double.IsFinite(acc[a]) ? acc[a].ToString("F3", Inv) : "-")}"))
                     + $" | {(w < m.PeriodShareOverSteps.Count ? m.PeriodShareOverSteps[w].ToString("F3", Inv) : "-")} |");
             }
             sb.AppendLine();

@@ -263,9 +263,10 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
         var shareOver = new List<IReadOnlyList<double>>();
         var rmAccuracyOver = new List<IReadOnlyList<double>>();
         var periodOver = new List<double>();
-        for (int w = 0; w < Windows; w++)
+        int windows = Math.Min(Windows, o.Steps); // no window narrower than a step: each holds decisions
+        for (int w = 0; w < windows; w++)
         {
-            int from = w * o.Steps / Windows, to = (w + 1) * o.Steps / Windows;
+            int from = w * o.Steps / windows, to = (w + 1) * o.Steps / windows;
             var steps = runs.SelectMany(r => r.Run.Steps.Where(s => s.Step > from && s.Step <= to)).ToArray();
             if (routed > 0)
             {
@@ -273,7 +274,7 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
                 foreach (var s in steps)
                     for (int a = 0; a < s.ArmCounts.Length; a++) counts[a] += s.ArmCounts[a];
                 double total = counts.Sum();
-                shareOver.Add(counts.Select(c => total == 0 ? 0 : c / total).ToArray());
+                shareOver.Add(counts.Select(c => total == 0 ? double.NaN : c / total).ToArray()); // a window without decisions has no share (a gap in the plot, null in results.json)
             }
             int judged = steps.Sum(s => s.PairsWithTruth);
             rmAccuracyOver.Add(Enumerable.Range(0, pool.Length).Select(n => judged == 0 ? double.NaN : (double)steps.Sum(s => s.RmRight.Length > n ? s.RmRight[n] : 0) / judged).ToArray());
