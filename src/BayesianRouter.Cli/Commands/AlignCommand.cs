@@ -57,6 +57,7 @@ public static class AlignCommand
         var offlineDomains = new Option<string?>("--offline-domains") { Description = "Comma-separated domains whose offline prompts train the offline router (default: all four). Leaving one out puts part of the online stream out of the offline router's distribution." };
         var routerScale = new Option<double>("--router-embedding-scale") { Description = "The offline router's --embedding-scale (see `offline train --help`).", DefaultValueFactory = _ => d.Offline.EmbeddingScale };
         var routerEpochs = new Option<int>("--router-epochs") { Description = "The offline router's training epochs.", DefaultValueFactory = _ => d.Offline.Epochs };
+        var noShrink = new Option<bool>("--no-shrink") { Description = "Keep the neural offline router whatever its validation part says (by default the offline stage deploys the router only where its validation part certifies it credibly more accurate than the best single RM of the offline side, else that RM: do no harm, docs/online-model.md; what it costs on this task: docs/alignment.md)." };
         var poolFile = new Option<string?>("--pool") { Description = "Call the RMs over HTTP: a pool file (docs/pool-file.md) naming the task's RMs (calculator, parser, reader, magnitude, generalist), each served for instance by `rm-serve --task arithmetic --rm NAME [--scenario drift]`. They are called through the same client a trainer uses (RewardModelFactory). Default: the RMs in-process." };
         var servePool = new Option<bool>("--serve-pool") { Description = "Serve the task's RMs on 127.0.0.1 (free ports, vLLM /classify) for the run and call them over HTTP through the pool client, as --pool would: same results as in-process." };
         var tuneLr = new Option<string?>("--tune-lr") { Description = "The validation protocol: comma-separated learning rates; every method is trained at every (learning rate x beta) point on the validation prompts (needs --eval-on validation) and the point with the highest validation accuracy averaged over all methods is chosen. Writes DIR/tuning.json and DIR/tuning.md instead of a results table." };
@@ -70,7 +71,7 @@ public static class AlignCommand
             "without the offline prior, the offline router alone, ground truth) from a pool of in-process RMs with " +
             "domain-dependent flaws. The offline router learns from the pool's behaviour on the start policy's pairs of prompts " +
             "disjoint from the test prompts. Writes DIR/results.json (schema bayesrouter.align/1), DIR/report.md and PNG plots.");
-        foreach (var o in new Option[] { task, scenario, feedback, methods, seeds, firstSeed, steps, outDir, prompts, samples, pairs, beta, lr, rank, alpha, targets, temperature, topP, evaluations, onlineModel, priorOffline, baselineFeatures, evalOn, parallel, sftSteps, policyCache, encoderCache, offlineDomains, routerScale, routerEpochs, poolFile, servePool, tuneLr, tuneBeta, json })
+        foreach (var o in new Option[] { task, scenario, feedback, methods, seeds, firstSeed, steps, outDir, prompts, samples, pairs, beta, lr, rank, alpha, targets, temperature, topP, evaluations, onlineModel, priorOffline, baselineFeatures, evalOn, parallel, sftSteps, policyCache, encoderCache, offlineDomains, routerScale, routerEpochs, noShrink, poolFile, servePool, tuneLr, tuneBeta, json })
             cmd.Options.Add(o);
         cmd.SetAction(async (parse, ct) =>
         {
@@ -103,7 +104,7 @@ public static class AlignCommand
                 BaselineFeatures = parse.GetValue(baselineFeatures) == "projection" ? BaselineFeatures.RandomProjection : BaselineFeatures.Shared,
                 Parallelism = parse.GetValue(parallel),
                 OfflineDomains = parse.GetValue(offlineDomains) is { } od ? CliParsing.List(od, "--offline-domains") : null,
-                Offline = d.Offline with { EmbeddingScale = parse.GetValue(routerScale), Epochs = parse.GetValue(routerEpochs) },
+                Offline = d.Offline with { EmbeddingScale = parse.GetValue(routerScale), Epochs = parse.GetValue(routerEpochs), ShrinkToBestSingle = !parse.GetValue(noShrink) },
             };
             options.Validate();
             var names = options.Methods ?? AlignMethods.DefaultNames(pool.Select(r => r.Name).ToArray(), options.OnlineModel);

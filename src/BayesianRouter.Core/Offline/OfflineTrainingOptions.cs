@@ -99,7 +99,7 @@ public sealed record OfflineTrainingOptions
         JsonSerializer.Deserialize<OfflineTrainingOptions>(json) ?? throw new InvalidDataException("empty training options");
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"d={Dimension} lambda={Lambda} epochs={Epochs} batch={BatchSize} lr={LearningRate} wd={WeightDecay} dropout={Dropout} embedding-scale={EmbeddingScale} val={ValidationFraction} patience={Patience} domain={UseDomain} seed={Seed}");
+        $"d={Dimension} lambda={Lambda} epochs={Epochs} batch={BatchSize} lr={LearningRate} wd={WeightDecay} dropout={Dropout} embedding-scale={EmbeddingScale} val={ValidationFraction} patience={Patience} domain={UseDomain} shrink={ShrinkToBestSingle} seed={Seed}");
 }
 
 /// <summary>The non-linearity of the single fusing layer h = act(W x + b).</summary>

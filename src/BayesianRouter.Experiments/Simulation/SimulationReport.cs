@@ -120,7 +120,7 @@ public static class SimulationReport
             var d = PairedDifference.Of(m.Name, m.Name, main.AccuracyPerSeed, m.AccuracyPerSeed);
             double diff = d.Difference.Mean;
             string label = m == best ? $"{m.Name} (best single RM in hindsight)" : m.Name;
-            string verb = Math.Abs(diff) < 1e-12 ? "ties with" : diff > 0 ? "beats" : "does NOT beat";
+            string verb = Verb(diff, d.Difference);
             string interval = d.Difference.HasInterval
                 ? "; paired 95% interval " + d.Difference.Interval("+0.0000;-0.0000;0.0000") + (d.Difference.CiLow > 0 ? " (above zero)" : d.Difference.CiHigh < 0 ? " (below zero)" : " (includes zero)")
                 : "";
@@ -130,6 +130,18 @@ public static class SimulationReport
         if (oracle != null) lines.Add(string.Create(inv, $"gap to the oracle: {oracle.Accuracy.Mean - main.Accuracy.Mean:F4}"));
         return lines;
     }
+
+    /// <summary>
+    /// The verb of a verdict line: "beats" only where the paired 95% interval is above zero, "does NOT beat" where it is
+    /// below, "is level with" where it holds zero (a mean above zero inside the noise is not a win); with one seed, no
+    /// interval, the sign in that seed.
+    /// </summary>
+    private static string Verb(double diff, Summary difference) =>
+        Math.Abs(diff) < 1e-12 ? "ties with"
+        : !difference.HasInterval ? (diff > 0 ? "is above, in its one seed," : "is below, in its one seed,")
+        : difference.CiLow > 0 ? "beats"
+        : difference.CiHigh < 0 ? "does NOT beat"
+        : $"is level with (within noise, {(diff > 0 ? "above" : "below")} in mean)";
 
     /// <summary>One table of every budget: method, accuracy, spread, interval, realised cost (mean and the highest seed's), within B.</summary>
     public static string BudgetTable(SimulationResult r)
@@ -174,7 +186,7 @@ public static class SimulationReport
                 double diff = main.Accuracy.Mean - m.Accuracy.Mean;
                 var perSeed = Summary.Of(main.AccuracyPerSeed.Zip(m.AccuracyPerSeed, (a, b) => a - b).ToArray());
                 int won = main.AccuracyPerSeed.Zip(m.AccuracyPerSeed).Count(p => p.First > p.Second);
-                lines.Add(string.Create(inv, $"  - {(diff > 0 ? "beats" : "does NOT beat")} {m.Name}: {diff:+0.0000;-0.0000;0.0000} ({m.Accuracy.Mean:F4} at cost {m.CostPerPair:F3}{(m == best && !b.Methods.Contains(m) ? ", the most accurate single RM, over the budget: " + (main.CostPerPair / m.CostPerPair).ToString("P1", inv) + " of its cost" : "")}{(perSeed.HasInterval ? "; per-seed difference 95% interval " + perSeed.Interval("+0.0000;-0.0000;0.0000") : "")}); higher in {won} of {main.AccuracyPerSeed.Count} seeds"));
+                lines.Add(string.Create(inv, $"  - {Verb(diff, perSeed)} {m.Name}: {diff:+0.0000;-0.0000;0.0000} ({m.Accuracy.Mean:F4} at cost {m.CostPerPair:F3}{(m == best && !b.Methods.Contains(m) ? ", the most accurate single RM, over the budget: " + (main.CostPerPair / m.CostPerPair).ToString("P1", inv) + " of its cost" : "")}{(perSeed.HasInterval ? "; per-seed difference 95% interval " + perSeed.Interval("+0.0000;-0.0000;0.0000") : "")}); higher in {won} of {main.AccuracyPerSeed.Count} seeds"));
             }
         }
         return lines;

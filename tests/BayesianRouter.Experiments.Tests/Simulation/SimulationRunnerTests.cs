@@ -292,9 +292,26 @@ public class SimulationRunnerTests
         Assert.DoesNotContain("overlap", report);
         Assert.Contains("One seed: no interval", report);
         Assert.All(SimulationReport.Verdicts(result), v => Assert.DoesNotContain("interval", v));
+        Assert.Contains(SimulationReport.Verdicts(result), v => v.Contains("in its one seed", StringComparison.Ordinal));
         // the table prints "-" where the interval would be
         var row = SimulationReport.Table(result).Split('\n').Single(l => l.StartsWith("| **bayesian-router** |", StringComparison.Ordinal));
         Assert.Equal("-", row.Split('|')[4].Trim());
+    }
+
+    [Fact]
+    public void AVerdictSaysBeatsOnlyWhereThePairedIntervalIsAboveZero()
+    {
+        var result = Run(SimulationData.Pairs(40, 6), Options() with { Seeds = [1, 2, 3, 4] });
+        var verdicts = SimulationReport.Verdicts(result).Where(v => v.Contains("paired 95% interval", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(verdicts);
+        foreach (var v in verdicts)
+        {
+            if (v.StartsWith("beats ", StringComparison.Ordinal)) Assert.Contains("(above zero)", v);
+            if (v.StartsWith("does NOT beat ", StringComparison.Ordinal)) Assert.Contains("(below zero)", v);
+            if (v.Contains("(includes zero)", StringComparison.Ordinal)) Assert.True(v.StartsWith("is level with", StringComparison.Ordinal) || v.StartsWith("ties with", StringComparison.Ordinal), v);
+        }
+        // the toy pool has an RM far below the router (it beats it) and, with four seeds, differences inside the noise
+        Assert.Contains(verdicts, v => v.StartsWith("beats ", StringComparison.Ordinal));
     }
 
     [Fact]
