@@ -95,6 +95,7 @@ public class LoopTests
         Assert.DoesNotContain("bayesian-router:hierarchical", AlignReport.RewardTable(result)); // a model, not a reward
         Assert.Contains("| bayesian-router:hierarchical |", AlignReport.Table(result));
         Assert.Contains("calibration a=", result.Info["seed 1 online stage"]); // held-out offline pairs calibrate the online stage
+        Assert.Contains("incumbent: the ", result.Info["seed 1 online stage"]); // what the do-no-harm offline stage deploys, and why
     }
 
     private static bool HfCheckpoint_Exists(string cache) =>

@@ -196,23 +196,8 @@ public sealed class AlignRunner(IPairEmbedder embedder, IOfflineRouterTrainer tr
         double heldOutAccuracy = nested.ValidationAccuracy.Count > 0 ? nested.ValidationAccuracy[0] : double.NaN;
         info[$"seed {seed} online stage"] = string.Create(CultureInfo.InvariantCulture,
             $"held out {nested.ValidationPairs} offline pairs ({(split == SplitKind.Domain ? "whole domains" : "by prompt")}; offline router trained without them right on {heldOutAccuracy:F3}); " +
-            $"calibration a={nested.Calibration.Scale:G4} c={nested.Calibration.Offset:G4}, {nested.Calibration.Levels}; paper model {prior}; {Incumbent(nested)}");
+            $"calibration a={nested.Calibration.Scale:G4} c={nested.Calibration.Offset:G4}, {nested.Calibration.Levels}; paper model {prior}; {SimulationRunner.IncumbentDescription(nested).TrimEnd(' ', ';')}");
         return (nested.Router, nested.Calibration, priorVariance);
-    }
-
-    /// <summary>What the offline stage deploys (do no harm, <see cref="NestedSelection"/>) and the validation evidence behind it.</summary>
-    private static string Incumbent(NestedSelectionResult nested)
-    {
-        var meta = nested.Router.Metadata;
-        string Num(string key) => meta.TryGetValue(key, out var v)
-            ? double.Parse(v, NumberStyles.Float, CultureInfo.InvariantCulture).ToString("+0.0000;-0.0000", CultureInfo.InvariantCulture) : "n/a";
-        string what = nested.Incumbent switch
-        {
-            OfflineIncumbent.BestSingle => $"incumbent: the best single RM {nested.Router.ShrunkTo}",
-            OfflineIncumbent.DomainTable => "incumbent: the per-domain table",
-            _ => "incumbent: the router",
-        };
-        return $"{what} (router's advantage over the best single RM on the held-out part {Num("nested.router_advantage")}, one-sided 95% lower bound {Num("nested.router_advantage_lower95")})";
     }
 
     /// <summary>Share of pairs on which the offline router's argmax-BT choice labels right.</summary>
