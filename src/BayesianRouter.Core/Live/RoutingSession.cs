@@ -58,13 +58,14 @@ public sealed class RoutingSession : ICheckpointable
         _store = store;
         int arms = setup.Pool.Count;
         var router = setup.CreateRouter();
-        // under a budget the cost-aware choice needs every arm's draw: the model without its incumbent anchor
-        _router = options.Budget is not null && router is AnchoredThompsonRouter anchored ? anchored.Inner : router;
+        var (costs, budget) = options.BudgetFor(arms);
+        // under a budget the anchor's incumbent is the offline pick among the RMs the budget affords on every pair: the
+        // cost-aware choice is made among it and its credible challengers (AnchoredThompsonRouter, docs/cost-aware-routing.md)
+        _router = budget.Budget is { } b && router is AnchoredThompsonRouter anchored ? anchored.Affordable(costs, b) : router;
         _routerState = _router as ICheckpointable
             ?? throw new ArgumentException($"the setup's router ({_router.GetType().Name}) cannot save its state, which a session must");
         if (_router.Arms != arms) throw new ArgumentException($"the setup's router has {_router.Arms} arms for a pool of {arms} RMs");
         _normaliser = new QuantileNormaliser(options.Rewards);
-        var (costs, budget) = options.BudgetFor(arms);
         _budget = new BudgetPacer(costs, budget);
         long seed = setup.Seed;
         _draws = new SeededRandom(seed, 10);
@@ -220,7 +221,8 @@ public sealed class RoutingSession : ICheckpointable
             var contexts = new double[pairs.Count][];
             for (int p = 0; p < contexts.Length; p++) contexts[p] = Setup.Context(_router, features[p], pairs[p].Domain, pairs[p].Group, intern: false);
             var sampled = _router.Sample(contexts, _draws);
-            if (_budget.Options.Budget is not null && _budget.Pairs == 0 && _budget.Spend == 0) StartBudget(sampled.Moments);
+            if (_budget.Options.Budget is not null && _budget.Pairs == 0 && _budget.Spend == 0)
+                StartBudget(sampled.Moments, _router is AnchoredThompsonRouter a ? a.Inner.ScoreMoments(contexts) : sampled.Moments);
             // Only with the Monte-Carlo estimate (draws > 0): normals shared by the pairs of this call (common random
             // numbers), each pair's estimate still an M-draw estimate, at M x N multiply-adds per pair.
             var normals = arms > 1 && draws > 0 ? ThompsonChoice.Normals(_monteCarlo, draws, arms) : [];
@@ -263,16 +265,18 @@ public sealed class RoutingSession : ICheckpointable
     /// The budget's starting price and step from the first routed batch's prior scores (what a held-out part gives the
     /// simulation; no label is read): the offline dual of those pairs, and kappa x their score scale / c_max, the scale
     /// being the range of the prior means or, when the prior cannot tell the RMs apart (a zero prior), twice the draws'
-    /// mean standard deviation.
+    /// mean standard deviation. The price is the dual of the choice the router makes (<paramref name="chosenFrom"/>: with
+    /// an anchor, among the incumbent and its credible challengers); the scale is the model's own
+    /// (<paramref name="model"/>: without the anchor's shift of the excluded arms).
     /// </summary>
-    private void StartBudget(ScoreMoments moments)
+    private void StartBudget(ScoreMoments chosenFrom, ScoreMoments model)
     {
-        var means = Enumerable.Range(0, moments.Pairs).Select(p => Enumerable.Range(0, moments.Arms).Select(n => moments.Mean(p, n)).ToArray()).ToArray();
-        double spread = Enumerable.Range(0, moments.Pairs).Average(p => Enumerable.Range(0, moments.Arms).Average(n => moments.StdDev(p, n)));
+        static double[][] Means(ScoreMoments m) => Enumerable.Range(0, m.Pairs).Select(p => Enumerable.Range(0, m.Arms).Select(n => m.Mean(p, n)).ToArray()).ToArray();
+        double spread = Enumerable.Range(0, model.Pairs).Average(p => Enumerable.Range(0, model.Arms).Average(n => model.StdDev(p, n)));
         var costs = _budget.Costs;
-        double price = BudgetPacer.OfflinePrice(means, costs, _budget.Options.Budget!.Value);
+        double price = BudgetPacer.OfflinePrice(Means(chosenFrom), costs, _budget.Options.Budget!.Value);
         double maxCost = costs.Max() > 0 ? costs.Max() : 1;
-        _budget.Start(price, Options.BudgetStep * Math.Max(BudgetPacer.ScoreRange(means), 2 * spread) / maxCost);
+        _budget.Start(price, Options.BudgetStep * Math.Max(BudgetPacer.ScoreRange(Means(model)), 2 * spread) / maxCost);
     }
 
     /// <summary>

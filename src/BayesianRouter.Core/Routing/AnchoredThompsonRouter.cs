@@ -29,12 +29,22 @@ namespace BayesianRouter.Routing;
 /// the eligible ones, the excluded arms keep their order (fallbacks), and a choice probability computed from the
 /// moments (independent normals, one of them per eligible arm) is the decision's.
 /// </para>
+/// <para>
+/// Under a budget B (<see cref="Affordable"/>) the incumbent is the offline router's pick among the RMs whose cost fits
+/// B on every pair, i_B(h) = argmax_{n : c_n &lt;= B} s_n(h) with s the offline BT scores (for an artifact shrunk to the
+/// best single RM, the best affordable RM by offline accuracy). The cost-aware router then spends draws only on i_B and
+/// its credible challengers: an RM that costs more than i_B is bought where its posterior makes it credibly more
+/// accurate, and the price decides whether it is worth its cost. The incumbent alone keeps every budget, so with weak
+/// evidence the cost-aware router is the best RM the budget affords, not a gamble on the unanchored draws. An excluded
+/// arm could win only where the price of a cost difference exceeds the shift below (a budget forcing a cheaper RM).
+/// </para>
 /// </summary>
 public sealed class AnchoredThompsonRouter : RouterBase, IThompsonRouter, IKeyedRouter, ICheckpointable
 {
     private readonly IThompsonRouter _inner;
     private readonly ICheckpointable _state;
     private readonly Func<double[], int> _incumbent;
+    private Func<double[], double[]>? _incumbentScores;
     private readonly int _featureDimension;
     private readonly double _z;
 
@@ -55,6 +65,42 @@ public sealed class AnchoredThompsonRouter : RouterBase, IThompsonRouter, IKeyed
         Confidence = confidence;
         _z = NormalQuantile(confidence);
     }
+
+    /// <summary>
+    /// Anchored on the argmax (lowest index on ties) of <paramref name="incumbentScores"/>, the offline scores of the arms
+    /// for a pair computed from h: the incumbent the bayesian-router uses (<see cref="BayesianRouterFactory"/>, the offline
+    /// router's BT scores), which <see cref="Affordable"/> can restrict to a budget.
+    /// </summary>
+    public static AnchoredThompsonRouter OnScores(IThompsonRouter inner, Func<double[], double[]> incumbentScores, int featureDimension, double confidence = DefaultConfidence)
+    {
+        ArgumentNullException.ThrowIfNull(incumbentScores);
+        return new AnchoredThompsonRouter(inner, ArgMaxOf(incumbentScores, null), featureDimension, confidence) { _incumbentScores = incumbentScores };
+    }
+
+    /// <summary>
+    /// The same model (shared, not copied: its posterior and generator are this router's) anchored on the incumbent a
+    /// budget of <paramref name="budget"/> mean cost per pair affords on every pair: the highest-scoring RM of cost at
+    /// most the budget. Where every RM fits, its decisions are this router's. Needs a router built with incumbent scores.
+    /// </summary>
+    public AnchoredThompsonRouter Affordable(IReadOnlyList<double> costs, double budget)
+    {
+        ArgumentNullException.ThrowIfNull(costs);
+        if (costs.Count != Arms) throw new ArgumentException($"{costs.Count} costs for a router of {Arms} arms");
+        var scores = _incumbentScores ?? throw new InvalidOperationException("this anchored router was built from an incumbent function, not from incumbent scores: it cannot restrict its incumbent to a budget");
+        var allowed = costs.Select(c => c <= budget).ToArray();
+        if (!allowed.Any(a => a)) throw new ArgumentException($"a budget of {budget} affords no RM (the cheapest costs {costs.Min()})");
+        var restricted = new AnchoredThompsonRouter(_inner, ArgMaxOf(scores, allowed), _featureDimension, Confidence);
+        return restricted;
+    }
+
+    private static Func<double[], int> ArgMaxOf(Func<double[], double[]> scores, bool[]? allowed) => h =>
+    {
+        var s = scores(h);
+        int best = -1;
+        for (int n = 0; n < s.Length; n++)
+            if ((allowed == null || allowed[n]) && (best < 0 || s[n] > s[best])) best = n;
+        return best;
+    };
 
     /// <summary>The default confidence, 0.95 (a one-sided 95% posterior probability), fixed before any reported stream was run.</summary>
     public const double DefaultConfidence = 0.95;

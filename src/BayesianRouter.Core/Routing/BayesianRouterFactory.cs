@@ -103,7 +103,7 @@ public sealed class BayesianRouterFactory
     {
         var model = CreateModel(seed);
         return Options.IncumbentConfidence > 0
-            ? new AnchoredThompsonRouter(model, Offline.Choose, Offline.FeatureDimension, Options.IncumbentConfidence)
+            ? AnchoredThompsonRouter.OnScores(model, Offline.BtScores, Offline.FeatureDimension, Options.IncumbentConfidence)
             : model;
     }
 

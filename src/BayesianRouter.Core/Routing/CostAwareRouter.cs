@@ -24,6 +24,19 @@ public sealed class CostAwareRouter : RouterBase, ICheckpointable
         Pacer = new BudgetPacer(costs, options);
     }
 
+    /// <summary>
+    /// The cost-aware router of <paramref name="router"/> under <paramref name="options"/>: an anchored router
+    /// (<see cref="AnchoredThompsonRouter"/>, the bayesian-router's default) is first re-anchored on the best RM the
+    /// budget affords (<see cref="AnchoredThompsonRouter.Affordable"/>: do no harm under a budget), any other router is
+    /// wrapped as it is. Without a budget the router's decisions are unchanged.
+    /// </summary>
+    public static CostAwareRouter Create(IThompsonRouter router, IReadOnlyList<double> costs, BudgetOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(router);
+        var inner = options?.Budget is { } b && router is AnchoredThompsonRouter anchored ? anchored.Affordable(costs, b) : router;
+        return new CostAwareRouter(inner, costs, options);
+    }
+
     /// <summary>The wrapped Thompson-sampling router (it learns from every update).</summary>
     public IThompsonRouter Inner { get; }
 

@@ -55,18 +55,22 @@ public sealed record BudgetPlan
 
         // The bayesian-router's prior scores on the held-out pairs: the scale of its draws, for lambda_0 and the step.
         var factory = new BayesianRouterFactory(heldRouter, online with { Calibration = nested.Calibration, UseDomain = online.UseDomain && options.Offline.UseDomain });
-        var fresh = (IThompsonRouter)factory.Create(0);
-        var moments = fresh.ScoreMoments(heldPairs.Select((p, i) => factory.Features(fresh, heldH[i], p.Domain, p.Group)).ToArray());
-        var priorMeans = Enumerable.Range(0, heldPairs.Count).Select(p => Enumerable.Range(0, pool.Count).Select(n => moments.Mean(p, n)).ToArray()).ToArray();
-        double range = BudgetPacer.ScoreRange(priorMeans);
+        var fresh = factory.Create(0);
+        var heldContexts = heldPairs.Select((p, i) => factory.Features(fresh, heldH[i], p.Domain, p.Group)).ToArray();
+        double[][] Means(ScoreMoments m) => Enumerable.Range(0, heldPairs.Count).Select(p => Enumerable.Range(0, pool.Count).Select(n => m.Mean(p, n)).ToArray()).ToArray();
+        // the scale of the draws is the model's own (an anchor's excluded arms are shifted far below the rest)
+        double range = BudgetPacer.ScoreRange(Means((fresh is AnchoredThompsonRouter a ? a.Inner : fresh).ScoreMoments(heldContexts)));
 
         var bt = heldH.Select(heldRouter.BtScores).ToArray();
         var accuracy = pool.Select(rm => offlinePairs.Count == 0 ? 0 : offlinePairs.Average(p => p.IsRight(rm) ? 1.0 : 0.0)).ToArray();
         var plans = new List<BudgetPlan>();
         foreach (var budget in options.Budgets)
         {
-            // Cost-aware router: lambda_0 from the offline dual, the step by validation replay (the most accurate; ties: the smaller).
-            double lambda0 = BudgetPacer.OfflinePrice(priorMeans, costs, budget);
+            // Cost-aware router: lambda_0 from the offline dual of the choice it makes (an anchored router: among the
+            // incumbent the budget affords and its credible challengers), the step by validation replay (the most
+            // accurate; ties: the smaller).
+            var chooser = fresh is AnchoredThompsonRouter anchored ? anchored.Affordable(costs, budget) : fresh;
+            double lambda0 = BudgetPacer.OfflinePrice(Means(chooser.ScoreMoments(heldContexts)), costs, budget);
             var candidates = options.BudgetSteps.Select(k => new BudgetOptions
             {
                 Budget = budget, InitialPrice = lambda0, StepSize = k * range / maxCost,
@@ -80,7 +84,7 @@ public sealed record BudgetPlan
                 {
                     var opts = candidates[c];
                     var (acc, cost) = SimulationRunner.ReplayValidation(nested, options, seed, string.Create(inv, $"budget {budget}/{c}"), online,
-                        inner => new CostAwareRouter(inner, costs, opts));
+                        inner => CostAwareRouter.Create(inner, costs, opts));
                     replay.Add(string.Create(inv, $"step {options.BudgetSteps[c]:G3}: {acc:F4} at cost {cost:F2}"));
                     if (acc > bestAcc + 1e-12) (bestAcc, chosen) = (acc, c);
                 }

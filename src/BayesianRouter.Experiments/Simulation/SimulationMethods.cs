@@ -121,7 +121,7 @@ public static class SimulationMethods
 
     /// <summary>
     /// The methods at one budget: the cost-aware bayesian-router (the seed's bayesian-router, same seed and so the same
-    /// draws, spent under the budget), the RouteLLM-style threshold router and the budget-matched random mixture.
+    /// draws, anchored on the best RM the budget affords and spent under the budget), the RouteLLM-style threshold router and the budget-matched random mixture.
     /// </summary>
     private static IEnumerable<AnnotationMethod> Budgeted(SeedContext ctx, BudgetPlan plan, double[] costs)
     {
@@ -134,11 +134,12 @@ public static class SimulationMethods
                 new Random(SimulationRunner.SeedFor(ctx.Seed, name + "/feedback")), ctx.Seed) { Budget = plan.Budget };
         }
 
-        // the cost-aware choice trades accuracy for cost over every arm's draw: the model without the incumbent anchor
-        var online = (ctx.Online ?? o.Online) with { IncumbentConfidence = 0 };
+        // the seed's bayesian-router (same model, same seed, so the same draws), its anchor's incumbent the best RM the
+        // budget affords (AnchoredThompsonRouter.Affordable): what a live session with the pool file's budget runs
+        var online = ctx.Online ?? o.Online;
         var factory = new BayesianRouterFactory(ctx.OfflineRouter, online with { Calibration = ctx.Calibration, UseDomain = online.UseDomain && o.Offline.UseDomain });
         var inner = factory.Create(SimulationRunner.SeedFor(ctx.Seed, SimulationReport.Main));
-        yield return Routed(CostAware, new CostAwareRouter((IThompsonRouter)inner, costs, plan.Router), true,
+        yield return Routed(CostAware, CostAwareRouter.Create(inner, costs, plan.Router), true,
             b => b.Pairs.Select((p, i) => factory.Features(inner, b.Features[i], p.Domain, p.Group)).ToArray());
 
         var margin = ctx.MarginRouter ?? ctx.OfflineRouter;

@@ -139,6 +139,43 @@ public class AnchoredThompsonRouterTests
         }
     }
 
+    [Fact]
+    public void Under_a_budget_the_incumbent_is_the_best_arm_it_affords_and_a_dearer_arm_is_bought_only_on_credible_evidence()
+    {
+        double[] costs = [10, 1, 0.5];   // the incumbent everywhere (arm 0) is the dearest
+        var model = new HierarchicalThompsonRouter(3, 2, Prior, Levels);
+        var anchored = AnchoredThompsonRouter.OnScores(model, Prior, 2);
+        var contexts = Enumerable.Range(0, 400).Select(i => anchored.Context(H, $"d{i % 4}", $"p{i}")).ToArray();
+        Assert.All(anchored.Select(contexts), d => Assert.Equal(0, d.Arm));
+        Assert.Equal(0, anchored.Affordable(costs, 10).Incumbent(contexts[0]));
+        var cheap = anchored.Affordable(costs, 2);
+        Assert.Equal(1, cheap.Incumbent(contexts[0]));    // the best arm of cost <= 2
+        Assert.Same(model, cheap.Inner);                  // the same model: it learns what the session learns
+
+        // without evidence the cost-aware router is the affordable incumbent on every pair, not a gamble on the draws
+        var budgeted = CostAwareRouter.Create(anchored, costs, new BudgetOptions { Budget = 2 });
+        Assert.All(budgeted.Select(contexts), d => Assert.Equal(1, d.Arm));
+        // the same model unanchored, under the same budget, spends on the dearer arm by its prior draws
+        var unanchored = new HierarchicalThompsonRouter(3, 2, Prior, Levels);
+        var plain = new CostAwareRouter(unanchored, costs, new BudgetOptions { Budget = 2 });
+        Assert.Contains(plain.Select(Enumerable.Range(0, 400).Select(i => unanchored.Context(H, $"d{i % 4}", $"p{i}")).ToArray()), d => d.Arm == 0);
+
+        // evidence: the affordable incumbent (arm 1) is wrong on 60 pairs of domain "broken": there arm 0 (prior 0.70,
+        // cost 10) and arm 2 (prior 0.40, cost 0.5) both become credibly better than it, so the router leaves arm 1,
+        // buys arm 0 as far as the budget goes (helped by what arm 2 saves) and never overspends; elsewhere nothing moves
+        var learner = CostAwareRouter.Create(AnchoredThompsonRouter.OnScores(new HierarchicalThompsonRouter(3, 2, Prior, Levels), Prior, 2), costs, new BudgetOptions { Budget = 2 });
+        var keyed = (IKeyedRouter)learner.Inner;
+        learner.Inner.Update(Enumerable.Range(0, 60).Select(i => new ArmFeedback(keyed.Context(H, "broken", $"b{i}"), 1, 0)).ToArray());
+        var broken = learner.Select(Enumerable.Range(0, 200).Select(i => keyed.Context(H, "broken", $"nb{i}")).ToArray());
+        int[] counts = [.. Enumerable.Range(0, 3).Select(n => broken.Count(d => d.Arm == n))];
+        Assert.True(counts[0] > 0 && counts[2] > counts[1], $"arms chosen in the broken domain: {string.Join(", ", counts)}");
+        Assert.True(learner.Pacer.MeanCost <= 2 + 1e-9, $"mean cost {learner.Pacer.MeanCost}");
+        Assert.All(learner.Select(Enumerable.Range(0, 100).Select(i => keyed.Context(H, "fine", $"f{i}")).ToArray()), d => Assert.Equal(1, d.Arm));
+
+        Assert.Throws<ArgumentException>(() => anchored.Affordable(costs, 0.4));
+        Assert.Throws<InvalidOperationException>(() => new AnchoredThompsonRouter(model, Incumbent, 2).Affordable(costs, 2));
+    }
+
     [Theory]
     [InlineData(0.5, 0.0)]
     [InlineData(0.95, 1.6448536269514722)]
