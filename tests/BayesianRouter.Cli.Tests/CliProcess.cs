@@ -54,6 +54,24 @@ internal sealed class CliProcess : IAsyncDisposable
     public async Task<Uri> ListeningAsync(TimeSpan? timeout = null) =>
         new(await _listening.Task.WaitAsync(timeout ?? TimeSpan.FromSeconds(90)));
 
+    /// <summary>
+    /// The first match of <paramref name="pattern"/> in the output, waiting for it: stdout and stderr are read by two
+    /// independent readers, so a line the process wrote to stderr before "listening on" may arrive after it. Throws
+    /// with the output when it has not appeared within <paramref name="timeout"/> (10 s by default).
+    /// </summary>
+    public async Task<System.Text.RegularExpressions.Match> WaitForOutputAsync(string pattern, TimeSpan? timeout = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(Output, pattern);
+            if (match.Success) return match;
+            if (clock.Elapsed > (timeout ?? TimeSpan.FromSeconds(10)))
+                throw new TimeoutException($"no output matching '{pattern}' within {clock.Elapsed.TotalSeconds:F0} s:\n{Output}");
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>SIGKILL: the process gets no chance to clean up.</summary>
     public async Task KillAsync()
     {

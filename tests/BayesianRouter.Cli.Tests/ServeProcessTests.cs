@@ -69,8 +69,8 @@ public class ServeProcessTests : DataTempFolderTest
         {
             using var c = new Client(await second.ListeningAsync());
             // the checkpoint (every 3 batches) holds at most 3 of the 4 feedback batches: the rest was replayed from the log
-            var replay = System.Text.RegularExpressions.Regex.Match(second.Output, @"\(4 batches, (\d+) replayed from the log since the checkpoint\)");
-            Assert.True(replay.Success && int.Parse(replay.Groups[1].Value) >= 1, second.Output);
+            var replay = await second.WaitForOutputAsync(@"\(4 batches, (\d+) replayed from the log since the checkpoint\)");
+            Assert.True(int.Parse(replay.Groups[1].Value) >= 1, second.Output);
             var router = await c.Get("/v1/router");
             Assert.Equal(80, (long)router["decisions"]!);
             Assert.Equal(64, (long)router["feedback"]!);
