@@ -22,7 +22,10 @@ public class AttemptsAndBreakerTests
     {
         await using var server = await RecordedRmServer.StartAsync(TestRms.Record(backend == RmBackend.OpenAiJudge ? "judge" : "scalar"),
             new RecordedRmServerOptions { Fault = RmFault.ServerError });
-        var spec = TestRms.Spec(backend, server.Url, retries: 2, breaker: new RmCircuitBreakerSpec { FailureRatio = 1, MinCalls = 6, WindowSeconds = 60, BreakSeconds = 60 });
+        // a breaker that cannot open here: vllm-classify sends one request per response, so the failing pair makes up to
+        // 2 x 3 failed calls (6 met MinCalls = 6 when both requests' retries ran to the end, and the breaker then kept
+        // the healthy server from being asked: a race this test must not depend on)
+        var spec = TestRms.Spec(backend, server.Url, retries: 2, breaker: new RmCircuitBreakerSpec { FailureRatio = 1, MinCalls = 7, WindowSeconds = 60, BreakSeconds = 60 });
         using var rm = RewardModelFactory.Create(spec, TestRms.FastRetries);
 
         var failed = Assert.Single(await rm.JudgeAsync([TwoPairs[0]]));
