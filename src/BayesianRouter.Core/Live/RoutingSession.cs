@@ -61,7 +61,7 @@ public sealed class RoutingSession : ICheckpointable
         var (costs, budget) = options.BudgetFor(arms);
         // under a budget the anchor's incumbent is the offline pick among the RMs the budget affords on every pair: the
         // cost-aware choice is made among it and its credible challengers (AnchoredThompsonRouter, docs/cost-aware-routing.md)
-        _router = budget.Budget is { } b && router is AnchoredThompsonRouter anchored ? anchored.Affordable(costs, b) : router;
+        _router = AnchoredThompsonRouter.UnderBudget(router, costs, budget.Budget);
         _routerState = _router as ICheckpointable
             ?? throw new ArgumentException($"the setup's router ({_router.GetType().Name}) cannot save its state, which a session must");
         if (_router.Arms != arms) throw new ArgumentException($"the setup's router has {_router.Arms} arms for a pool of {arms} RMs");

@@ -44,7 +44,7 @@ public sealed class AnchoredThompsonRouter : RouterBase, IThompsonRouter, IKeyed
     private readonly IThompsonRouter _inner;
     private readonly ICheckpointable _state;
     private readonly Func<double[], int> _incumbent;
-    private Func<double[], double[]>? _incumbentScores;
+    private readonly Func<double[], double[]>? _incumbentScores;
     private readonly int _featureDimension;
     private readonly double _z;
 
@@ -53,11 +53,18 @@ public sealed class AnchoredThompsonRouter : RouterBase, IThompsonRouter, IKeyed
     /// <param name="featureDimension">Length of h in the inner router's contexts.</param>
     /// <param name="confidence">The posterior probability of beating the incumbent an arm needs, in [0.5, 1).</param>
     public AnchoredThompsonRouter(IThompsonRouter inner, Func<double[], int> incumbent, int featureDimension, double confidence = DefaultConfidence)
+        : this(inner, incumbent, null, featureDimension, confidence)
+    {
+    }
+
+    /// <param name="incumbentScores">The scores <paramref name="incumbent"/> is an argmax of, kept for <see cref="Affordable"/>; null when unknown.</param>
+    private AnchoredThompsonRouter(IThompsonRouter inner, Func<double[], int> incumbent, Func<double[], double[]>? incumbentScores, int featureDimension, double confidence)
         : base(inner?.Arms ?? throw new ArgumentNullException(nameof(inner)), inner.Dimension)
     {
         _inner = inner;
         _state = inner as ICheckpointable ?? throw new ArgumentException($"{inner.GetType().Name} cannot save its state");
         _incumbent = incumbent ?? throw new ArgumentNullException(nameof(incumbent));
+        _incumbentScores = incumbentScores;
         if (featureDimension < 0 || featureDimension > inner.Dimension)
             throw new ArgumentOutOfRangeException(nameof(featureDimension), featureDimension, $"h must fit the inner router's contexts ({inner.Dimension})");
         if (!(confidence >= 0.5 && confidence < 1)) throw new ArgumentOutOfRangeException(nameof(confidence), confidence, "the confidence must be in [0.5, 1)");
@@ -74,8 +81,16 @@ public sealed class AnchoredThompsonRouter : RouterBase, IThompsonRouter, IKeyed
     public static AnchoredThompsonRouter OnScores(IThompsonRouter inner, Func<double[], double[]> incumbentScores, int featureDimension, double confidence = DefaultConfidence)
     {
         ArgumentNullException.ThrowIfNull(incumbentScores);
-        return new AnchoredThompsonRouter(inner, ArgMaxOf(incumbentScores, null), featureDimension, confidence) { _incumbentScores = incumbentScores };
+        return new AnchoredThompsonRouter(inner, h => ArgMax(incumbentScores(h)), incumbentScores, featureDimension, confidence);
     }
+
+    /// <summary>
+    /// The router a budget of <paramref name="budget"/> spends (null: no budget): an anchored router re-anchored on the
+    /// incumbent the budget affords (<see cref="Affordable"/>), any other router as it is. The one place the cost-aware
+    /// router, the live session and the simulation's plans take it from.
+    /// </summary>
+    public static IThompsonRouter UnderBudget(IThompsonRouter router, IReadOnlyList<double> costs, double? budget) =>
+        budget is { } b && router is AnchoredThompsonRouter anchored ? anchored.Affordable(costs, b) : router;
 
     /// <summary>
     /// The same model (shared, not copied: its posterior and generator are this router's) anchored on the incumbent a
@@ -89,18 +104,16 @@ public sealed class AnchoredThompsonRouter : RouterBase, IThompsonRouter, IKeyed
         var scores = _incumbentScores ?? throw new InvalidOperationException("this anchored router was built from an incumbent function, not from incumbent scores: it cannot restrict its incumbent to a budget");
         var allowed = costs.Select(c => c <= budget).ToArray();
         if (!allowed.Any(a => a)) throw new ArgumentException($"a budget of {budget} affords no RM (the cheapest costs {costs.Min()})");
-        var restricted = new AnchoredThompsonRouter(_inner, ArgMaxOf(scores, allowed), _featureDimension, Confidence);
-        return restricted;
+        return new AnchoredThompsonRouter(_inner, h =>
+        {
+            // the argmax over the affordable arms, lowest index on ties (RouterBase.ArgMax's rule)
+            var s = scores(h);
+            int best = -1;
+            for (int n = 0; n < s.Length; n++)
+                if (allowed[n] && (best < 0 || s[n] > s[best])) best = n;
+            return best;
+        }, scores, _featureDimension, Confidence);
     }
-
-    private static Func<double[], int> ArgMaxOf(Func<double[], double[]> scores, bool[]? allowed) => h =>
-    {
-        var s = scores(h);
-        int best = -1;
-        for (int n = 0; n < s.Length; n++)
-            if ((allowed == null || allowed[n]) && (best < 0 || s[n] > s[best])) best = n;
-        return best;
-    };
 
     /// <summary>The default confidence, 0.95 (a one-sided 95% posterior probability), fixed before any reported stream was run.</summary>
     public const double DefaultConfidence = 0.95;

@@ -33,8 +33,7 @@ public sealed class CostAwareRouter : RouterBase, ICheckpointable
     public static CostAwareRouter Create(IThompsonRouter router, IReadOnlyList<double> costs, BudgetOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(router);
-        var inner = options?.Budget is { } b && router is AnchoredThompsonRouter anchored ? anchored.Affordable(costs, b) : router;
-        return new CostAwareRouter(inner, costs, options);
+        return new CostAwareRouter(AnchoredThompsonRouter.UnderBudget(router, costs, options?.Budget), costs, options);
     }
 
     /// <summary>The wrapped Thompson-sampling router (it learns from every update).</summary>

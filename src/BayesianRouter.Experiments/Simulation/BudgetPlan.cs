@@ -69,7 +69,7 @@ public sealed record BudgetPlan
             // Cost-aware router: lambda_0 from the offline dual of the choice it makes (an anchored router: among the
             // incumbent the budget affords and its credible challengers), the step by validation replay (the most
             // accurate; ties: the smaller).
-            var chooser = fresh is AnchoredThompsonRouter anchored ? anchored.Affordable(costs, budget) : fresh;
+            var chooser = AnchoredThompsonRouter.UnderBudget(fresh, costs, budget);
             double lambda0 = BudgetPacer.OfflinePrice(Means(chooser.ScoreMoments(heldContexts)), costs, budget);
             var candidates = options.BudgetSteps.Select(k => new BudgetOptions
             {
